@@ -1,0 +1,15 @@
+"""The learn_assets code location. Thin: each layer's folder owns its assets."""
+
+import dagster as dg
+
+from learn_assets.jobs import snapshot_job
+from learn_assets.raw.assets import raw_assets
+from learn_assets.resources import resources_from_env
+
+defs = dg.Definitions(
+    assets=[*raw_assets],
+    jobs=[snapshot_job],
+    resources=resources_from_env(),
+    # One process per run: every step writes the same DuckDB file, which allows one writer.
+    executor=dg.in_process_executor,
+)

@@ -1,0 +1,1 @@
+"""Sample tenant generator: realistic Learn Organizational Reporting snapshots for demos and tests."""

@@ -1,0 +1,1 @@
+"""Raw layer: delivered files as they are, one partition per snapshot date."""

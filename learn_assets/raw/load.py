@@ -1,0 +1,179 @@
+"""Load delivered files into the raw layer, one atomic partition replacement per snapshot.
+
+Raw keeps what was delivered: every value as text (typing happens in the staged layer, where a bad
+value can be quarantined instead of failing the load), the dictionary's column names (matched
+case-insensitively), and any extra column the dictionary lacks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from learn_assets.contracts.datasets import ENTRA_COLUMNS, ENTRA_ID_COLUMNS, Dataset
+from learn_assets.resources import LandingFileError, quote_ident
+
+RAW_SCHEMA = "raw"
+LOAD_LOG = f"{RAW_SCHEMA}._load_log"
+
+# RFC 4180 as delivered: header row, comma, double quotes; BOM and CRLF are handled by DuckDB.
+# Everything is read as text so that no value is lost to type sniffing.
+_CSV_OPTIONS = "header = true, delim = ',', quote = '\"', escape = '\"', all_varchar = true"
+
+
+@dataclass(frozen=True)
+class RawLoad:
+    """What one snapshot file contributed to the warehouse."""
+
+    dataset: str
+    snapshot_date: dt.date
+    path: str
+    size_bytes: int
+    sha256: str
+    rows: int
+    extra_columns: tuple[str, ...]
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def file_reader(path: Path) -> str:
+    """SQL table function reading `path` (bound as the first `?` parameter)."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return f"read_csv(?, {_CSV_OPTIONS})"
+    if suffix == ".parquet":
+        return "read_parquet(?)"
+    raise LandingFileError(f"{path}: unsupported file type {suffix!r}; expected .csv or .parquet")
+
+
+def file_columns(conn: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    """Column names of a delivered file, failing with the file name and the parser's reason."""
+    if path.stat().st_size == 0:
+        raise LandingFileError(f"{path}: file is empty (not even a header row)")
+    try:
+        described = conn.execute(f"DESCRIBE SELECT * FROM {file_reader(path)}", [str(path)])
+        return [row[0] for row in described.fetchall()]
+    except duckdb.Error as e:
+        raise LandingFileError(f"{path}: cannot be read as {path.suffix[1:]}: {e}") from e
+
+
+def match_columns(
+    expected: Sequence[str], found: Sequence[str], path: Path
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Map each expected column to the file's spelling (case-insensitive); return the extras too."""
+    by_lower: dict[str, str] = {}
+    for name in found:
+        if name.lower() in by_lower:
+            raise LandingFileError(
+                f"{path}: columns {by_lower[name.lower()]!r} and {name!r} differ only by case"
+            )
+        by_lower[name.lower()] = name
+    missing = [c for c in expected if c.lower() not in by_lower]
+    if missing:
+        raise LandingFileError(
+            f"{path}: missing required column(s) {', '.join(missing)} "
+            f"(file has: {', '.join(found)})"
+        )
+    expected_lower = {c.lower() for c in expected}
+    extras = tuple(name for name in found if name.lower() not in expected_lower)
+    return {c: by_lower[c.lower()] for c in expected}, extras
+
+
+def raw_table(dataset: Dataset) -> str:
+    return f"{RAW_SCHEMA}.{quote_ident(dataset.table)}"
+
+
+def ensure_raw_tables(conn: duckdb.DuckDBPyConnection, dataset: Dataset) -> None:
+    cols = ", ".join(f"{quote_ident(c)} VARCHAR" for c in dataset.column_names)
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {raw_table(dataset)} (snapshot_date DATE NOT NULL, {cols})"
+    )
+    conn.execute(
+        f"""CREATE TABLE IF NOT EXISTS {LOAD_LOG} (
+            dataset VARCHAR NOT NULL, snapshot_date DATE NOT NULL, path VARCHAR NOT NULL,
+            size_bytes BIGINT NOT NULL, sha256 VARCHAR NOT NULL, row_count BIGINT NOT NULL,
+            extra_columns VARCHAR[] NOT NULL, loaded_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (dataset, snapshot_date))"""
+    )
+
+
+def load_snapshot(
+    conn: duckdb.DuckDBPyConnection, dataset: Dataset, snapshot: dt.date, path: Path
+) -> RawLoad:
+    """Replace partition `snapshot` of raw.<dataset> with the rows of `path`, atomically.
+
+    Either the whole file lands or the partition keeps its previous content; no other partition
+    is touched. Extra columns are added to the raw table (NULL for other snapshots).
+    """
+    ensure_raw_tables(conn, dataset)
+    columns, extras = match_columns(dataset.column_names, file_columns(conn, path), path)
+    table = raw_table(dataset)
+    select = ", ".join(
+        f"CAST({quote_ident(src)} AS VARCHAR) AS {quote_ident(dst)}"
+        for dst, src in [*columns.items(), *((e, e) for e in extras)]
+    )
+    size, sha = path.stat().st_size, file_sha256(path)
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        for extra in extras:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {quote_ident(extra)} VARCHAR")
+        conn.execute(f"DELETE FROM {table} WHERE snapshot_date = ?", [snapshot])
+        try:
+            inserted = conn.execute(
+                f"INSERT INTO {table} BY NAME "
+                f"SELECT CAST(? AS DATE) AS snapshot_date, {select} FROM {file_reader(path)}",
+                [snapshot, str(path)],
+            ).fetchone()
+        except duckdb.Error as e:
+            raise LandingFileError(f"{path}: cannot be read as {path.suffix[1:]}: {e}") from e
+        rows = int(inserted[0]) if inserted else 0
+        conn.execute(
+            f"INSERT OR REPLACE INTO {LOAD_LOG} VALUES (?, ?, ?, ?, ?, ?, ?, now())",
+            [dataset.table, snapshot, str(path), size, sha, rows, list(extras)],
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return RawLoad(dataset.name, snapshot, str(path), size, sha, rows, extras)
+
+
+ENTRA_TABLE = f"{RAW_SCHEMA}.entra_users"
+
+
+def load_entra_export(conn: duckdb.DuckDBPyConnection, path: Path) -> int | None:
+    """Replace raw.entra_users with the export at `path`; None (and an empty table) if absent."""
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+    if not path.is_file():
+        cols = ", ".join(f"{quote_ident(c)} VARCHAR" for c in ENTRA_COLUMNS)
+        conn.execute(f"CREATE OR REPLACE TABLE {ENTRA_TABLE} ({cols})")
+        return None
+    found = file_columns(conn, path)
+    if not {c.lower() for c in found} & {c.lower() for c in ENTRA_ID_COLUMNS}:
+        raise LandingFileError(
+            f"{path}: no user id column; expected one of {', '.join(ENTRA_ID_COLUMNS)} "
+            f"(file has: {', '.join(found)})"
+        )
+    select = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in found)
+    try:
+        # CREATE OR REPLACE is atomic: a failed read leaves the previous table in place.
+        conn.execute(
+            f"CREATE OR REPLACE TABLE {ENTRA_TABLE} AS SELECT {select} FROM {file_reader(path)}",
+            [str(path)],
+        )
+    except duckdb.Error as e:
+        raise LandingFileError(f"{path}: cannot be read as {path.suffix[1:]}: {e}") from e
+    count = conn.execute(f"SELECT count(*) FROM {ENTRA_TABLE}").fetchone()
+    return int(count[0]) if count else 0

@@ -1,0 +1,76 @@
+"""Shared fixtures: a tiny hand-built landing folder and a warehouse in a temporary directory."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import pytest
+
+from learn_assets.contracts.datasets import DATASETS, Dataset
+from learn_assets.resources import LandingResource, WarehouseResource
+
+TENANT = "11111111-2222-3333-4444-555555555555"
+
+
+def tiny_rows(dataset: Dataset, snapshot: dt.date, n: int = 2) -> list[dict[str, str]]:
+    """`n` plausible rows whose values encode the snapshot, so partitions can be told apart."""
+    rows = []
+    for i in range(n):
+        row = {}
+        for c in dataset.columns:
+            if c.kind.value == "guid":
+                row[c.name] = TENANT if c.name.lower() == "tenantid" else f"0000000{i}-0000-0000-0000-{snapshot:%Y%m%d}0000"
+            elif c.kind.value in ("int", "yyyymmdd"):
+                row[c.name] = str(100 + i) if c.kind.value == "int" else f"{snapshot:%Y%m%d}"
+            elif c.kind.value in ("datetimeoffset", "datetime"):
+                row[c.name] = f"{snapshot}T10:00:00.1234567-08:00"
+            elif c.kind.value == "json_array":
+                row[c.name] = '["beginner","intermediate"]'
+            else:
+                row[c.name] = f"{c.name} {i}, {snapshot}"
+        rows.append(row)
+    return rows
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Sequence[Mapping[str, str]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(header))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+SnapshotWriter = Callable[..., Path]
+
+
+@pytest.fixture
+def landing_dir(tmp_path: Path) -> Path:
+    return tmp_path / "landing"
+
+
+@pytest.fixture
+def write_snapshot(landing_dir: Path) -> SnapshotWriter:
+    """Write all 11 datasets of one snapshot as small CSV files; returns the snapshot folder."""
+
+    def write(snapshot: dt.date, rows_per_dataset: int = 2) -> Path:
+        for d in DATASETS:
+            write_csv(
+                landing_dir / snapshot.isoformat() / f"{d.name}.csv",
+                d.column_names,
+                tiny_rows(d, snapshot, rows_per_dataset),
+            )
+        return landing_dir / snapshot.isoformat()
+
+    return write
+
+
+@pytest.fixture
+def resources(tmp_path: Path, landing_dir: Path) -> dict[str, object]:
+    return {
+        "landing": LandingResource(landing_dir=str(landing_dir)),
+        "warehouse": WarehouseResource(database=str(tmp_path / "warehouse.duckdb")),
+    }
