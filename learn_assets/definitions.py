@@ -6,8 +6,10 @@ from learn_assets.jobs import snapshot_job
 from learn_assets.raw.assets import raw_assets
 from learn_assets.resources import resources_from_env
 
+ASSETS: list[dg.AssetsDefinition] = [*raw_assets]
+
 defs = dg.Definitions(
-    assets=[*raw_assets],
+    assets=ASSETS,
     jobs=[snapshot_job],
     resources=resources_from_env(),
     # One process per run: every step writes the same DuckDB file, which allows one writer.

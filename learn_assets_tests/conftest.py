@@ -22,7 +22,11 @@ def tiny_rows(dataset: Dataset, snapshot: dt.date, n: int = 2) -> list[dict[str,
         row = {}
         for c in dataset.columns:
             if c.kind.value == "guid":
-                row[c.name] = TENANT if c.name.lower() == "tenantid" else f"0000000{i}-0000-0000-0000-{snapshot:%Y%m%d}0000"
+                row[c.name] = (
+                    TENANT
+                    if c.name.lower() == "tenantid"
+                    else f"0000000{i}-0000-0000-0000-{snapshot:%Y%m%d}0000"
+                )
             elif c.kind.value in ("int", "yyyymmdd"):
                 row[c.name] = str(100 + i) if c.kind.value == "int" else f"{snapshot:%Y%m%d}"
             elif c.kind.value in ("datetimeoffset", "datetime"):

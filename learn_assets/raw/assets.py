@@ -20,7 +20,8 @@ def raw_column_schema(dataset: Dataset) -> dg.TableSchema:
                 dg.TableColumn(
                     c.name,
                     "VARCHAR",
-                    description=f"{c.kind.value} as delivered" + (f"; {c.description}" if c.description else ""),
+                    description=f"{c.kind.value} as delivered"
+                    + (f"; {c.description}" if c.description else ""),
                 )
                 for c in dataset.columns
             ),
@@ -77,7 +78,9 @@ def build_raw_asset(dataset: Dataset) -> dg.AssetsDefinition:
             # Date order, one transaction per snapshot: a failure keeps the snapshots already done.
             for key in sorted(context.partition_keys):
                 snapshot = dt.date.fromisoformat(key)
-                load = load_snapshot(conn, dataset, snapshot, landing.snapshot_file(snapshot, dataset))
+                load = load_snapshot(
+                    conn, dataset, snapshot, landing.snapshot_file(snapshot, dataset)
+                )
                 context.log.info(f"{dataset.name} {key}: {load.rows} rows from {load.path}")
                 loads.append(load)
         return dg.MaterializeResult(metadata=load_metadata(loads))

@@ -128,7 +128,9 @@ def load_snapshot(
     conn.execute("BEGIN TRANSACTION")
     try:
         for extra in extras:
-            conn.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {quote_ident(extra)} VARCHAR")
+            conn.execute(
+                f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {quote_ident(extra)} VARCHAR"
+            )
         conn.execute(f"DELETE FROM {table} WHERE snapshot_date = ?", [snapshot])
         try:
             inserted = conn.execute(

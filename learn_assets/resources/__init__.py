@@ -1,8 +1,8 @@
-"""Resources: where snapshots land and where the warehouse lives, configured from the environment."""
+"""Resources: where snapshots land and where the warehouse lives, set from the environment."""
 
-from learn_assets.resources.landing import LandingResource, LandingFileError
-from learn_assets.resources.warehouse import WAREHOUSE_POOL, WarehouseResource, quote_ident
+from learn_assets.resources.landing import LandingFileError, LandingResource
 from learn_assets.resources.settings import resources_from_env
+from learn_assets.resources.warehouse import WAREHOUSE_POOL, WarehouseResource, quote_ident
 
 __all__ = [
     "LandingFileError",

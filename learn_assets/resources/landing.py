@@ -19,7 +19,7 @@ class LandingFileError(Exception):
 
 
 class LandingResource(dg.ConfigurableResource):
-    """Landing folder holding one sub-folder per snapshot date, as the sample generator writes it."""
+    """Landing folder with one sub-folder per snapshot date, as the sample generator writes it."""
 
     landing_dir: str = "data/landing"
     entra_export: str = ""  # empty: <landing_dir>/entra_users.csv

@@ -1,0 +1,111 @@
+"""`learn-assets` command line: generate a sample tenant, run the demo, summarize the warehouse."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+DEMO_USERS = 1000
+DEMO_DAYS = 7
+DEMO_START = dt.date(2026, 11, 1)
+DEMO_SEED = 7
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from e
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
+    return number
+
+
+def _add_sample_args(p: argparse.ArgumentParser, users: int, days: int) -> None:
+    p.add_argument("--users", type=_positive, default=users, help=f"learners (default {users})")
+    p.add_argument("--days", type=_positive, default=days, help=f"snapshots (default {days})")
+    p.add_argument(
+        "--start", type=_date, default=DEMO_START, help=f"first snapshot date ({DEMO_START})"
+    )
+    p.add_argument("--seed", type=int, default=DEMO_SEED, help=f"random seed ({DEMO_SEED})")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv", dest="fmt")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="learn-assets", description="Microsoft Learn Organizational Reporting warehouse"
+    )
+    sub = root.add_subparsers(dest="command", required=True)
+    sample = sub.add_parser("sample", help="write a sample tenant's daily snapshots to a folder")
+    sample.add_argument("--out", type=Path, required=True, help="landing folder to write")
+    _add_sample_args(sample, users=1000, days=7)
+    demo = sub.add_parser(
+        "demo", help="generate the sample tenant into LEARN_LANDING_DIR and build every asset"
+    )
+    _add_sample_args(demo, users=DEMO_USERS, days=DEMO_DAYS)
+    sub.add_parser("summary", help="print what the warehouse (LEARN_WAREHOUSE) holds")
+    return root
+
+
+def cmd_sample(args: argparse.Namespace) -> None:
+    from learn_assets.generator import generate_sample
+
+    started = time.perf_counter()
+    summary = generate_sample(args.out, args.users, args.days, args.start, args.seed, args.fmt)
+    print(
+        f"wrote {len(summary.snapshots)} snapshot(s) "
+        f"{summary.snapshots[0]}..{summary.snapshots[-1]}"
+        f" and an Entra export of {summary.entra_users} users to {summary.out}"
+        f" in {time.perf_counter() - started:.1f}s"
+    )
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from learn_assets.generator import generate_sample
+    from learn_assets.jobs import materialize_snapshots
+    from learn_assets.resources import resources_from_env
+    from learn_assets.summary import warehouse_summary
+
+    resources = resources_from_env()
+    landing = resources["landing"].root  # type: ignore[attr-defined]
+    print(
+        f"1/3 generating the sample tenant ({args.users} learners, {args.days} days) in {landing}"
+    )
+    summary = generate_sample(landing, args.users, args.days, args.start, args.seed, args.fmt)
+    first, last = summary.snapshots[0], summary.snapshots[-1]
+    print(f"2/3 materializing every asset for snapshots {first}..{last}")
+    materialize_snapshots(first, last, resources, progress=print)
+    print("3/3 done\n")
+    print(warehouse_summary(resources))
+
+
+def cmd_summary(args: argparse.Namespace) -> None:
+    from learn_assets.resources import resources_from_env
+    from learn_assets.summary import warehouse_summary
+
+    print(warehouse_summary(resources_from_env()))
+
+
+COMMANDS = {"sample": cmd_sample, "demo": cmd_demo, "summary": cmd_summary}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        COMMANDS[args.command](args)
+    except (ValueError, OSError) as e:
+        print(f"learn-assets {args.command}: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""A plain-text account of what the warehouse holds (printed by `make demo`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import duckdb
+
+from learn_assets.resources import WarehouseResource
+
+
+def warehouse_summary(resources: Mapping[str, object]) -> str:
+    warehouse = resources["warehouse"]
+    assert isinstance(warehouse, WarehouseResource)
+    path = Path(warehouse.database)
+    if not path.exists():
+        return f"no warehouse at {path} yet: run `make demo`"
+    with duckdb.connect(str(path), read_only=True) as conn:
+        tables = conn.execute(
+            """SELECT table_schema, table_name,
+                      list_contains(list(column_name), 'snapshot_date') AS partitioned
+               FROM information_schema.columns
+               WHERE table_name NOT LIKE '\\_%' ESCAPE '\\'
+               GROUP BY ALL ORDER BY table_schema, table_name"""
+        ).fetchall()
+        snapshots = conn.execute(
+            "SELECT min(snapshot_date), max(snapshot_date), count(DISTINCT snapshot_date) "
+            "FROM raw._load_log"
+        ).fetchone()
+        lines = [f"{'table':<40} {'snapshots':>9} {'rows (latest)':>14} {'rows (all)':>12}"]
+        for schema, table, partitioned in tables:
+            name = f'"{schema}"."{table}"'
+            if partitioned:
+                row = conn.execute(
+                    f"SELECT count(DISTINCT snapshot_date), count(*) FILTER "
+                    f"(WHERE snapshot_date = (SELECT max(snapshot_date) FROM {name})), count(*) "
+                    f"FROM {name}"
+                ).fetchone()
+            else:
+                total = conn.execute(f"SELECT count(*) FROM {name}").fetchone()
+                row = ("-", total[0], total[0])
+            lines.append(f"{schema + '.' + table:<40} {row[0]:>9} {row[1]:>14,} {row[2]:>12,}")
+    first, last, count = snapshots or (None, None, 0)
+    landing = resources["landing"]
+    return "\n".join(
+        [
+            f"snapshots: {count} ({first} .. {last})",
+            f"landing:   {landing.root.resolve()}",  # type: ignore[attr-defined]
+            f"warehouse: {path.resolve()}",
+            "",
+            *lines,
+            "",
+            "browse the asset graph: make ui  (http://127.0.0.1:3000)",
+            f'query: duckdb {path} "SELECT * FROM raw.progress LIMIT 5"',
+        ]
+    )
