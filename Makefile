@@ -45,7 +45,7 @@ backfill: install dagster-home
 	$(BIN)/dagster asset materialize -m learn_assets.definitions \
 		--select 'raw/entra_users'
 	$(BIN)/dagster asset materialize -m learn_assets.definitions \
-		--select '* - raw/entra_users' --partition-range '$(FROM)...$(TO)'
+		--select 'not key:raw/entra_users' --partition-range '$(FROM)...$(TO)'
 
 clean:
 	rm -rf data .dagster

@@ -8,7 +8,6 @@ from collections.abc import Callable, Mapping
 
 import dagster as dg
 
-
 ENTRA_KEY = dg.AssetKey(["raw", "entra_users"])
 
 # Everything that is computed per snapshot date.
