@@ -8,7 +8,7 @@ import dagster as dg
 # backfill_policy is marked beta but is the documented way to backfill a range in one run.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
-DEFAULT_START_DATE = "2026-01-01"
+DEFAULT_START_DATE = "2026-11-01"
 
 # end_offset=1: today's delivery is a partition today, not tomorrow.
 snapshot_partitions = dg.DailyPartitionsDefinition(
