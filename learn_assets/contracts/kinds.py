@@ -1,0 +1,15 @@
+"""How a delivered text value is to be read (the data dictionary's `{guid}`, `{int}`, ...)."""
+
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    GUID = "guid"
+    TEXT = "text"
+    INT = "int"
+    DATETIMEOFFSET = "datetimeoffset"  # ISO 8601 with offset and up to 7 fractional digits
+    DATETIME = "datetime"  # ISO 8601, offset optional (UTC when absent)
+    YYYYMMDD = "yyyymmdd"  # integer date such as 20261127; 0, empty or 1899xxxx mean "no date"
+    JSON_ARRAY = "json_array"  # a JSON array of strings inside a string
+    URL = "url"  # site-relative URL such as /training/modules/x/
+    ABSOLUTE_URL = "absolute_url"  # derived: https://learn.microsoft.com + url

@@ -1,0 +1,285 @@
+"""pandera contracts: the single source of truth for every dataset's columns, types and rules.
+
+Each contract describes the *staged* table (snake_case names, real types). Column metadata links it
+to the delivered file: `source` is the column's spelling in the data dictionary and `kind` says how
+the text is parsed. The raw layer takes its column list from here, the staged layer compiles the
+rules to DuckDB SQL (`contracts/sql.py`), the UI shows them as column schemas, and the README's
+rule table is generated from them.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera import extensions
+
+from learn_assets.contracts.kinds import Kind
+
+GUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+LEARN_SITE = "https://learn.microsoft.com"
+
+
+@extensions.register_check_method(statistics=["first", "second"])
+def not_after(df: pd.DataFrame, *, first: str, second: str) -> pd.Series:
+    """`first` <= `second` wherever both are known (e.g. a certification's start and end)."""
+    return df[first].isna() | df[second].isna() | (df[first] <= df[second])
+
+
+_DTYPES = {
+    Kind.GUID: str,
+    Kind.TEXT: str,
+    Kind.URL: str,
+    Kind.INT: "Int64",
+    Kind.DATETIMEOFFSET: pd.DatetimeTZDtype("us", "UTC"),
+    Kind.DATETIME: pd.DatetimeTZDtype("us", "UTC"),
+    Kind.YYYYMMDD: "datetime64[us]",
+    Kind.JSON_ARRAY: object,
+}
+
+
+def col(
+    source: str,
+    kind: Kind,
+    description: str = "",
+    *,
+    required: bool = False,
+    allowed: tuple[str, ...] = (),
+    minimum: int | None = None,
+) -> pa.Column:
+    """A contract column parsed from the delivered column `source`."""
+    checks = []
+    if kind is Kind.GUID:
+        checks.append(pa.Check.str_matches(GUID_PATTERN))
+    if required and kind in (Kind.TEXT, Kind.URL):
+        checks.append(pa.Check.str_length(min_value=1))
+    if allowed:
+        checks.append(pa.Check.isin(list(allowed)))
+    if minimum is not None:
+        checks.append(pa.Check.ge(minimum))
+    return pa.Column(
+        _DTYPES[kind],
+        checks=checks,
+        nullable=not required,
+        coerce=kind in (Kind.DATETIMEOFFSET, Kind.DATETIME, Kind.YYYYMMDD),
+        description=description or None,
+        metadata={"source": source, "kind": kind},
+    )
+
+
+def absolute_url(of: str) -> pa.Column:
+    """Derived: the full link, `https://learn.microsoft.com` + the site-relative URL."""
+    return pa.Column(
+        str,
+        checks=[pa.Check.str_startswith("https://")],
+        nullable=True,
+        description=f"{LEARN_SITE} + {of}",
+        metadata={"derived_from": of, "kind": Kind.ABSOLUTE_URL},
+    )
+
+
+def contract(
+    name: str,
+    description: str,
+    columns: dict[str, pa.Column],
+    *,
+    unique: list[str] | None = None,
+    checks: list[pa.Check] | None = None,
+    tenant: bool = False,
+) -> pa.DataFrameSchema:
+    """`unique` is the key: no two rows of a snapshot share it (the whole row when omitted)."""
+    return pa.DataFrameSchema(
+        columns,
+        checks=checks or [],
+        unique=unique or list(columns),
+        strict=True,
+        ordered=True,
+        name=name,
+        description=description,
+        metadata={"tenant": tenant},
+    )
+
+
+def _tenant(source: str = "tenantId") -> dict[str, pa.Column]:
+    return {
+        "tenant_id": col(source, Kind.GUID, "organization's Entra tenant", required=True),
+        "user_id": col("userId", Kind.GUID, "Learn profile id (not the Entra id)", required=True),
+    }
+
+
+def _catalog_lists(*names: str) -> dict[str, pa.Column]:
+    return {n: col(n, Kind.JSON_ARRAY, f"JSON array of {n}") for n in names}
+
+
+def _urls(*pairs: tuple[str, str]) -> dict[str, pa.Column]:
+    out: dict[str, pa.Column] = {}
+    for name, source in pairs:
+        out[name] = col(source, Kind.URL, "site-relative URL")
+        out[f"{name}_absolute"] = absolute_url(name)
+    return out
+
+
+D, T, I, DTO, DT, YMD = (
+    Kind.GUID,
+    Kind.TEXT,
+    Kind.INT,
+    Kind.DATETIMEOFFSET,
+    Kind.DATETIME,
+    Kind.YYYYMMDD,
+)
+
+CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
+    contract(
+        "Achievements",
+        "Badges (module completed) and trophies (learning path completed) earned by the "
+        "tenant's users.",
+        {
+            **_tenant(),
+            "award_reason": col("awardReason", T, "e.g. badge.module.basic.completed"),
+            "award_type": col(
+                "awardType", T, "Badge or Trophy", required=True, allowed=("Badge", "Trophy")
+            ),
+            "award_uid": col("awardUid", T, required=True),
+            "source_type": col(
+                "SourceType",
+                T,
+                "what was completed",
+                required=True,
+                allowed=("Module", "LearningPath"),
+            ),
+            "source_uid": col("SourceUid", T, "module or learning path uid", required=True),
+            "awarded_on": col("AwardedOn", DTO, "when, in UTC", required=True),
+        },
+        tenant=True,
+    ),
+    contract(
+        "AppliedSkills",
+        "Applied Skills credentials earned by the tenant's users.",
+        {
+            **_tenant(),
+            "applied_skills_uid": col("appliedSkillsUid", T, required=True),
+            "lab_profile_name": col("labProfileName", T),
+            "exam_scored_date": col(
+                "examScoredDate", DT, "when the lab was scored, in UTC", required=True
+            ),
+        },
+        tenant=True,
+    ),
+    contract(
+        "Certifications",
+        "Certifications held by the tenant's users: active, or expired within the last two years.",
+        {
+            **_tenant("tenantID"),
+            "award_type": col("AwardType", T),
+            "transcript_name": col("TranscriptName", T, "certification title on the transcript"),
+            "source_uid": col("SourceUid", T, "certification uid", required=True),
+            "awarded_on": col("AwardedOn", YMD, "YYYYMMDD; placeholder (0, empty, 1899) = NULL"),
+            "certification_start_date": col("CertificationStartDate", YMD),
+            "certification_end_date": col("CertificationEndDate", YMD, "NULL: does not expire"),
+            "stay_current_eligibility_start_date": col(
+                "StayCurrentEligibilityStartDate", YMD, "renewal opens"
+            ),
+        },
+        checks=[
+            pa.Check.not_after(first="certification_start_date", second="certification_end_date")
+        ],
+        tenant=True,
+    ),
+    contract(
+        "Progress",
+        "XP events for completed units, modules and learning paths.",
+        {
+            **_tenant(),
+            "xp_reason": col("XPReason", T, "e.g. points.unit.basic.completed"),
+            "source_type": col(
+                "SourceType", T, required=True, allowed=("Unit", "Module", "LearningPath")
+            ),
+            "source_uid": col("SourceUid", T, required=True),
+            "xp": col("XP", I, "experience points", required=True, minimum=0),
+            "awarded_on": col("AwardedOn", DTO, "when, in UTC", required=True),
+        },
+        tenant=True,
+    ),
+    contract(
+        "Users",
+        "Every Learn user referenced by the tenant datasets, mapped to the Entra object id.",
+        {
+            **_tenant(),
+            "aad_object_id": col("AADObjectId", D, "Microsoft Entra object id", required=True),
+            "created_on": col("CreatedOn", DTO, "Learn profile created, in UTC"),
+        },
+        unique=["user_id"],
+        tenant=True,
+    ),
+    contract(
+        "HierarchyAppliedSkills",
+        "Catalog of every Applied Skills credential on Microsoft Learn.",
+        {
+            "applied_skills_uid": col("appliedSkillsUid", T, required=True),
+            "title": col("title", T),
+            **_urls(("url", "url")),
+            **_catalog_lists("levels", "products", "roles", "subjects", "tasks"),
+        },
+        unique=["applied_skills_uid"],
+    ),
+    contract(
+        "HierarchyCertification",
+        "Catalog of every certification on Microsoft Learn.",
+        {
+            "certification_uid": col("certificationUid", T, required=True),
+            "type": col("type", T),
+            "title": col("title", T),
+            "summary": col("summary", T),
+            **_urls(("url", "url"), ("icon_url", "iconUrl")),
+            **_catalog_lists("levels", "products", "roles", "exams"),
+        },
+        unique=["certification_uid"],
+    ),
+    contract(
+        "HierarchyLearningPath",
+        "Catalog of every learning path on Microsoft Learn.",
+        {
+            "learning_path_uid": col("LearningPathUid", T, required=True),
+            "title": col("title", T),
+            **_urls(("url", "url")),
+            "duration_in_minutes": col("durationInMinutes", I, minimum=0),
+            "points": col("points", I, "XP for completing the path", minimum=0),
+            **_urls(("icon_url", "iconUrl")),
+            **_catalog_lists("levels", "products", "roles", "languages"),
+        },
+        unique=["learning_path_uid"],
+    ),
+    contract(
+        "HierarchyLearningPathModule",
+        "Which modules make up each learning path (a module can be in several paths).",
+        {
+            "learning_path_uid": col("LearningPathUid", T, required=True),
+            "module_uid": col("ModuleUid", T, required=True),
+        },
+    ),
+    contract(
+        "HierarchyModule",
+        "Catalog of every module (course) on Microsoft Learn.",
+        {
+            "module_uid": col("moduleUid", T, required=True),
+            "title": col("title", T),
+            **_urls(("url", "url"), ("icon_url", "iconUrl")),
+            "duration_in_minutes": col("durationInMinutes", I, minimum=0),
+            "points": col("points", I, "XP for completing the module", minimum=0),
+            **_catalog_lists("levels", "products", "roles", "languages"),
+        },
+        unique=["module_uid"],
+    ),
+    contract(
+        "HierarchyUnit",
+        "Catalog of every unit (page of a module) on Microsoft Learn.",
+        {
+            "unit_uid": col("unitUid", T, required=True),
+            "title": col("title", T),
+            **_urls(("url", "url")),
+            "duration_in_minutes": col("durationInMinutes", I, minimum=0),
+            "points": col("points", I, "XP for completing the unit", minimum=0),
+            "module_uid": col("moduleUid", T, "the module the unit belongs to", required=True),
+        },
+        unique=["unit_uid"],
+    ),
+)
