@@ -44,7 +44,7 @@ class Dataset:
 
 
 def snake_case(name: str) -> str:
-    """`HierarchyLearningPathModule` -> `hierarchy_learning_path_module`, `AADObjectId` -> `aad_object_id`."""
+    """`HierarchyUnit` -> `hierarchy_unit`, `AADObjectId` -> `aad_object_id`."""
     name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
     name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
     return name.lower()

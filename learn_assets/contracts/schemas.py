@@ -118,7 +118,7 @@ def _urls(*pairs: tuple[str, str]) -> dict[str, pa.Column]:
     return out
 
 
-D, T, I, DTO, DT, YMD = (
+D, T, N, DTO, DT, YMD = (
     Kind.GUID,
     Kind.TEXT,
     Kind.INT,
@@ -194,7 +194,7 @@ CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
                 "SourceType", T, required=True, allowed=("Unit", "Module", "LearningPath")
             ),
             "source_uid": col("SourceUid", T, required=True),
-            "xp": col("XP", I, "experience points", required=True, minimum=0),
+            "xp": col("XP", N, "experience points", required=True, minimum=0),
             "awarded_on": col("AwardedOn", DTO, "when, in UTC", required=True),
         },
         tenant=True,
@@ -241,8 +241,8 @@ CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
             "learning_path_uid": col("LearningPathUid", T, required=True),
             "title": col("title", T),
             **_urls(("url", "url")),
-            "duration_in_minutes": col("durationInMinutes", I, minimum=0),
-            "points": col("points", I, "XP for completing the path", minimum=0),
+            "duration_in_minutes": col("durationInMinutes", N, minimum=0),
+            "points": col("points", N, "XP for completing the path", minimum=0),
             **_urls(("icon_url", "iconUrl")),
             **_catalog_lists("levels", "products", "roles", "languages"),
         },
@@ -263,8 +263,8 @@ CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
             "module_uid": col("moduleUid", T, required=True),
             "title": col("title", T),
             **_urls(("url", "url"), ("icon_url", "iconUrl")),
-            "duration_in_minutes": col("durationInMinutes", I, minimum=0),
-            "points": col("points", I, "XP for completing the module", minimum=0),
+            "duration_in_minutes": col("durationInMinutes", N, minimum=0),
+            "points": col("points", N, "XP for completing the module", minimum=0),
             **_catalog_lists("levels", "products", "roles", "languages"),
         },
         unique=["module_uid"],
@@ -276,8 +276,8 @@ CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
             "unit_uid": col("unitUid", T, required=True),
             "title": col("title", T),
             **_urls(("url", "url")),
-            "duration_in_minutes": col("durationInMinutes", I, minimum=0),
-            "points": col("points", I, "XP for completing the unit", minimum=0),
+            "duration_in_minutes": col("durationInMinutes", N, minimum=0),
+            "points": col("points", N, "XP for completing the unit", minimum=0),
             "module_uid": col("moduleUid", T, "the module the unit belongs to", required=True),
         },
         unique=["unit_uid"],
