@@ -5,8 +5,9 @@ import dagster as dg
 from learn_assets.jobs import snapshot_job
 from learn_assets.raw.assets import raw_assets
 from learn_assets.resources import resources_from_env
+from learn_assets.staged.assets import staged_assets
 
-ASSETS: list[dg.AssetsDefinition] = [*raw_assets]
+ASSETS: list[dg.AssetsDefinition] = [*raw_assets, *staged_assets]
 
 defs = dg.Definitions(
     assets=ASSETS,

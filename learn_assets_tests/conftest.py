@@ -15,6 +15,10 @@ from learn_assets.resources import LandingResource, WarehouseResource
 TENANT = "11111111-2222-3333-4444-555555555555"
 
 
+# Values that pass the contracts' enum rules, by delivered column name.
+ALLOWED = {"awardType": ["Badge", "Trophy"], "SourceType": ["Module", "LearningPath"]}
+
+
 def tiny_rows(dataset: Dataset, snapshot: dt.date, n: int = 2) -> list[dict[str, str]]:
     """`n` plausible rows whose values encode the snapshot, so partitions can be told apart."""
     rows = []
@@ -33,8 +37,10 @@ def tiny_rows(dataset: Dataset, snapshot: dt.date, n: int = 2) -> list[dict[str,
                 row[c.name] = f"{snapshot}T10:00:00.1234567-08:00"
             elif c.kind.value == "json_array":
                 row[c.name] = '["beginner","intermediate"]'
+            elif c.name in ALLOWED:
+                row[c.name] = ALLOWED[c.name][i % len(ALLOWED[c.name])]
             else:
-                row[c.name] = f"{c.name} {i}, {snapshot}"
+                row[c.name] = f"{c.name.lower()} {i}, {snapshot}"
         rows.append(row)
     return rows
 

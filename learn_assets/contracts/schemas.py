@@ -9,6 +9,8 @@ rule table is generated from them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 import pandera.pandas as pa
 from pandera import extensions
@@ -77,6 +79,22 @@ def absolute_url(of: str) -> pa.Column:
     )
 
 
+@dataclass(frozen=True)
+class Reference:
+    """`column` names a row of `target`.`target_column` in the same snapshot (only for rows whose
+    source_type is `when`, if given). Checked as a WARN asset check: catalogs can lag."""
+
+    column: str
+    target: str  # dataset name
+    target_column: str
+    when: str | None = None
+
+    @property
+    def label(self) -> str:
+        where = f" (source_type {self.when})" if self.when else ""
+        return f"{self.column}{where} -> {self.target}.{self.target_column}"
+
+
 def contract(
     name: str,
     description: str,
@@ -85,6 +103,7 @@ def contract(
     unique: list[str] | None = None,
     checks: list[pa.Check] | None = None,
     tenant: bool = False,
+    references: tuple[Reference, ...] = (),
 ) -> pa.DataFrameSchema:
     """`unique` is the key: no two rows of a snapshot share it (the whole row when omitted)."""
     return pa.DataFrameSchema(
@@ -93,10 +112,14 @@ def contract(
         unique=unique or list(columns),
         strict=True,
         ordered=True,
+        coerce=True,
         name=name,
         description=description,
-        metadata={"tenant": tenant},
+        metadata={"tenant": tenant, "references": references},
     )
+
+
+USER = Reference("user_id", "Users", "user_id")
 
 
 def _tenant(source: str = "tenantId") -> dict[str, pa.Column]:
@@ -150,6 +173,11 @@ CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
             "awarded_on": col("AwardedOn", DTO, "when, in UTC", required=True),
         },
         tenant=True,
+        references=(
+            USER,
+            Reference("source_uid", "HierarchyModule", "module_uid", "Module"),
+            Reference("source_uid", "HierarchyLearningPath", "learning_path_uid", "LearningPath"),
+        ),
     ),
     contract(
         "AppliedSkills",
@@ -163,6 +191,10 @@ CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
             ),
         },
         tenant=True,
+        references=(
+            USER,
+            Reference("applied_skills_uid", "HierarchyAppliedSkills", "applied_skills_uid"),
+        ),
     ),
     contract(
         "Certifications",
@@ -183,6 +215,7 @@ CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
             pa.Check.not_after(first="certification_start_date", second="certification_end_date")
         ],
         tenant=True,
+        references=(USER, Reference("source_uid", "HierarchyCertification", "certification_uid")),
     ),
     contract(
         "Progress",
@@ -198,6 +231,12 @@ CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
             "awarded_on": col("AwardedOn", DTO, "when, in UTC", required=True),
         },
         tenant=True,
+        references=(
+            USER,
+            Reference("source_uid", "HierarchyUnit", "unit_uid", "Unit"),
+            Reference("source_uid", "HierarchyModule", "module_uid", "Module"),
+            Reference("source_uid", "HierarchyLearningPath", "learning_path_uid", "LearningPath"),
+        ),
     ),
     contract(
         "Users",
@@ -255,6 +294,10 @@ CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
             "learning_path_uid": col("LearningPathUid", T, required=True),
             "module_uid": col("ModuleUid", T, required=True),
         },
+        references=(
+            Reference("learning_path_uid", "HierarchyLearningPath", "learning_path_uid"),
+            Reference("module_uid", "HierarchyModule", "module_uid"),
+        ),
     ),
     contract(
         "HierarchyModule",
@@ -281,5 +324,6 @@ CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
             "module_uid": col("moduleUid", T, "the module the unit belongs to", required=True),
         },
         unique=["unit_uid"],
+        references=(Reference("module_uid", "HierarchyModule", "module_uid"),),
     ),
 )

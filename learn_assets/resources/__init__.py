@@ -2,7 +2,12 @@
 
 from learn_assets.resources.landing import LandingFileError, LandingResource
 from learn_assets.resources.settings import resources_from_env
-from learn_assets.resources.warehouse import WAREHOUSE_POOL, WarehouseResource, quote_ident
+from learn_assets.resources.warehouse import (
+    WAREHOUSE_POOL,
+    WarehouseResource,
+    quote_ident,
+    quote_literal,
+)
 
 __all__ = [
     "LandingFileError",
@@ -10,5 +15,6 @@ __all__ = [
     "WAREHOUSE_POOL",
     "WarehouseResource",
     "quote_ident",
+    "quote_literal",
     "resources_from_env",
 ]

@@ -19,6 +19,11 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def quote_literal(value: str) -> str:
+    """Quote an SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 class WarehouseResource(DuckDBResource):
     """DuckDB warehouse; `database` is the file path (LEARN_WAREHOUSE)."""
 

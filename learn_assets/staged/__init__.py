@@ -1,0 +1,1 @@
+"""Staged layer: typed, validated tables; rule breakers quarantined with a reason."""

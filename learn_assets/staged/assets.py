@@ -1,0 +1,133 @@
+"""Staged layer: `staged/<dataset>`, typed and validated against the contract, with checks."""
+
+import datetime as dt
+
+import dagster as dg
+
+from learn_assets.contracts.datasets import DATASETS, DATASETS_BY_NAME, Dataset
+from learn_assets.contracts.sql import compile_contract
+from learn_assets.partitions import single_run, snapshot_partitions
+from learn_assets.resources import WAREHOUSE_POOL, WarehouseResource
+from learn_assets.staged.checks import CheckDef, CheckOutcome, checks_for, sample_table
+from learn_assets.staged.stage import StageResult, stage_snapshot
+
+
+def staged_column_schema(dataset: Dataset) -> dg.TableSchema:
+    types = compile_contract(dataset.contract).types
+    columns = [dg.TableColumn("snapshot_date", "DATE", description="snapshot (partition) date")]
+    for name, column in dataset.contract.columns.items():
+        source = column.metadata.get("source") or f"derived from {column.metadata['derived_from']}"
+        columns.append(
+            dg.TableColumn(
+                name,
+                types[name],
+                description=f"{column.description or ''} [from {source}]".strip(),
+                constraints=dg.TableColumnConstraints(
+                    nullable=column.nullable,
+                    other=[f"{c.name} {c.statistics}" for c in column.checks],
+                ),
+            )
+        )
+    return dg.TableSchema(columns=columns)
+
+
+def staged_deps(dataset: Dataset) -> list[dg.AssetKey]:
+    """raw/<dataset>, plus the staged datasets its references and tenant check read."""
+    targets = {r.target for r in dataset.contract.metadata["references"]}
+    if dataset.tenant and dataset.name != "Users":
+        targets.add("Users")
+    return [
+        dg.AssetKey(["raw", dataset.table]),
+        *(dg.AssetKey(["staged", DATASETS_BY_NAME[t].table]) for t in sorted(targets)),
+    ]
+
+
+def check_result(check: CheckDef, outcomes: dict[dt.date, CheckOutcome]) -> dg.AssetCheckResult:
+    """One result per check; for a range of snapshots it fails if any snapshot fails."""
+    failing = sum(o.failing for o in outcomes.values())
+    metadata: dict[str, object] = {"failing": failing}
+    if len(outcomes) == 1:
+        (outcome,) = outcomes.values()
+        for label, value in outcome.detail.items():
+            metadata[label] = (
+                dg.MetadataValue.json(value) if isinstance(value, dict | list) else value
+            )
+        if outcome.sample:
+            metadata["sample"] = dg.MetadataValue.md(sample_table(*outcome.sample))
+    else:
+        metadata["per snapshot"] = dg.MetadataValue.md(
+            sample_table(
+                ["snapshot", "passed", "failing"],
+                [(d, o.passed, o.failing) for d, o in sorted(outcomes.items())],
+            )
+        )
+    passed = all(o.passed for o in outcomes.values())
+    return dg.AssetCheckResult(
+        check_name=check.name,
+        passed=passed,
+        severity=dg.AssetCheckSeverity.ERROR if check.blocking else dg.AssetCheckSeverity.WARN,
+        metadata=metadata,
+        description=None if passed else f"{failing} failing",
+    )
+
+
+def build_staged_asset(dataset: Dataset) -> dg.AssetsDefinition:
+    key = dg.AssetKey(["staged", dataset.table])
+    checks = checks_for(dataset)
+
+    @dg.asset(
+        key=key,
+        deps=staged_deps(dataset),
+        description=(
+            f"{dataset.description} Typed and validated against the `{dataset.name}` contract; "
+            f"rows breaking a rule are in `quarantine.{dataset.table}` with the reason. "
+            f"Table `staged.{dataset.table}`."
+        ),
+        group_name="staged",
+        partitions_def=snapshot_partitions,
+        backfill_policy=single_run,
+        kinds={"duckdb", "pandera"},
+        pool=WAREHOUSE_POOL,
+        check_specs=[
+            dg.AssetCheckSpec(
+                c.name,
+                asset=key,
+                description=c.description,
+                blocking=c.blocking,
+                partitions_def=snapshot_partitions,
+            )
+            for c in checks
+        ],
+        metadata={
+            "dagster/column_schema": staged_column_schema(dataset),
+            "dagster/table_name": f"staged.{dataset.table}",
+        },
+    )
+    def _staged(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        results: list[StageResult] = []
+        outcomes: dict[str, dict[dt.date, CheckOutcome]] = {c.name: {} for c in checks}
+        with warehouse.get_connection() as conn:
+            for partition in sorted(context.partition_keys):
+                result = stage_snapshot(conn, dataset, dt.date.fromisoformat(partition))
+                context.log.info(
+                    f"{dataset.name} {partition}: {result.staged_rows} staged, "
+                    f"{result.quarantined_rows} quarantined of {result.raw_rows}"
+                )
+                results.append(result)
+                for check in checks:
+                    outcomes[check.name][result.snapshot_date] = check.evaluate(
+                        conn, dataset, result
+                    )
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": sum(r.staged_rows for r in results),
+                "raw_rows": sum(r.raw_rows for r in results),
+                "quarantined_rows": sum(r.quarantined_rows for r in results),
+            },
+            check_results=[check_result(c, outcomes[c.name]) for c in checks],
+        )
+
+    return _staged
+
+
+staged_assets: list[dg.AssetsDefinition] = [build_staged_asset(d) for d in DATASETS]
