@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import pandera.pandas as pa
 
 from learn_assets.contracts.kinds import Kind
-from learn_assets.contracts.schemas import CONTRACTS
+from learn_assets.contracts.schemas import CONTRACTS, ENTRA_CONTRACT
 
-__all__ = ["DATASETS", "Column", "Dataset", "Kind", "snake_case"]
+__all__ = ["DATASETS", "ENTRA", "Column", "Dataset", "Kind", "snake_case"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,10 @@ class Dataset:
     columns: tuple[Column, ...]  # as delivered, in the dictionary's order
     description: str
     contract: pa.DataFrameSchema  # the staged table: names, types, rules
+
+    @property
+    def partitioned(self) -> bool:
+        return bool(self.contract.metadata["partitioned"])
 
     @property
     def table(self) -> str:
@@ -63,6 +67,7 @@ def _from_contract(schema: pa.DataFrameSchema) -> Dataset:
 
 
 DATASETS: tuple[Dataset, ...] = tuple(_from_contract(s) for s in CONTRACTS)
+ENTRA = _from_contract(ENTRA_CONTRACT)
 
 DATASETS_BY_NAME: dict[str, Dataset] = {d.name: d for d in DATASETS}
 DATASETS_BY_TABLE: dict[str, Dataset] = {d.table: d for d in DATASETS}

@@ -13,3 +13,5 @@ class Kind(StrEnum):
     JSON_ARRAY = "json_array"  # a JSON array of strings inside a string
     URL = "url"  # site-relative URL such as /training/modules/x/
     ABSOLUTE_URL = "absolute_url"  # derived: https://learn.microsoft.com + url
+    BOOLEAN = "boolean"  # True / False
+    LOCALE_DATETIME = "locale_datetime"  # Entra export: 8/19/2021 1:25:31 PM (or ISO 8601)

@@ -36,6 +36,8 @@ _DTYPES = {
     Kind.DATETIME: pd.DatetimeTZDtype("us", "UTC"),
     Kind.YYYYMMDD: "datetime64[us]",
     Kind.JSON_ARRAY: object,
+    Kind.BOOLEAN: "boolean",
+    Kind.LOCALE_DATETIME: pd.DatetimeTZDtype("us", "UTC"),
 }
 
 
@@ -62,7 +64,6 @@ def col(
         _DTYPES[kind],
         checks=checks,
         nullable=not required,
-        coerce=kind in (Kind.DATETIMEOFFSET, Kind.DATETIME, Kind.YYYYMMDD),
         description=description or None,
         metadata={"source": source, "kind": kind},
     )
@@ -104,6 +105,7 @@ def contract(
     checks: list[pa.Check] | None = None,
     tenant: bool = False,
     references: tuple[Reference, ...] = (),
+    partitioned: bool = True,
 ) -> pa.DataFrameSchema:
     """`unique` is the key: no two rows of a snapshot share it (the whole row when omitted)."""
     return pa.DataFrameSchema(
@@ -115,7 +117,7 @@ def contract(
         coerce=True,
         name=name,
         description=description,
-        metadata={"tenant": tenant, "references": references},
+        metadata={"tenant": tenant, "references": references, "partitioned": partitioned},
     )
 
 
@@ -326,4 +328,32 @@ CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
         unique=["unit_uid"],
         references=(Reference("module_uid", "HierarchyModule", "module_uid"),),
     ),
+)
+
+# The organization's Entra "Download users" export (not a Learn dataset; not partitioned). Real
+# exports call the id column `id`, documented ones `objectId`: staging accepts either. Columns
+# other than the id may be absent from older exports and are then NULL.
+ENTRA_CONTRACT = contract(
+    "EntraUsers",
+    "The organization's directory (Entra users export): names, departments, job titles.",
+    {
+        "object_id": col("id", D, "Entra object id (= Users.AADObjectId)", required=True),
+        "display_name": col("displayName", T),
+        "user_principal_name": col("userPrincipalName", T),
+        "given_name": col("givenName", T),
+        "surname": col("surname", T),
+        "mail": col("mail", T),
+        "user_type": col("userType", T, "Member or Guest"),
+        "job_title": col("jobTitle", T),
+        "department": col("department", T),
+        "company_name": col("companyName", T),
+        "office_location": col("officeLocation", T),
+        "city": col("city", T),
+        "country": col("country", T),
+        "usage_location": col("usageLocation", T),
+        "account_enabled": col("accountEnabled", Kind.BOOLEAN),
+        "created_at": col("createdDateTime", Kind.LOCALE_DATETIME, "account created, as UTC"),
+    },
+    unique=["object_id"],
+    partitioned=False,
 )

@@ -26,6 +26,8 @@ SQL_TYPES = {
     Kind.DATETIME: "TIMESTAMP WITH TIME ZONE",
     Kind.YYYYMMDD: "DATE",
     Kind.JSON_ARRAY: "VARCHAR[]",
+    Kind.BOOLEAN: "BOOLEAN",
+    Kind.LOCALE_DATETIME: "TIMESTAMP WITH TIME ZONE",
 }
 
 _KIND_NAMES = {
@@ -34,6 +36,8 @@ _KIND_NAMES = {
     Kind.DATETIME: "a timestamp",
     Kind.YYYYMMDD: "a YYYYMMDD date",
     Kind.JSON_ARRAY: "a JSON array",
+    Kind.BOOLEAN: "a boolean",
+    Kind.LOCALE_DATETIME: "a date and time",
 }
 
 
@@ -82,6 +86,13 @@ def typed_expression(kind: Kind, raw: str) -> str:
         return (
             f"CASE WHEN json_valid({raw}) AND json_type({raw}) = 'ARRAY' "
             f"THEN TRY_CAST({raw}::JSON AS VARCHAR[]) END"
+        )
+    if kind is Kind.BOOLEAN:
+        return f"TRY_CAST(trim({raw}) AS BOOLEAN)"
+    if kind is Kind.LOCALE_DATETIME:
+        return (
+            f"COALESCE(TRY_STRPTIME(trim({raw}), '%m/%d/%Y %I:%M:%S %p')::TIMESTAMPTZ, "
+            f"TRY_CAST(trim({raw}) AS TIMESTAMPTZ))"
         )
     raise ValueError(f"no parser for kind {kind}")
 

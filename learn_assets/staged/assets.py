@@ -4,12 +4,12 @@ import datetime as dt
 
 import dagster as dg
 
-from learn_assets.contracts.datasets import DATASETS, DATASETS_BY_NAME, Dataset
+from learn_assets.contracts.datasets import DATASETS, DATASETS_BY_NAME, ENTRA, Dataset
 from learn_assets.contracts.sql import compile_contract
 from learn_assets.partitions import single_run, snapshot_partitions
 from learn_assets.resources import WAREHOUSE_POOL, WarehouseResource
 from learn_assets.staged.checks import CheckDef, CheckOutcome, checks_for, sample_table
-from learn_assets.staged.stage import StageResult, stage_snapshot
+from learn_assets.staged.stage import StageResult, stage_entra, stage_snapshot
 
 
 def staged_column_schema(dataset: Dataset) -> dg.TableSchema:
@@ -33,6 +33,8 @@ def staged_column_schema(dataset: Dataset) -> dg.TableSchema:
 
 def staged_deps(dataset: Dataset) -> list[dg.AssetKey]:
     """raw/<dataset>, plus the staged datasets its references and tenant check read."""
+    if not dataset.partitioned:
+        return [dg.AssetKey(["raw", dataset.table])]
     targets = {r.target for r in dataset.contract.metadata["references"]}
     if dataset.tenant and dataset.name != "Users":
         targets.add("Users")
@@ -42,7 +44,9 @@ def staged_deps(dataset: Dataset) -> list[dg.AssetKey]:
     ]
 
 
-def check_result(check: CheckDef, outcomes: dict[dt.date, CheckOutcome]) -> dg.AssetCheckResult:
+def check_result(
+    check: CheckDef, outcomes: dict[dt.date | None, CheckOutcome]
+) -> dg.AssetCheckResult:
     """One result per check; for a range of snapshots it fails if any snapshot fails."""
     failing = sum(o.failing for o in outcomes.values())
     metadata: dict[str, object] = {"failing": failing}
@@ -58,7 +62,7 @@ def check_result(check: CheckDef, outcomes: dict[dt.date, CheckOutcome]) -> dg.A
         metadata["per snapshot"] = dg.MetadataValue.md(
             sample_table(
                 ["snapshot", "passed", "failing"],
-                [(d, o.passed, o.failing) for d, o in sorted(outcomes.items())],
+                [(d, o.passed, o.failing) for d, o in sorted(outcomes.items(), key=str)],
             )
         )
     passed = all(o.passed for o in outcomes.values())
@@ -74,6 +78,7 @@ def check_result(check: CheckDef, outcomes: dict[dt.date, CheckOutcome]) -> dg.A
 def build_staged_asset(dataset: Dataset) -> dg.AssetsDefinition:
     key = dg.AssetKey(["staged", dataset.table])
     checks = checks_for(dataset)
+    partitions = snapshot_partitions if dataset.partitioned else None
 
     @dg.asset(
         key=key,
@@ -84,8 +89,8 @@ def build_staged_asset(dataset: Dataset) -> dg.AssetsDefinition:
             f"Table `staged.{dataset.table}`."
         ),
         group_name="staged",
-        partitions_def=snapshot_partitions,
-        backfill_policy=single_run,
+        partitions_def=partitions,
+        backfill_policy=single_run if partitions else None,
         kinds={"duckdb", "pandera"},
         pool=WAREHOUSE_POOL,
         check_specs=[
@@ -94,7 +99,7 @@ def build_staged_asset(dataset: Dataset) -> dg.AssetsDefinition:
                 asset=key,
                 description=c.description,
                 blocking=c.blocking,
-                partitions_def=snapshot_partitions,
+                partitions_def=partitions,
             )
             for c in checks
         ],
@@ -105,12 +110,17 @@ def build_staged_asset(dataset: Dataset) -> dg.AssetsDefinition:
     )
     def _staged(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         results: list[StageResult] = []
-        outcomes: dict[str, dict[dt.date, CheckOutcome]] = {c.name: {} for c in checks}
+        outcomes: dict[str, dict[dt.date | None, CheckOutcome]] = {c.name: {} for c in checks}
         with warehouse.get_connection() as conn:
-            for partition in sorted(context.partition_keys):
-                result = stage_snapshot(conn, dataset, dt.date.fromisoformat(partition))
+            snapshots = (
+                [dt.date.fromisoformat(k) for k in sorted(context.partition_keys)]
+                if partitions
+                else [None]
+            )
+            for snapshot in snapshots:
+                result = stage_snapshot(conn, dataset, snapshot) if snapshot else stage_entra(conn)
                 context.log.info(
-                    f"{dataset.name} {partition}: {result.staged_rows} staged, "
+                    f"{dataset.name} {snapshot or ''}: {result.staged_rows} staged, "
                     f"{result.quarantined_rows} quarantined of {result.raw_rows}"
                 )
                 results.append(result)
@@ -130,4 +140,4 @@ def build_staged_asset(dataset: Dataset) -> dg.AssetsDefinition:
     return _staged
 
 
-staged_assets: list[dg.AssetsDefinition] = [build_staged_asset(d) for d in DATASETS]
+staged_assets: list[dg.AssetsDefinition] = [build_staged_asset(d) for d in (*DATASETS, ENTRA)]

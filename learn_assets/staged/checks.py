@@ -16,13 +16,14 @@ import pandera.errors
 from learn_assets.contracts.datasets import DATASETS_BY_NAME, Dataset
 from learn_assets.contracts.schemas import Reference
 from learn_assets.contracts.sql import compile_contract
-from learn_assets.raw.load import raw_table
+from learn_assets.raw.load import ENTRA_TABLE, raw_table
 from learn_assets.resources import quote_ident
 from learn_assets.staged.stage import (
     StageResult,
     duplicate_keys,
     ensure_stage_tables,
     extra_columns,
+    in_scope,
     quarantine_sample,
     quarantine_table,
     staged_table,
@@ -64,10 +65,11 @@ def rows_follow_contract(conn, dataset: Dataset, result: StageResult) -> CheckOu
 
 
 def rows_conserved(conn, dataset: Dataset, result: StageResult) -> CheckOutcome:
-    day = [result.snapshot_date]
+    where, params = in_scope(result.snapshot_date)
+    source = raw_table(dataset) if dataset.partitioned else ENTRA_TABLE
     raw, staged, quarantined = (
-        _count(conn, f"SELECT count(*) FROM {t} WHERE snapshot_date = ?", day)
-        for t in (raw_table(dataset), staged_table(dataset), quarantine_table(dataset))
+        _count(conn, f"SELECT count(*) FROM {t} WHERE {where}", params)
+        for t in (source, staged_table(dataset), quarantine_table(dataset))
     )
     return CheckOutcome(
         raw == staged + quarantined,
@@ -150,14 +152,15 @@ def contract_types(conn, dataset: Dataset, result: StageResult) -> CheckOutcome:
             [dataset.table],
         ).fetchall()
     )
-    expected = {"snapshot_date": "DATE", **compiled.types}
+    expected = ({"snapshot_date": "DATE"} if dataset.partitioned else {}) | compiled.types
     if actual != expected:
         wrong = sorted(set(actual.items()) ^ set(expected.items()))
         return CheckOutcome(False, len(wrong), {"column types differing": [str(w) for w in wrong]})
+    where, params = in_scope(result.snapshot_date)
     frame = conn.execute(
-        f"SELECT * EXCLUDE (snapshot_date) FROM {staged_table(dataset)} "
-        "WHERE snapshot_date = ? LIMIT ?",
-        [result.snapshot_date, PANDERA_SAMPLE_ROWS],
+        f"SELECT {', '.join(quote_ident(c) for c in compiled.types)} "
+        f"FROM {staged_table(dataset)} WHERE {where} LIMIT ?",
+        [*params, PANDERA_SAMPLE_ROWS],
     ).df()
     try:
         dataset.contract.validate(frame, lazy=True)
@@ -209,13 +212,16 @@ def checks_for(dataset: Dataset) -> list[CheckDef]:
             True,
             keys_unique,
         ),
-        CheckDef(
-            "no_unknown_columns",
-            "Columns the data dictionary lacks (kept in raw, ignored downstream).",
-            False,
-            no_unknown_columns,
-        ),
     ]
+    if dataset.partitioned:
+        checks.append(
+            CheckDef(
+                "no_unknown_columns",
+                "Columns the data dictionary lacks (kept in raw, ignored downstream).",
+                False,
+                no_unknown_columns,
+            )
+        )
     if dataset.tenant:
         checks.append(
             CheckDef(

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from learn_assets.contracts.datasets import Dataset
+from learn_assets.contracts.datasets import ENTRA, Dataset
 from learn_assets.contracts.sql import CompiledContract, compile_contract, judged_select, raw_ref
-from learn_assets.raw.load import LOAD_LOG, raw_table
+from learn_assets.raw.load import ENTRA_TABLE, LOAD_LOG, raw_table
 from learn_assets.resources import quote_ident
 
 STAGED, QUARANTINE = "staged", "quarantine"
@@ -22,11 +22,16 @@ DUPLICATE = "duplicate row (an identical row appears earlier in the snapshot)"
 
 @dataclass(frozen=True)
 class StageResult:
-    snapshot_date: dt.date
+    snapshot_date: dt.date | None  # None for the unpartitioned Entra export
     raw_rows: int
     staged_rows: int
     quarantined_rows: int
     failures: dict[str, int] = field(default_factory=dict)  # rule -> rows breaking it
+
+
+def in_scope(snapshot: dt.date | None) -> tuple[str, list]:
+    """SQL condition (and parameters) selecting one snapshot, or everything if unpartitioned."""
+    return ("snapshot_date = ?", [snapshot]) if snapshot else ("TRUE", [])
 
 
 def staged_table(dataset: Dataset) -> str:
@@ -42,39 +47,72 @@ def ensure_stage_tables(
 ) -> None:
     typed = ", ".join(f"{quote_ident(n)} {t}" for n, t in compiled.types.items())
     raw = ", ".join(f"{quote_ident(c)} VARCHAR" for c in dataset.column_names)
+    date = "snapshot_date DATE NOT NULL, " if dataset.partitioned else ""
     for schema in (STAGED, QUARANTINE):
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    conn.execute(
-        f"CREATE TABLE IF NOT EXISTS {staged_table(dataset)} (snapshot_date DATE NOT NULL, {typed})"
-    )
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {staged_table(dataset)} ({date}{typed})")
     conn.execute(
         f"CREATE TABLE IF NOT EXISTS {quarantine_table(dataset)} "
-        f"(snapshot_date DATE NOT NULL, reason VARCHAR NOT NULL, {raw})"
+        f"({date}reason VARCHAR NOT NULL, {raw})"
     )
 
 
 def stage_snapshot(
     conn: duckdb.DuckDBPyConnection, dataset: Dataset, snapshot: dt.date
 ) -> StageResult:
+    source = f"(SELECT * FROM {raw_table(dataset)} WHERE snapshot_date = $snapshot)"
+    return stage(conn, dataset, source, {"snapshot": snapshot}, snapshot)
+
+
+def stage_entra(conn: duckdb.DuckDBPyConnection) -> StageResult:
+    """Stage raw.entra_users: `id` or `objectId` becomes object_id; absent columns are NULL."""
+    found = {
+        r[0].lower(): r[0]
+        for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = 'raw' AND table_name = 'entra_users'"
+        ).fetchall()
+    }
+    found.setdefault("id", found.get("objectid", ""))
+
+    def pick(name: str) -> str:
+        actual = found.get(name.lower())
+        return f"{quote_ident(actual) if actual else 'NULL::VARCHAR'} AS {quote_ident(name)}"
+
+    columns = ", ".join(pick(c) for c in ENTRA.column_names)
+    source = f"(SELECT NULL::DATE AS snapshot_date, {columns} FROM {ENTRA_TABLE})"
+    return stage(conn, ENTRA, source, {}, None)
+
+
+def stage(
+    conn: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    source: str,
+    params: dict[str, object],
+    snapshot: dt.date | None,
+) -> StageResult:
+    """Replace the snapshot (or, unpartitioned, everything) of staged and quarantine with the
+    rows of `source`, judged by the dataset's contract. One transaction."""
     compiled = compile_contract(dataset.contract)
     ensure_stage_tables(conn, dataset, compiled)
     conn.execute("SET TimeZone = 'UTC'")  # timestamps without an offset are UTC
-    source = f"(SELECT * FROM {raw_table(dataset)} WHERE snapshot_date = $snapshot)"
     judged = judged_select(compiled, dataset.column_names, source)
+    date = "snapshot_date, " if dataset.partitioned else ""
     staged_cols = ", ".join(quote_ident(n) for n in compiled.types)
     originals = ", ".join(f"{raw_ref(c)} AS {quote_ident(c)}" for c in dataset.column_names)
+    where, where_params = in_scope(snapshot)
     conn.execute("BEGIN TRANSACTION")
     try:
-        conn.execute(f"CREATE OR REPLACE TEMP TABLE judged AS {judged}", {"snapshot": snapshot})
+        conn.execute(f"CREATE OR REPLACE TEMP TABLE judged AS {judged}", params)
         for table in (staged_table(dataset), quarantine_table(dataset)):
-            conn.execute(f"DELETE FROM {table} WHERE snapshot_date = ?", [snapshot])
+            conn.execute(f"DELETE FROM {table} WHERE {where}", where_params)
         conn.execute(
-            f"INSERT INTO {staged_table(dataset)} SELECT snapshot_date, {staged_cols} FROM judged "
+            f"INSERT INTO {staged_table(dataset)} SELECT {date}{staged_cols} FROM judged "
             "WHERE len(reasons) = 0 AND copy_number = 1"
         )
         conn.execute(
             f"INSERT INTO {quarantine_table(dataset)} BY NAME "
-            f"SELECT snapshot_date, array_to_string(reasons, '; ') AS reason, {originals} "
+            f"SELECT {date}array_to_string(reasons, '; ') AS reason, {originals} "
             "FROM (SELECT * REPLACE (CASE WHEN copy_number > 1 "
             f"THEN list_append(reasons, ?) ELSE reasons END AS reasons) FROM judged) "
             "WHERE len(reasons) > 0",
@@ -103,14 +141,15 @@ def stage_snapshot(
 
 
 def duplicate_keys(
-    conn: duckdb.DuckDBPyConnection, dataset: Dataset, snapshot: dt.date, limit: int = 10
+    conn: duckdb.DuckDBPyConnection, dataset: Dataset, snapshot: dt.date | None, limit: int = 10
 ) -> tuple[int, list[tuple]]:
     """Keys that more than one staged row of the snapshot shares (with different content)."""
     key = ", ".join(quote_ident(k) for k in compile_contract(dataset.contract).key)
+    where, params = in_scope(snapshot)
     rows = conn.execute(
-        f"SELECT {key}, count(*) AS rows FROM {staged_table(dataset)} WHERE snapshot_date = ? "
+        f"SELECT {key}, count(*) AS rows FROM {staged_table(dataset)} WHERE {where} "
         f"GROUP BY ALL HAVING count(*) > 1 ORDER BY ALL",
-        [snapshot],
+        params,
     ).fetchall()
     return len(rows), rows[:limit]
 
@@ -126,22 +165,13 @@ def extra_columns(
 
 
 def quarantine_sample(
-    conn: duckdb.DuckDBPyConnection, dataset: Dataset, snapshot: dt.date, limit: int = 10
+    conn: duckdb.DuckDBPyConnection, dataset: Dataset, snapshot: dt.date | None, limit: int = 10
 ) -> tuple[list[str], list[tuple]]:
+    where, params = in_scope(snapshot)
+    exclude = "EXCLUDE (snapshot_date)" if dataset.partitioned else ""
     cursor = conn.execute(
-        f"SELECT * EXCLUDE (snapshot_date) FROM {quarantine_table(dataset)} "
-        "WHERE snapshot_date = ? ORDER BY reason LIMIT ?",
-        [snapshot, limit],
+        f"SELECT * {exclude} FROM {quarantine_table(dataset)} "
+        f"WHERE {where} ORDER BY reason LIMIT ?",
+        [*params, limit],
     )
     return [d[0] for d in cursor.description], cursor.fetchall()
-
-
-def tenant_ids(conn: duckdb.DuckDBPyConnection, dataset: Dataset, snapshot: dt.date) -> list[str]:
-    return [
-        r[0]
-        for r in conn.execute(
-            f"SELECT DISTINCT tenant_id FROM {staged_table(dataset)} WHERE snapshot_date = ? "
-            "ORDER BY 1",
-            [snapshot],
-        ).fetchall()
-    ]
