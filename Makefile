@@ -43,9 +43,9 @@ ui: install dagster-home
 backfill: install dagster-home
 	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make backfill FROM=YYYY-MM-DD TO=YYYY-MM-DD"; exit 2; }
 	$(BIN)/dagster asset materialize -m learn_assets.definitions \
-		--select 'raw/entra_users'
+		--select 'not tag:partitioned=snapshot_date'
 	$(BIN)/dagster asset materialize -m learn_assets.definitions \
-		--select 'not key:raw/entra_users' --partition-range '$(FROM)...$(TO)'
+		--select 'tag:partitioned=snapshot_date' --partition-range '$(FROM)...$(TO)'
 
 clean:
 	rm -rf data .dagster

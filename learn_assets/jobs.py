@@ -8,12 +8,12 @@ from collections.abc import Callable, Mapping
 
 import dagster as dg
 
-ENTRA_KEY = dg.AssetKey(["raw", "entra_users"])
+from learn_assets.partitions import SNAPSHOT_TAG
 
 # Everything that is computed per snapshot date.
 snapshot_job = dg.define_asset_job(
     "snapshot_pipeline",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(ENTRA_KEY),
+    selection=dg.AssetSelection.tag(*SNAPSHOT_TAG),
     description="Builds every per-snapshot asset for the selected snapshot date(s).",
 )
 

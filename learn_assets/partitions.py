@@ -21,3 +21,17 @@ snapshot_partitions = dg.DailyPartitionsDefinition(
 
 # A range of snapshots is processed in one run (one process, one warehouse connection).
 single_run = dg.BackfillPolicy.single_run()
+
+# Per-snapshot assets carry this tag so a CLI selection can name them all:
+#   dagster asset materialize --select 'tag:partitioned=snapshot_date' --partition-range A...B
+SNAPSHOT_TAG = ("partitioned", "snapshot_date")
+
+
+def tag_snapshot_assets(assets: list[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:
+    key, value = SNAPSHOT_TAG
+    return list(
+        dg.map_asset_specs(
+            lambda spec: spec.merge_attributes(tags={key: value}) if spec.partitions_def else spec,
+            assets,
+        )
+    )

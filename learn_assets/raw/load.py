@@ -7,6 +7,7 @@ case-insensitively), and any extra column the dictionary lacks.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
@@ -16,14 +17,21 @@ from pathlib import Path
 import duckdb
 
 from learn_assets.contracts.datasets import ENTRA_COLUMNS, ENTRA_ID_COLUMNS, Dataset
-from learn_assets.resources import LandingFileError, quote_ident
+from learn_assets.resources import LandingFileError, quote_ident, quote_literal
 
 RAW_SCHEMA = "raw"
 LOAD_LOG = f"{RAW_SCHEMA}._load_log"
 
-# RFC 4180 as delivered: header row, comma, double quotes; BOM and CRLF are handled by DuckDB.
-# Everything is read as text so that no value is lost to type sniffing.
-_CSV_OPTIONS = "header = true, delim = ',', quote = '\"', escape = '\"', all_varchar = true"
+# RFC 4180 as delivered: header row, comma, double quotes; CRLF is handled by DuckDB. The header
+# is parsed here (BOM stripped) and every column read as text, so no value is lost to sniffing.
+# Lines DuckDB cannot parse (truncated, invalid UTF-8, wrong field count) are collected with
+# store_rejects and fail the file with their line numbers.
+_CSV_OPTIONS = (
+    "auto_detect = false, header = true, delim = ',', quote = '\"', escape = '\"', "
+    "store_rejects = true, rejects_scan = 'raw_reject_scans', rejects_table = 'raw_rejects'"
+)
+_HEADER_LIMIT = 1 << 20
+MAX_REPORTED_LINES = 3
 
 
 @dataclass(frozen=True)
@@ -47,11 +55,25 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def file_reader(path: Path) -> str:
+def csv_header(path: Path) -> list[str]:
+    """Column names from the first line of a CSV file (UTF-8, with or without BOM)."""
+    with path.open("rb") as f:
+        first = f.readline(_HEADER_LIMIT)
+    if not first.strip():
+        raise LandingFileError(f"{path}: file is empty (not even a header row)")
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise LandingFileError(f"{path}: line 1 (header) is not valid UTF-8: {e}") from e
+    return next(csv.reader([text.rstrip("\r\n")]))
+
+
+def file_reader(path: Path, columns: Sequence[str]) -> str:
     """SQL table function reading `path` (bound as the first `?` parameter)."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return f"read_csv(?, {_CSV_OPTIONS})"
+        as_text = ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in columns)
+        return f"read_csv(?, {_CSV_OPTIONS}, columns = {{{as_text}}})"
     if suffix == ".parquet":
         return "read_parquet(?)"
     raise LandingFileError(f"{path}: unsupported file type {suffix!r}; expected .csv or .parquet")
@@ -61,11 +83,34 @@ def file_columns(conn: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     """Column names of a delivered file, failing with the file name and the parser's reason."""
     if path.stat().st_size == 0:
         raise LandingFileError(f"{path}: file is empty (not even a header row)")
+    if path.suffix.lower() == ".csv":
+        return csv_header(path)
     try:
-        described = conn.execute(f"DESCRIBE SELECT * FROM {file_reader(path)}", [str(path)])
+        described = conn.execute(f"DESCRIBE SELECT * FROM {file_reader(path, [])}", [str(path)])
         return [row[0] for row in described.fetchall()]
     except duckdb.Error as e:
         raise LandingFileError(f"{path}: cannot be read as {path.suffix[1:]}: {e}") from e
+
+
+def raise_on_rejected_lines(conn: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Fail the file if the CSV reader rejected any line (the caller rolls back)."""
+    if path.suffix.lower() != ".csv":
+        return
+    rejected = conn.execute(
+        "SELECT line, arg_min(column_name, column_idx), arg_min(error_message, column_idx) "
+        "FROM raw_rejects GROUP BY line ORDER BY line"
+    ).fetchall()
+    conn.execute("DELETE FROM raw_rejects")
+    conn.execute("DELETE FROM raw_reject_scans")
+    if rejected:
+        shown = "; ".join(
+            f"line {line} (column {column}): {message}"
+            for line, column, message in rejected[:MAX_REPORTED_LINES]
+        )
+        more = f" (and {len(rejected) - MAX_REPORTED_LINES} more)" if len(rejected) > 3 else ""
+        raise LandingFileError(
+            f"{path}: {len(rejected)} unreadable line(s), file not loaded: {shown}{more}"
+        )
 
 
 def match_columns(
@@ -118,7 +163,8 @@ def load_snapshot(
     is touched. Extra columns are added to the raw table (NULL for other snapshots).
     """
     ensure_raw_tables(conn, dataset)
-    columns, extras = match_columns(dataset.column_names, file_columns(conn, path), path)
+    found = file_columns(conn, path)
+    columns, extras = match_columns(dataset.column_names, found, path)
     table = raw_table(dataset)
     select = ", ".join(
         f"CAST({quote_ident(src)} AS VARCHAR) AS {quote_ident(dst)}"
@@ -135,11 +181,13 @@ def load_snapshot(
         try:
             inserted = conn.execute(
                 f"INSERT INTO {table} BY NAME "
-                f"SELECT CAST(? AS DATE) AS snapshot_date, {select} FROM {file_reader(path)}",
+                f"SELECT CAST(? AS DATE) AS snapshot_date, {select} "
+                f"FROM {file_reader(path, found)}",
                 [snapshot, str(path)],
             ).fetchone()
         except duckdb.Error as e:
             raise LandingFileError(f"{path}: cannot be read as {path.suffix[1:]}: {e}") from e
+        raise_on_rejected_lines(conn, path)
         rows = int(inserted[0]) if inserted else 0
         conn.execute(
             f"INSERT OR REPLACE INTO {LOAD_LOG} VALUES (?, ?, ?, ?, ?, ?, ?, now())",
@@ -169,13 +217,20 @@ def load_entra_export(conn: duckdb.DuckDBPyConnection, path: Path) -> int | None
             f"(file has: {', '.join(found)})"
         )
     select = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in found)
+    conn.execute("BEGIN TRANSACTION")
     try:
-        # CREATE OR REPLACE is atomic: a failed read leaves the previous table in place.
-        conn.execute(
-            f"CREATE OR REPLACE TABLE {ENTRA_TABLE} AS SELECT {select} FROM {file_reader(path)}",
-            [str(path)],
-        )
-    except duckdb.Error as e:
-        raise LandingFileError(f"{path}: cannot be read as {path.suffix[1:]}: {e}") from e
+        try:
+            conn.execute(
+                f"CREATE OR REPLACE TABLE {ENTRA_TABLE} AS SELECT {select} "
+                f"FROM {file_reader(path, found)}",
+                [str(path)],
+            )
+        except duckdb.Error as e:
+            raise LandingFileError(f"{path}: cannot be read as {path.suffix[1:]}: {e}") from e
+        raise_on_rejected_lines(conn, path)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
     count = conn.execute(f"SELECT count(*) FROM {ENTRA_TABLE}").fetchone()
     return int(count[0]) if count else 0

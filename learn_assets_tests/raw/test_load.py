@@ -18,6 +18,7 @@ from learn_assets_tests.conftest import tiny_rows, write_csv
 
 D1, D2, D3 = dt.date(2026, 11, 1), dt.date(2026, 11, 2), dt.date(2026, 11, 3)
 PROGRESS = DATASETS_BY_NAME["Progress"]
+HEADER = (",".join(PROGRESS.column_names) + "\n").encode()
 
 
 @pytest.fixture
@@ -129,7 +130,25 @@ def test_file_name_matches_case_insensitively(tmp_path):
     ("name", "content", "reason"),
     [
         ("Progress.csv", b"", "file is empty"),
-        ("Progress.csv", b'tenantId,userId\n"unterminated,x\n', "cannot be read as csv"),
+        ("Progress.csv", b"\n", "file is empty"),
+        (
+            "Progress.csv",
+            HEADER + b"t,u,r,Unit,s,100,x\n" + b't,u,r,Unit,"s,100,x\n',
+            r"1 unreadable line\(s\), file not loaded: line 3 \(column SourceUid\): "
+            "Value with unterminated quote found.",
+        ),
+        (
+            "Progress.csv",
+            HEADER + b"t,u,r,Unit,s,100,x\n" + b"t,u,r,Unit",  # truncated last line
+            r"1 unreadable line\(s\), file not loaded: line 3 \(column SourceUid\): "
+            "Expected Number of Columns: 7 Found: 4",
+        ),
+        (
+            "Progress.csv",
+            HEADER + b"t,u,r,Unit,s,100,x\nt,\xff\xfe,r,Unit,s,100,x\n",
+            r"line 3 \(column userId\): Invalid unicode \(byte sequence mismatch\) detected",
+        ),
+        ("Progress.csv", b"tenant\xffId,userId\n", r"line 1 \(header\) is not valid UTF-8"),
         ("Progress.parquet", b"PAR1 this is not parquet", "cannot be read as parquet"),
     ],
 )
