@@ -19,6 +19,8 @@ from learn_assets.contracts.kinds import Kind
 
 GUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 LEARN_SITE = "https://learn.microsoft.com"
+# No real title, summary or uid comes near this; a longer value is a corrupt field.
+MAX_TEXT_LENGTH = 65_536
 
 
 @extensions.register_check_method(statistics=["first", "second"])
@@ -54,8 +56,10 @@ def col(
     checks = []
     if kind is Kind.GUID:
         checks.append(pa.Check.str_matches(GUID_PATTERN))
-    if required and kind in (Kind.TEXT, Kind.URL):
-        checks.append(pa.Check.str_length(min_value=1))
+    if kind in (Kind.TEXT, Kind.URL):
+        checks.append(
+            pa.Check.str_length(min_value=1 if required else 0, max_value=MAX_TEXT_LENGTH)
+        )
     if allowed:
         checks.append(pa.Check.isin(list(allowed)))
     if minimum is not None:

@@ -122,8 +122,13 @@ def _check_rule(column: str, check: pa.Check) -> Rule | None:
         return Rule(f"{column}: not one of {', '.join(values)}", f"{ref} NOT IN ({listed})")
     if name == "greater_than_or_equal_to":
         return Rule(f"{column}: below {stats['min_value']}", f"{ref} < {int(stats['min_value'])}")
-    if name == "str_length":  # only used as "required text is not blank"; blank is NULL here
-        return None
+    if name == "str_length":  # the minimum is "required" (blank text is NULL here)
+        limit = stats.get("max_value")
+        if limit is None:
+            return None
+        return Rule(
+            f"{column}: longer than {int(limit)} characters", f"length({ref}) > {int(limit)}"
+        )
     if name == "str_startswith":  # derived absolute URLs, true by construction
         return None
     raise ValueError(f"contract check {name!r} on {column} has no SQL translation")
