@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 import duckdb
 
 from learn_assets.contracts.datasets import ENTRA, Dataset
-from learn_assets.contracts.sql import CompiledContract, compile_contract, judged_select, raw_ref
+from learn_assets.contracts.sql import (
+    CompiledContract,
+    compile_contract,
+    judged_select,
+    repeats_select,
+)
 from learn_assets.raw.load import ENTRA_TABLE, LOAD_LOG, raw_table
 from learn_assets.resources import quote_ident
 
@@ -60,7 +65,9 @@ def ensure_stage_tables(
 def stage_snapshot(
     conn: duckdb.DuckDBPyConnection, dataset: Dataset, snapshot: dt.date
 ) -> StageResult:
-    source = f"(SELECT * FROM {raw_table(dataset)} WHERE snapshot_date = $snapshot)"
+    source = (
+        f"(SELECT rowid AS raw_rowid, * FROM {raw_table(dataset)} WHERE snapshot_date = $snapshot)"
+    )
     return stage(conn, dataset, source, {"snapshot": snapshot}, snapshot)
 
 
@@ -80,7 +87,9 @@ def stage_entra(conn: duckdb.DuckDBPyConnection) -> StageResult:
         return f"{quote_ident(actual) if actual else 'NULL::VARCHAR'} AS {quote_ident(name)}"
 
     columns = ", ".join(pick(c) for c in ENTRA.column_names)
-    source = f"(SELECT NULL::DATE AS snapshot_date, {columns} FROM {ENTRA_TABLE})"
+    source = (
+        f"(SELECT rowid AS raw_rowid, NULL::DATE AS snapshot_date, {columns} FROM {ENTRA_TABLE})"
+    )
     return stage(conn, ENTRA, source, {}, None)
 
 
@@ -92,51 +101,61 @@ def stage(
     snapshot: dt.date | None,
 ) -> StageResult:
     """Replace the snapshot (or, unpartitioned, everything) of staged and quarantine with the
-    rows of `source`, judged by the dataset's contract. One transaction."""
+    rows of `source` (raw_rowid, snapshot_date, delivered columns), judged by the contract.
+    One transaction; temporary tables hold only typed values and verdicts."""
     compiled = compile_contract(dataset.contract)
     ensure_stage_tables(conn, dataset, compiled)
     conn.execute("SET TimeZone = 'UTC'")  # timestamps without an offset are UTC
-    judged = judged_select(compiled, dataset.column_names, source)
     date = "snapshot_date, " if dataset.partitioned else ""
     staged_cols = ", ".join(quote_ident(n) for n in compiled.types)
-    originals = ", ".join(f"{raw_ref(c)} AS {quote_ident(c)}" for c in dataset.column_names)
+    originals = ", ".join(f"src.{quote_ident(c)}" for c in dataset.column_names)
     where, where_params = in_scope(snapshot)
     conn.execute("BEGIN TRANSACTION")
     try:
-        conn.execute(f"CREATE OR REPLACE TEMP TABLE judged AS {judged}", params)
+        conn.execute(
+            "CREATE OR REPLACE TEMP TABLE judged AS "
+            + judged_select(compiled, dataset.column_names, source),
+            params,
+        )
+        conn.execute(
+            "CREATE OR REPLACE TEMP TABLE repeats AS "
+            + repeats_select(dataset.column_names, source, "judged"),
+            params,
+        )
         for table in (staged_table(dataset), quarantine_table(dataset)):
             conn.execute(f"DELETE FROM {table} WHERE {where}", where_params)
-        conn.execute(
+        staged = conn.execute(
             f"INSERT INTO {staged_table(dataset)} SELECT {date}{staged_cols} FROM judged "
-            "WHERE len(reasons) = 0 AND copy_number = 1"
-        )
+            "WHERE reason = '' AND raw_rowid NOT IN (SELECT raw_rowid FROM repeats)"
+        ).fetchone()
         conn.execute(
             f"INSERT INTO {quarantine_table(dataset)} BY NAME "
-            f"SELECT {date}array_to_string(reasons, '; ') AS reason, {originals} "
-            "FROM (SELECT * REPLACE (CASE WHEN copy_number > 1 "
-            f"THEN list_append(reasons, ?) ELSE reasons END AS reasons) FROM judged) "
-            "WHERE len(reasons) > 0",
-            [DUPLICATE],
+            f"SELECT {'src.snapshot_date, ' if dataset.partitioned else ''}"
+            "concat_ws('; ', NULLIF(j.reason, ''), "
+            "CASE WHEN r.raw_rowid IS NOT NULL THEN $duplicate END) AS reason, "
+            f"{originals} FROM {source} src JOIN judged j USING (raw_rowid) "
+            "LEFT JOIN repeats r USING (raw_rowid) "
+            "WHERE j.reason <> '' OR r.raw_rowid IS NOT NULL",
+            params | {"duplicate": DUPLICATE},
         )
-        totals = conn.execute(
-            "SELECT count(*), count(*) FILTER (WHERE len(reasons) = 0 AND copy_number = 1) "
-            "FROM judged"
-        ).fetchone()
+        total = conn.execute("SELECT count(*) FROM judged").fetchone()
         failures = dict(
             conn.execute(
-                "SELECT reason, count(*) FROM ("
-                "  SELECT unnest(reasons) AS reason FROM judged"
-                "  UNION ALL SELECT ? FROM judged WHERE copy_number > 1"
-                ") GROUP BY reason ORDER BY count(*) DESC, reason",
-                [DUPLICATE],
+                "SELECT rule, count(*) FROM ("
+                f"  SELECT unnest(string_split(reason, '; ')) AS rule "
+                f"  FROM {quarantine_table(dataset)} WHERE {where}"
+                ") GROUP BY rule ORDER BY count(*) DESC, rule",
+                where_params,
             ).fetchall()
         )
         conn.execute("DROP TABLE judged")
+        conn.execute("DROP TABLE repeats")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    raw_rows, staged_rows = (int(x) for x in totals or (0, 0))
+    raw_rows = int(total[0]) if total else 0
+    staged_rows = int(staged[0]) if staged else 0
     return StageResult(snapshot, raw_rows, staged_rows, raw_rows - staged_rows, failures)
 
 
@@ -146,9 +165,13 @@ def duplicate_keys(
     """Keys that more than one staged row of the snapshot shares (with different content)."""
     key = ", ".join(quote_ident(k) for k in compile_contract(dataset.contract).key)
     where, params = in_scope(snapshot)
+    table = staged_table(dataset)
+    # Group by a hash first (cheap), then compare the few rows whose hash repeats exactly.
     rows = conn.execute(
-        f"SELECT {key}, count(*) AS rows FROM {staged_table(dataset)} WHERE {where} "
-        f"GROUP BY ALL HAVING count(*) > 1 ORDER BY ALL",
+        f"WITH scoped AS (SELECT {key}, hash({key}) AS h FROM {table} WHERE {where}) "
+        f"SELECT {key}, count(*) AS rows FROM scoped "
+        "WHERE h IN (SELECT h FROM scoped GROUP BY h HAVING count(*) > 1) "
+        "GROUP BY ALL HAVING count(*) > 1 ORDER BY ALL",
         params,
     ).fetchall()
     return len(rows), rows[:limit]

@@ -8,7 +8,8 @@ import pytest
 
 from learn_assets.contracts.datasets import DATASETS, ENTRA
 from learn_assets.contracts.kinds import Kind
-from learn_assets.contracts.sql import _unreadable, compile_contract, typed_expression
+from learn_assets.contracts.schemas import GUID_PATTERN
+from learn_assets.contracts.sql import _unreadable, compile_contract, is_guid, typed_expression
 
 UTC = dt.UTC
 
@@ -91,3 +92,26 @@ def test_entra_locale_datetime_and_boolean():
     )
     assert parse(Kind.BOOLEAN, "False") == (False, False)
     assert parse(Kind.BOOLEAN, "maybe") == (None, True)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+        "0A1B2C3D-4E5F-6789-ABCD-EF0123456789",
+        "{0a1b2c3d-4e5f-6789-abcd-ef0123456789}",
+        "0a1b2c3d4e5f6789abcdef0123456789",
+        "0a1b2c3d-4e5f-6789-abcd-ef012345678g",
+        "0a1b2c3-d4e5f-6789-abcd-ef0123456789",
+        "0a1b2c3d-4e5f-6789-abcd-ef0123456789 ",
+        "not-a-guid",
+        "",
+    ],
+)
+def test_fast_guid_predicate_agrees_with_the_contract_pattern(value):
+    with duckdb.connect() as conn:
+        fast, regex = conn.execute(
+            f"SELECT {is_guid('v')}, regexp_matches(v, ?) FROM (SELECT ?::VARCHAR AS v)",
+            [GUID_PATTERN, value],
+        ).fetchone()
+    assert fast == regex
