@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster
 
-.PHONY: install demo test lint format ui backfill bench clean dagster-home
+.PHONY: install demo test lint format docs ui backfill bench clean dagster-home
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,12 +28,16 @@ test: install lint
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check learn_assets learn_assets_tests
-	$(BIN)/ruff format --check learn_assets learn_assets_tests
+	$(BIN)/ruff check learn_assets learn_assets_tests bench
+	$(BIN)/ruff format --check learn_assets learn_assets_tests bench
 
 format: install
 	$(BIN)/ruff check --fix learn_assets learn_assets_tests
 	$(BIN)/ruff format learn_assets learn_assets_tests
+
+## Regenerate the README's rule tables from the contracts.
+docs: install
+	$(BIN)/python -m learn_assets.staged.docs --write README.md
 
 ## Dagster UI on http://127.0.0.1:3000 over the same warehouse.
 ui: install dagster-home
@@ -46,6 +50,10 @@ backfill: install dagster-home
 		--select 'not tag:partitioned=snapshot_date'
 	$(BIN)/dagster asset materialize -m learn_assets.definitions \
 		--select 'tag:partitioned=snapshot_date' --partition-range '$(FROM)...$(TO)'
+
+## Time raw load, staging and checks of a 100,000-learner snapshot (not part of make test).
+bench: install
+	$(BIN)/python bench/staging.py --users $${USERS:-100000}
 
 clean:
 	rm -rf data .dagster
