@@ -32,8 +32,8 @@ lint: install
 	$(BIN)/ruff format --check learn_assets learn_assets_tests bench
 
 format: install
-	$(BIN)/ruff check --fix learn_assets learn_assets_tests
-	$(BIN)/ruff format learn_assets learn_assets_tests
+	$(BIN)/ruff check --fix learn_assets learn_assets_tests bench
+	$(BIN)/ruff format learn_assets learn_assets_tests bench
 
 ## Regenerate the README's rule tables from the contracts.
 docs: install
