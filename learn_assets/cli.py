@@ -47,6 +47,12 @@ def parser() -> argparse.ArgumentParser:
     sample = sub.add_parser("sample", help="write a sample tenant's daily snapshots to a folder")
     sample.add_argument("--out", type=Path, required=True, help="landing folder to write")
     _add_sample_args(sample, users=1000, days=7)
+    sample.add_argument(
+        "--faults",
+        action="store_true",
+        help="also write a row-fault and a file-fault snapshot after the clean days, described "
+        "in OUT/faults.json (CSV only)",
+    )
     demo = sub.add_parser(
         "demo", help="generate the sample tenant into LEARN_LANDING_DIR and build every asset"
     )
@@ -59,10 +65,16 @@ def cmd_sample(args: argparse.Namespace) -> None:
     from learn_assets.generator import generate_sample
 
     started = time.perf_counter()
-    summary = generate_sample(args.out, args.users, args.days, args.start, args.seed, args.fmt)
+    summary = generate_sample(
+        args.out, args.users, args.days, args.start, args.seed, args.fmt, faults=args.faults
+    )
+    faults = ""
+    if summary.fault_snapshots:
+        row_day, file_day = summary.fault_snapshots
+        faults = f", fault snapshots {row_day} (rows) and {file_day} (files) with faults.json"
     print(
         f"wrote {len(summary.snapshots)} snapshot(s) "
-        f"{summary.snapshots[0]}..{summary.snapshots[-1]}"
+        f"{summary.snapshots[0]}..{summary.snapshots[-1]}{faults}"
         f" and an Entra export of {summary.entra_users} users to {summary.out}"
         f" in {time.perf_counter() - started:.1f}s"
     )

@@ -34,6 +34,11 @@ Documented quirks, always placed the same way:
   eligibility opens 180 days before the end; some have expired, some expire within 90 days.
 - Entra export: the 29 Graph-named columns, `createdDateTime` like `8/19/2021 1:25:31 PM`,
   `accountEnabled` `True`/`False`, empty cells for missing values.
+
+Fault injection (`faults=True`, CSV only; `faults.py`): after the clean days, a row-fault
+snapshot (clean day plus appended rows each breaking one rule, and Achievements schema drift) and
+a file-fault snapshot (missing column, empty file, truncated last line, invalid UTF-8), listed
+with their counts, files and lines in `out/faults.json`.
 """
 
 from learn_assets.generator.sample import SampleSummary, generate_sample

@@ -12,6 +12,7 @@ import numpy as np
 from learn_assets.contracts.datasets import DATASETS
 from learn_assets.generator.catalog import build_catalog
 from learn_assets.generator.entra import entra_frame, entra_select
+from learn_assets.generator.faults import plan_faults, write_faults
 from learn_assets.generator.frames import tenant_frames
 from learn_assets.generator.history import build_history
 from learn_assets.generator.ids import TICKS_PER_DAY, day_number, guids
@@ -30,9 +31,13 @@ class SampleSummary:
     tenant_id: str
     learners: int  # learners in the whole history (present on some day or not)
     fmt: str
+    # (row-fault day, file-fault day) with faults, else empty; not in `snapshots` nor `rows`.
+    fault_snapshots: tuple[dt.date, ...] = ()
 
 
-def _validate(users: int, days: int, start: dt.date, seed: int, fmt: str) -> None:
+def _validate(
+    users: int, days: int, start: dt.date, seed: int, fmt: str, faults: bool = False
+) -> None:
     def is_int(value: object) -> bool:
         return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
@@ -46,25 +51,44 @@ def _validate(users: int, days: int, start: dt.date, seed: int, fmt: str) -> Non
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if not isinstance(faults, bool):
+        raise ValueError(f"faults must be True or False, got {faults!r}")
+    if faults and fmt != "csv":
+        raise ValueError("--faults needs --format csv")
 
 
 def generate_sample(
-    out: Path, users: int, days: int, start: dt.date, seed: int, fmt: str = "csv"
+    out: Path,
+    users: int,
+    days: int,
+    start: dt.date,
+    seed: int,
+    fmt: str = "csv",
+    faults: bool = False,
 ) -> SampleSummary:
     """Write `days` full daily snapshots of a sample tenant with `users` learners under `out`.
 
     Layout: `out/<YYYY-MM-DD>/<Dataset>.<fmt>` for the 11 datasets, and `out/entra_users.csv`.
     Same arguments give byte-identical files; existing files are replaced.
+
+    With `faults` (CSV only), two more snapshot folders follow the clean days, a row-fault one
+    and a file-fault one, described in `out/faults.json` (see `faults.py`). They are ordinary
+    days of the tenant before the faults go in, so the files of the run equal those of a clean
+    run with `days + 2` except for the faults themselves.
     """
-    _validate(users, days, start, seed, fmt)
+    _validate(users, days, start, seed, fmt, faults)
     out = Path(out)
     # Independent streams per part, so e.g. the Entra export can change without moving events.
-    tenant_rng, learner_rng, history_rng, entra_rng = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)
+    # The fault stream is a fifth child: spawning it leaves the first four (and clean bytes) as is.
+    tenant_rng, learner_rng, history_rng, entra_rng, fault_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)
     )
     tenant_id = str(guids(tenant_rng, 1)[0])
     snapshots = [start + dt.timedelta(days=i) for i in range(days)]
-    cutoffs = np.array([day_number(d) * TICKS_PER_DAY for d in snapshots], np.int64)
+    fault_days = tuple(start + dt.timedelta(days=days + i) for i in range(2 if faults else 0))
+    # Fault days are generated as normal days (learners and history span them), faulted after.
+    written = [*snapshots, *fault_days]
+    cutoffs = np.array([day_number(d) * TICKS_PER_DAY for d in written], np.int64)
 
     catalog = build_catalog()
     learners = build_learners(learner_rng, int(users), cutoffs)
@@ -76,7 +100,20 @@ def generate_sample(
     rows: dict[str, dict[str, int]] = {}
     first_folder: Path | None = None
     try:
-        for day, cutoff in zip(snapshots, cutoffs, strict=True):
+        plan = None
+        if faults:
+            # Drawn before writing: a tenant too small for the faults fails with nothing written.
+            plan = plan_faults(
+                con,
+                frames,
+                catalog,
+                learners,
+                tenant_id,
+                (fault_days[0], fault_days[1]),
+                (int(cutoffs[-2]), int(cutoffs[-1])),
+                fault_rng,
+            )
+        for day, cutoff in zip(written, cutoffs, strict=True):
             folder = out / day.isoformat()
             folder.mkdir(parents=True, exist_ok=True)
             counts: dict[str, int] = {}
@@ -93,8 +130,11 @@ def generate_sample(
                 else:
                     shutil.copyfile(first_folder / path.name, path)
                 counts[ds.name] = catalog.tables[ds.name].num_rows
-            rows[day.isoformat()] = counts
+            if day not in fault_days:
+                rows[day.isoformat()] = counts
             first_folder = first_folder or folder
+        if plan is not None:
+            write_faults(con, out, plan, frames)
 
         entra = entra_frame(entra_rng, learners, int(cutoffs[0]))
         con.register("entra_frame", entra)
@@ -111,4 +151,5 @@ def generate_sample(
         tenant_id=tenant_id,
         learners=learners.n,
         fmt=fmt,
+        fault_snapshots=fault_days,
     )

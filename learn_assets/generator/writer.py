@@ -8,7 +8,7 @@ DuckDB Python API, never into SQL text.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
@@ -38,10 +38,18 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def select_list(dataset: Dataset) -> str:
-    """SELECT list producing the dataset's columns, in dictionary order and spelling."""
+def select_list(
+    dataset: Dataset, rename: Mapping[str, str] | None = None, drop: Collection[str] = ()
+) -> str:
+    """SELECT list producing the dataset's columns, in dictionary order and spelling.
+
+    `rename` (dictionary name -> header) and `drop` exist for fault injection (schema drift).
+    """
+    rename = rename or {}
     exprs = []
     for col in dataset.columns:
+        if col.name in drop:
+            continue
         if col.kind is Kind.GUID and col.name.lower() == "tenantid":
             expr = f"getvariable('{TENANT_VARIABLE}')"
         elif col.kind is Kind.DATETIMEOFFSET:
@@ -52,7 +60,8 @@ def select_list(dataset: Dataset) -> str:
             expr = quote_ident(col.name)
         # Explicit types: dictionary-encoded inputs become plain VARCHAR, ints stay INTEGER.
         sql_type = "INTEGER" if col.kind in (Kind.INT, Kind.YYYYMMDD) else "VARCHAR"
-        exprs.append(f"CAST({expr} AS {sql_type}) AS {quote_ident(col.name)}")
+        alias = quote_ident(rename.get(col.name, col.name))
+        exprs.append(f"CAST({expr} AS {sql_type}) AS {alias}")
     return ", ".join(exprs)
 
 
@@ -72,17 +81,29 @@ def write_frame(
     path: Path,
     fmt: str,
     cutoff: int | None = None,
+    *,
+    rename: Mapping[str, str] | None = None,
+    drop: Collection[str] = (),
+    extra: Mapping[str, str] | None = None,
 ) -> None:
-    """Write `table` as `dataset` to `path`; tenant frames are filtered to snapshot `cutoff`."""
+    """Write `table` as `dataset` to `path`; tenant frames are filtered to snapshot `cutoff`.
+
+    `rename`, `drop` and `extra` (column -> constant text, appended last) make drifted files for
+    fault injection; without them the file has exactly the dictionary's columns.
+    """
     view = "frame_" + dataset.table
     con.register(view, table)
     try:
-        query = f"SELECT {select_list(dataset)} FROM {quote_ident(view)}"  # noqa: S608 - constants
-        if cutoff is None:
-            rel = con.sql(query)
-        else:
-            where = f" WHERE {FROM} < $cutoff AND $cutoff < {UNTIL}"
-            rel = con.sql(query + where, params={"cutoff": cutoff})
+        params: dict[str, object] = {}
+        columns = select_list(dataset, rename, drop)
+        for i, (name, value) in enumerate((extra or {}).items()):
+            columns += f", CAST($extra_{i} AS VARCHAR) AS {quote_ident(name)}"
+            params[f"extra_{i}"] = value
+        query = f"SELECT {columns} FROM {quote_ident(view)}"  # noqa: S608 - constants
+        if cutoff is not None:
+            query += f" WHERE {FROM} < $cutoff AND $cutoff < {UNTIL}"
+            params["cutoff"] = cutoff
+        rel = con.sql(query, params=params or None)
         write_relation(
             rel, path, fmt, bom=dataset.name in BOM_FILES, crlf=dataset.name in CRLF_FILES
         )
