@@ -2,7 +2,7 @@
 
 Raw keeps what was delivered: every value as text (typing happens in the staged layer, where a bad
 value can be quarantined instead of failing the load), the dictionary's column names (matched
-case-insensitively), and any extra column the dictionary lacks.
+case-insensitively), and any extra column the dictionary lacks (in the `_extra` map).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from learn_assets.resources import LandingFileError, quote_ident, quote_literal
 
 RAW_SCHEMA = "raw"
 LOAD_LOG = f"{RAW_SCHEMA}._load_log"
+EXTRA = "_extra"  # columns the dictionary lacks, as a map name -> value
 
 # RFC 4180 as delivered: header row, comma, double quotes; CRLF is handled by DuckDB. The header
 # is parsed here (BOM stripped) and every column read as text, so no value is lost to sniffing.
@@ -143,7 +144,8 @@ def ensure_raw_tables(conn: duckdb.DuckDBPyConnection, dataset: Dataset) -> None
     cols = ", ".join(f"{quote_ident(c)} VARCHAR" for c in dataset.column_names)
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     conn.execute(
-        f"CREATE TABLE IF NOT EXISTS {raw_table(dataset)} (snapshot_date DATE NOT NULL, {cols})"
+        f"CREATE TABLE IF NOT EXISTS {raw_table(dataset)} "
+        f"(snapshot_date DATE NOT NULL, {cols}, {EXTRA} MAP(VARCHAR, VARCHAR))"
     )
     conn.execute(
         f"""CREATE TABLE IF NOT EXISTS {LOAD_LOG} (
@@ -160,23 +162,23 @@ def load_snapshot(
     """Replace partition `snapshot` of raw.<dataset> with the rows of `path`, atomically.
 
     Either the whole file lands or the partition keeps its previous content; no other partition
-    is touched. Extra columns are added to the raw table (NULL for other snapshots).
+    is touched. Columns the dictionary lacks are kept in the `_extra` map (name -> value), so
+    schema drift never changes the table's shape or the other partitions.
     """
     ensure_raw_tables(conn, dataset)
     found = file_columns(conn, path)
     columns, extras = match_columns(dataset.column_names, found, path)
     table = raw_table(dataset)
     select = ", ".join(
-        f"CAST({quote_ident(src)} AS VARCHAR) AS {quote_ident(dst)}"
-        for dst, src in [*columns.items(), *((e, e) for e in extras)]
+        f"CAST({quote_ident(src)} AS VARCHAR) AS {quote_ident(dst)}" for dst, src in columns.items()
     )
+    if extras:
+        names = ", ".join(quote_literal(e) for e in extras)
+        values = ", ".join(f"CAST({quote_ident(e)} AS VARCHAR)" for e in extras)
+        select += f", map([{names}], [{values}]) AS {EXTRA}"
     size, sha = path.stat().st_size, file_sha256(path)
     conn.execute("BEGIN TRANSACTION")
     try:
-        for extra in extras:
-            conn.execute(
-                f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {quote_ident(extra)} VARCHAR"
-            )
         conn.execute(f"DELETE FROM {table} WHERE snapshot_date = ?", [snapshot])
         try:
             inserted = conn.execute(

@@ -1,0 +1,211 @@
+"""Core layer: conformed tables that keep history across snapshots.
+
+Each table accumulates every row ever seen in any staged snapshot, with the first (and, for
+learners and content, last) snapshot that carried it. Merging snapshot D is idempotent and
+independent of the order in which snapshots are merged, so a day-by-day build and a range backfill
+give the same tables: a row's first_seen_snapshot is the minimum over the snapshots merged, its
+last_seen_snapshot the maximum, and its attributes those of the latest snapshot carrying it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+
+from learn_assets.resources import quote_ident
+
+CORE = "core"
+
+
+@dataclass(frozen=True)
+class CoreTable:
+    name: str
+    description: str
+    select: str  # rows of snapshot $snapshot, from staged tables
+    key: tuple[str, ...]
+    track_last_seen: bool = False  # also keep last_seen_snapshot and refresh attributes
+
+
+LEARNERS = CoreTable(
+    "learners",
+    "One row per Learn user ever seen, with Entra directory attributes (display name, "
+    "department, job title) when the export has a match, and the snapshots they were first and "
+    "last seen in (a learner whose last_seen_snapshot is before the latest snapshot has left).",
+    """SELECT u.user_id, u.aad_object_id, u.tenant_id, u.created_on,
+              e.display_name, e.department, e.job_title, e.mail, e.country,
+              e.object_id IS NOT NULL AS in_directory
+       FROM staged.users u LEFT JOIN staged.entra_users e ON e.object_id = u.aad_object_id
+       WHERE u.snapshot_date = $snapshot""",
+    ("user_id",),
+    track_last_seen=True,
+)
+
+CONTENT = CoreTable(
+    "content",
+    "Unified Learn catalog: units, modules, learning paths, certifications and applied skills "
+    "with title, type, absolute URL, products, roles and levels; units carry their module.",
+    """SELECT 'unit' AS content_type, unit_uid AS content_uid, title, url_absolute,
+              NULL::VARCHAR[] AS products, NULL::VARCHAR[] AS roles, NULL::VARCHAR[] AS levels,
+              points, duration_in_minutes, module_uid AS parent_uid
+       FROM staged.hierarchy_unit WHERE snapshot_date = $snapshot
+       UNION ALL
+       SELECT 'module', module_uid, title, url_absolute, products, roles, levels, points,
+              duration_in_minutes, NULL
+       FROM staged.hierarchy_module WHERE snapshot_date = $snapshot
+       UNION ALL
+       SELECT 'learning_path', learning_path_uid, title, url_absolute, products, roles, levels,
+              points, duration_in_minutes, NULL
+       FROM staged.hierarchy_learning_path WHERE snapshot_date = $snapshot
+       UNION ALL
+       SELECT 'certification', certification_uid, title, url_absolute, products, roles, levels,
+              NULL, NULL, NULL
+       FROM staged.hierarchy_certification WHERE snapshot_date = $snapshot
+       UNION ALL
+       SELECT 'applied_skill', applied_skills_uid, title, url_absolute, products, roles, levels,
+              NULL, NULL, NULL
+       FROM staged.hierarchy_applied_skills WHERE snapshot_date = $snapshot""",
+    ("content_type", "content_uid"),
+    track_last_seen=True,
+)
+
+LEARNING_PATH_MODULES = CoreTable(
+    "learning_path_modules",
+    "Which modules make up each learning path, over time.",
+    """SELECT learning_path_uid, module_uid FROM staged.hierarchy_learning_path_module
+       WHERE snapshot_date = $snapshot""",
+    ("learning_path_uid", "module_uid"),
+    track_last_seen=True,
+)
+
+XP_EVENTS = CoreTable(
+    "xp_events",
+    "Every XP event (unit, module, learning path completion) ever seen, with the snapshot it "
+    "was first seen in. Survives later snapshots that no longer carry it (e.g. a learner left).",
+    """SELECT user_id, source_type, source_uid, xp_reason, xp, awarded_on AS awarded_at
+       FROM staged.progress WHERE snapshot_date = $snapshot""",
+    ("user_id", "source_type", "source_uid", "xp_reason", "xp", "awarded_at"),
+)
+
+AWARDS = CoreTable(
+    "awards",
+    "Every badge (module completed) and trophy (learning path completed) ever seen.",
+    """SELECT user_id, award_type, source_type, source_uid, award_uid, award_reason,
+              awarded_on AS awarded_at
+       FROM staged.achievements WHERE snapshot_date = $snapshot""",
+    (
+        "user_id",
+        "award_type",
+        "source_type",
+        "source_uid",
+        "award_uid",
+        "award_reason",
+        "awarded_at",
+    ),
+)
+
+CERTIFICATIONS = CoreTable(
+    "certifications",
+    "Every certification record ever seen (a renewal with new dates is a new record), kept "
+    "after the service drops it (it lists certifications expired for at most two years).",
+    """SELECT user_id, source_uid AS certification_uid, transcript_name, awarded_on,
+              certification_start_date, certification_end_date,
+              stay_current_eligibility_start_date
+       FROM staged.certifications WHERE snapshot_date = $snapshot""",
+    (
+        "user_id",
+        "certification_uid",
+        "transcript_name",
+        "awarded_on",
+        "certification_start_date",
+        "certification_end_date",
+        "stay_current_eligibility_start_date",
+    ),
+)
+
+APPLIED_SKILLS = CoreTable(
+    "applied_skills",
+    "Every Applied Skills credential ever seen.",
+    """SELECT user_id, applied_skills_uid, lab_profile_name, exam_scored_date AS scored_at
+       FROM staged.applied_skills WHERE snapshot_date = $snapshot""",
+    ("user_id", "applied_skills_uid", "lab_profile_name", "scored_at"),
+)
+
+CORE_TABLES = (
+    LEARNERS,
+    CONTENT,
+    LEARNING_PATH_MODULES,
+    XP_EVENTS,
+    AWARDS,
+    CERTIFICATIONS,
+    APPLIED_SKILLS,
+)
+
+
+def core_table(table: CoreTable) -> str:
+    return f"{CORE}.{quote_ident(table.name)}"
+
+
+def _same(left: str, right: str, columns: tuple[str, ...]) -> str:
+    # NULL-safe: a NULL xp_reason in two snapshots is the same event.
+    return " AND ".join(
+        f"{left}.{quote_ident(c)} IS NOT DISTINCT FROM {right}.{quote_ident(c)}" for c in columns
+    )
+
+
+def merge_snapshot(
+    conn: duckdb.DuckDBPyConnection, table: CoreTable, snapshot: dt.date
+) -> tuple[int, int]:
+    """Merge snapshot D into core.<table>; returns (rows in D, rows new to the table)."""
+    target = core_table(table)
+    params = {"snapshot": snapshot}
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {CORE}")
+    last_seen = ", $snapshot AS last_seen_snapshot" if table.track_last_seen else ""
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {target} AS SELECT *, $snapshot AS first_seen_snapshot"
+        f"{last_seen} FROM ({table.select}) WHERE false",
+        params,
+    )
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        conn.execute(f"CREATE OR REPLACE TEMP TABLE incoming AS {table.select}", params)
+        match = _same("t", "i", table.key)
+        if table.track_last_seen:
+            # Attributes follow the latest snapshot that carries the row.
+            columns = [
+                r[0] for r in conn.execute("DESCRIBE incoming").fetchall() if r[0] not in table.key
+            ]
+            refresh = ", ".join(
+                f"{quote_ident(c)} = CASE WHEN $snapshot >= t.last_seen_snapshot "
+                f"THEN i.{quote_ident(c)} ELSE t.{quote_ident(c)} END"
+                for c in columns
+            )
+            conn.execute(
+                f"UPDATE {target} t SET {refresh}{', ' if refresh else ''}"
+                "first_seen_snapshot = least(t.first_seen_snapshot, $snapshot), "
+                "last_seen_snapshot = greatest(t.last_seen_snapshot, $snapshot) "
+                f"FROM incoming i WHERE {match}",
+                params,
+            )
+        else:
+            # Events never change; only an out-of-order merge can move first_seen earlier.
+            latest = conn.execute(f"SELECT max(first_seen_snapshot) FROM {target}").fetchone()
+            if latest and latest[0] and latest[0] > snapshot:
+                conn.execute(
+                    f"UPDATE {target} t SET first_seen_snapshot = $snapshot FROM incoming i "
+                    f"WHERE t.first_seen_snapshot > $snapshot AND {match}",
+                    params,
+                )
+        inserted = conn.execute(
+            f"INSERT INTO {target} SELECT i.*, $snapshot{', $snapshot' if last_seen else ''} "
+            f"FROM incoming i WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE {match})",
+            params,
+        ).fetchone()
+        total = conn.execute("SELECT count(*) FROM incoming").fetchone()
+        conn.execute("DROP TABLE incoming")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return int(total[0]) if total else 0, int(inserted[0]) if inserted else 0
