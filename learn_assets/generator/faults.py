@@ -35,7 +35,8 @@ from learn_assets.generator.catalog import Catalog
 from learn_assets.generator.frames import Frame
 from learn_assets.generator.ids import guids
 from learn_assets.generator.population import Learners
-from learn_assets.generator.writer import CRLF_FILES, quote_ident, select_list, write_frame
+from learn_assets.generator.writer import CRLF_FILES, select_list, write_frame
+from learn_assets.resources.warehouse import quote_ident
 
 MANIFEST_FILE = "faults.json"
 HUGE_FIELD_CHARS = 1 << 20  # 1 MiB, far above the contracts' MAX_TEXT_LENGTH
@@ -141,7 +142,7 @@ def _pick(
     con.register(view, table.take(pa.array(index)))
     try:
         columns = select_list(DATASETS_BY_NAME[dataset])
-        rows = con.sql(f"SELECT {columns} FROM {quote_ident(view)}").fetchall()  # noqa: S608
+        rows = con.sql(f"SELECT {columns} FROM {quote_ident(view)}").fetchall()
     finally:
         con.unregister(view)
     return iter([["" if v is None else str(v) for v in row] for row in rows])

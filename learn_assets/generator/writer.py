@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from learn_assets.contracts.datasets import Dataset, Kind
 from learn_assets.generator.frames import FROM, LOCAL, OFFSET, UNTIL, UTC
+from learn_assets.resources.warehouse import quote_ident
 
 FORMATS = ("csv", "parquet")
 BOM = b"\xef\xbb\xbf"
@@ -32,10 +33,6 @@ _DATETIMEOFFSET_SQL = (
 )
 _DATETIME_SQL = f"strftime({_TICKS_TO_TIMESTAMP.format(UTC)}, '%Y-%m-%dT%H:%M:%S')"
 TENANT_VARIABLE = "tenant_id"
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def select_list(
@@ -99,7 +96,7 @@ def write_frame(
         for i, (name, value) in enumerate((extra or {}).items()):
             columns += f", CAST($extra_{i} AS VARCHAR) AS {quote_ident(name)}"
             params[f"extra_{i}"] = value
-        query = f"SELECT {columns} FROM {quote_ident(view)}"  # noqa: S608 - constants
+        query = f"SELECT {columns} FROM {quote_ident(view)}"
         if cutoff is not None:
             query += f" WHERE {FROM} < $cutoff AND $cutoff < {UNTIL}"
             params["cutoff"] = cutoff
@@ -116,6 +113,8 @@ def write_relation(
 ) -> None:
     """Write atomically (temp file + rename), so a rerun replaces files whole."""
     tmp = path.with_name(path.name + ".tmp")
+    # A snapshot holds one file per dataset: drop a leftover in the other format.
+    path.with_suffix(".csv" if fmt == "parquet" else ".parquet").unlink(missing_ok=True)
     if fmt == "parquet":
         rel.write_parquet(str(tmp), compression="zstd")
         os.replace(tmp, path)

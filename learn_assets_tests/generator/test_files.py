@@ -231,3 +231,10 @@ def test_bad_arguments_raise_value_error(tmp_path: Path, change: dict, message: 
     with pytest.raises(ValueError, match=message):
         generate_sample(**{**args, **change})
     assert not (tmp_path / "out").exists()
+
+
+def test_switching_format_leaves_one_file_per_dataset(tmp_path):
+    generate_sample(tmp_path, users=20, days=1, start=dt.date(2026, 11, 1), seed=1)
+    generate_sample(tmp_path, users=20, days=1, start=dt.date(2026, 11, 1), seed=1, fmt="parquet")
+    files = sorted(p.name for p in (tmp_path / "2026-11-01").iterdir())
+    assert files == sorted(f"{d.name}.parquet" for d in DATASETS)
