@@ -52,6 +52,7 @@ def warehouse_summary(resources: Mapping[str, object]) -> str:
             *lines,
             "",
             "browse the asset graph: make ui  (http://127.0.0.1:3000)",
-            f'query: duckdb {path} "SELECT * FROM raw.progress LIMIT 5"',
+            '.venv/bin/python -c "import duckdb; print(duckdb.connect('
+            f"'{path}', read_only=True).sql('FROM staged.progress LIMIT 5'))\"",
         ]
     )
