@@ -25,6 +25,7 @@ class CoreTable:
     description: str
     select: str  # rows of snapshot $snapshot, from staged tables
     key: tuple[str, ...]
+    sources: tuple[str, ...]  # staged tables read (the asset's dependencies)
     track_last_seen: bool = False  # also keep last_seen_snapshot and refresh attributes
 
 
@@ -39,6 +40,7 @@ LEARNERS = CoreTable(
        FROM staged.users u LEFT JOIN staged.entra_users e ON e.object_id = u.aad_object_id
        WHERE u.snapshot_date = $snapshot""",
     ("user_id",),
+    ("users", "entra_users"),
     track_last_seen=True,
 )
 
@@ -67,6 +69,13 @@ CONTENT = CoreTable(
               NULL, NULL, NULL
        FROM staged.hierarchy_applied_skills WHERE snapshot_date = $snapshot""",
     ("content_type", "content_uid"),
+    (
+        "hierarchy_unit",
+        "hierarchy_module",
+        "hierarchy_learning_path",
+        "hierarchy_certification",
+        "hierarchy_applied_skills",
+    ),
     track_last_seen=True,
 )
 
@@ -76,6 +85,7 @@ LEARNING_PATH_MODULES = CoreTable(
     """SELECT learning_path_uid, module_uid FROM staged.hierarchy_learning_path_module
        WHERE snapshot_date = $snapshot""",
     ("learning_path_uid", "module_uid"),
+    ("hierarchy_learning_path_module",),
     track_last_seen=True,
 )
 
@@ -86,6 +96,7 @@ XP_EVENTS = CoreTable(
     """SELECT user_id, source_type, source_uid, xp_reason, xp, awarded_on AS awarded_at
        FROM staged.progress WHERE snapshot_date = $snapshot""",
     ("user_id", "source_type", "source_uid", "xp_reason", "xp", "awarded_at"),
+    ("progress",),
 )
 
 AWARDS = CoreTable(
@@ -103,6 +114,7 @@ AWARDS = CoreTable(
         "award_reason",
         "awarded_at",
     ),
+    ("achievements",),
 )
 
 CERTIFICATIONS = CoreTable(
@@ -122,6 +134,7 @@ CERTIFICATIONS = CoreTable(
         "certification_end_date",
         "stay_current_eligibility_start_date",
     ),
+    ("certifications",),
 )
 
 APPLIED_SKILLS = CoreTable(
@@ -130,6 +143,7 @@ APPLIED_SKILLS = CoreTable(
     """SELECT user_id, applied_skills_uid, lab_profile_name, exam_scored_date AS scored_at
        FROM staged.applied_skills WHERE snapshot_date = $snapshot""",
     ("user_id", "applied_skills_uid", "lab_profile_name", "scored_at"),
+    ("applied_skills",),
 )
 
 CORE_TABLES = (

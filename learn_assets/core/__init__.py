@@ -1,0 +1,1 @@
+"""Core layer: conformed learners, catalog and event facts that keep history across snapshots."""
