@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from learn_assets.contracts.datasets import DATASETS, Dataset
-from learn_assets.resources import LandingResource, WarehouseResource
+from learn_assets.resources import LandingResource, ReportSettings, WarehouseResource
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 
@@ -83,4 +83,5 @@ def resources(tmp_path: Path, landing_dir: Path) -> dict[str, object]:
     return {
         "landing": LandingResource(landing_dir=str(landing_dir)),
         "warehouse": WarehouseResource(database=str(tmp_path / "warehouse.duckdb")),
+        "report_settings": ReportSettings(),
     }

@@ -1,6 +1,7 @@
 """Resources: where snapshots land and where the warehouse lives, set from the environment."""
 
 from learn_assets.resources.landing import LandingFileError, LandingResource
+from learn_assets.resources.reporting import ReportSettings, ReportSettingsValues
 from learn_assets.resources.settings import resources_from_env
 from learn_assets.resources.warehouse import (
     WAREHOUSE_POOL,
@@ -12,6 +13,8 @@ from learn_assets.resources.warehouse import (
 __all__ = [
     "LandingFileError",
     "LandingResource",
+    "ReportSettings",
+    "ReportSettingsValues",
     "WAREHOUSE_POOL",
     "WarehouseResource",
     "quote_ident",

@@ -5,14 +5,20 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+import dagster as dg
+
 from learn_assets.resources.landing import LandingResource
+from learn_assets.resources.reporting import ReportSettings
 from learn_assets.resources.warehouse import WarehouseResource
 
 ENV_DEFAULTS = {
     "LEARN_LANDING_DIR": "data/landing",
     "LEARN_WAREHOUSE": "data/warehouse.duckdb",
     "LEARN_ENTRA_EXPORT": "",  # empty: <landing>/entra_users.csv
+    "LEARN_EXPIRY_WINDOW_DAYS": "90",
+    "LEARN_PSEUDONYMIZE": "false",
 }
+SECRETS = ("LEARN_PSEUDONYM_KEY",)  # passed as EnvVar: never shown in the UI or logged
 
 
 def setting(name: str, env: Mapping[str, str] | None = None) -> str:
@@ -21,10 +27,18 @@ def setting(name: str, env: Mapping[str, str] | None = None) -> str:
 
 
 def resources_from_env(env: Mapping[str, str] | None = None) -> dict[str, object]:
+    env = os.environ if env is None else env
     return {
         "landing": LandingResource(
             landing_dir=setting("LEARN_LANDING_DIR", env),
             entra_export=setting("LEARN_ENTRA_EXPORT", env),
         ),
         "warehouse": WarehouseResource(database=setting("LEARN_WAREHOUSE", env)),
+        "report_settings": ReportSettings(
+            expiry_window_days=int(setting("LEARN_EXPIRY_WINDOW_DAYS", env)),
+            pseudonymize=setting("LEARN_PSEUDONYMIZE", env).strip().lower() in ("1", "true", "yes"),
+            pseudonym_key=dg.EnvVar("LEARN_PSEUDONYM_KEY")
+            if env.get("LEARN_PSEUDONYM_KEY")
+            else "",
+        ),
     }

@@ -12,6 +12,7 @@ from learn_assets.contracts.datasets import DATASETS, DATASETS_BY_NAME
 from learn_assets.definitions import ASSETS
 from learn_assets.generator import generate_sample
 from learn_assets.jobs import QUIET, failure_messages, materialize_snapshots
+from learn_assets.resources import LandingResource, ReportSettings, WarehouseResource
 from learn_assets.staged.stage import DUPLICATE
 
 PARTITIONED = [a.key for a in ASSETS if a.partitions_def]
@@ -52,11 +53,10 @@ def faulty(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("faults")
     summary = generate_sample(tmp / "landing", 150, 2, dt.date(2026, 11, 1), seed=5, faults=True)
     manifest = json.loads((tmp / "landing" / "faults.json").read_text())
-    from learn_assets.resources import LandingResource, WarehouseResource
-
     resources = {
         "landing": LandingResource(landing_dir=str(tmp / "landing")),
         "warehouse": WarehouseResource(database=str(tmp / "w.duckdb")),
+        "report_settings": ReportSettings(),
     }
     materialize_snapshots(summary.snapshots[0], summary.snapshots[-1], resources)
     db = resources["warehouse"].database

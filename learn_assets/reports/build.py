@@ -1,0 +1,496 @@
+"""Report tables (schema `reports`): the public interface analysts and BI tools query.
+
+Every report but activity_daily is "as of" a snapshot date D (`$snapshot`): it reads that
+snapshot's staged tables (who is present, their certifications, the catalog) and the core facts
+first seen in D or earlier, so a report for D is the same whether built day by day or in a range
+backfill. Definitions follow Microsoft's Power BI template where it has one: module completed = a
+Badge, learning path completed = a Trophy, module started = a completed unit of the module, path
+progress = completed modules of the path / modules in the path, completion rate = completed /
+started.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+
+from learn_assets.resources import quote_ident
+from learn_assets.resources.reporting import ReportSettingsValues
+
+REPORTS = "reports"
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    name: str
+    description: str
+    select: str  # parameters: $snapshot, and for some $window, $pseudonymize, $key
+    key: tuple[str, ...]
+    deps: tuple[str, ...]  # asset keys "layer/table" this report reads
+    per_snapshot: bool = True  # False: the whole table is rebuilt (activity_daily)
+
+
+# A learner's name when privacy mode is off, else a stable pseudonym (keyed hash).
+_NAME = (
+    "CASE WHEN $pseudonymize THEN 'Learner ' || left(sha256($key || ':' || u.user_id), 10) "
+    "ELSE e.display_name END"
+)
+_PRESENT = "(SELECT * FROM staged.users WHERE snapshot_date = $snapshot)"
+
+CERTIFICATION_STATUS = ReportTable(
+    "certification_status",
+    "Each learner's certifications as of the snapshot: earned, expiry, days to expiry, status "
+    "(active, expiring_soon within the window, expired) and whether renewal is open.",
+    f"""
+    WITH certs AS (
+        SELECT * FROM staged.certifications WHERE snapshot_date = $snapshot
+        -- one record per learner and certification: the one that lasts longest
+        QUALIFY row_number() OVER (
+            PARTITION BY user_id, source_uid
+            ORDER BY certification_end_date DESC NULLS FIRST, awarded_on DESC) = 1
+    ), judged AS (
+        SELECT c.*, CASE
+            WHEN certification_end_date < $snapshot THEN 'expired'
+            WHEN certification_end_date <= $snapshot + to_days($window::INTEGER)
+                THEN 'expiring_soon'
+            ELSE 'active' END AS status
+        FROM certs c
+    )
+    SELECT $snapshot::DATE AS snapshot_date, j.user_id, j.source_uid AS certification_uid,
+           coalesce(h.title, j.transcript_name) AS title,
+           j.awarded_on AS earned_on, j.certification_end_date AS expires_on,
+           (j.certification_end_date - $snapshot::DATE)::INTEGER AS days_to_expiry,
+           j.status,
+           coalesce(j.stay_current_eligibility_start_date <= $snapshot, false)
+               AND j.status <> 'expired' AS renewal_eligible,
+           j.stay_current_eligibility_start_date AS renewal_opens_on
+    FROM judged j
+    JOIN {_PRESENT} u USING (user_id)
+    LEFT JOIN staged.hierarchy_certification h
+        ON h.snapshot_date = $snapshot AND h.certification_uid = j.source_uid
+    """,
+    ("snapshot_date", "user_id", "certification_uid"),
+    ("staged/certifications", "staged/users", "staged/hierarchy_certification"),
+)
+
+MODULE_PROGRESS = ReportTable(
+    "module_progress",
+    "Each module a learner has started (a unit done, or the badge): units done of the module's "
+    "units, and completed (badge awarded).",
+    f"""
+    WITH units AS (
+        SELECT unit_uid, module_uid FROM staged.hierarchy_unit WHERE snapshot_date = $snapshot
+    ), done AS (
+        SELECT x.user_id, u.module_uid, count(DISTINCT x.source_uid) AS units_completed
+        FROM core.xp_events x JOIN units u ON u.unit_uid = x.source_uid
+        WHERE x.source_type = 'Unit' AND x.first_seen_snapshot <= $snapshot
+        GROUP BY ALL
+    ), badges AS (
+        SELECT DISTINCT user_id, source_uid AS module_uid FROM core.awards
+        WHERE award_type = 'Badge' AND first_seen_snapshot <= $snapshot
+    ), started AS (
+        SELECT user_id, module_uid FROM done UNION SELECT user_id, module_uid FROM badges
+    )
+    SELECT $snapshot::DATE AS snapshot_date, s.user_id, s.module_uid, m.title,
+           (SELECT count(*) FROM units WHERE units.module_uid = s.module_uid) AS units_total,
+           coalesce(d.units_completed, 0) AS units_completed,
+           b.user_id IS NOT NULL AS completed
+    FROM started s
+    JOIN {_PRESENT} u USING (user_id)
+    LEFT JOIN done d USING (user_id, module_uid)
+    LEFT JOIN badges b USING (user_id, module_uid)
+    LEFT JOIN staged.hierarchy_module m
+        ON m.snapshot_date = $snapshot AND m.module_uid = s.module_uid
+    """,
+    ("snapshot_date", "user_id", "module_uid"),
+    (
+        "core/xp_events",
+        "core/awards",
+        "staged/users",
+        "staged/hierarchy_unit",
+        "staged/hierarchy_module",
+    ),
+)
+
+LEARNING_PATH_PROGRESS = ReportTable(
+    "learning_path_progress",
+    "Each learning path a learner has started (a module of it started, or the trophy): modules "
+    "completed of the path's modules, completion ratio, and completed (trophy awarded).",
+    f"""
+    WITH path_modules AS (
+        SELECT learning_path_uid, module_uid FROM staged.hierarchy_learning_path_module
+        WHERE snapshot_date = $snapshot
+    ), per_path AS (
+        SELECT p.user_id, pm.learning_path_uid, count(*) FILTER (WHERE p.completed) AS done
+        FROM reports.module_progress p JOIN path_modules pm USING (module_uid)
+        WHERE p.snapshot_date = $snapshot
+        GROUP BY ALL
+    ), trophies AS (
+        SELECT DISTINCT user_id, source_uid AS learning_path_uid FROM core.awards
+        WHERE award_type = 'Trophy' AND first_seen_snapshot <= $snapshot
+    ), started AS (
+        SELECT user_id, learning_path_uid FROM per_path
+        UNION SELECT user_id, learning_path_uid FROM trophies
+    ), totals AS (
+        SELECT learning_path_uid, count(DISTINCT module_uid) AS modules_total
+        FROM path_modules GROUP BY ALL
+    )
+    SELECT $snapshot::DATE AS snapshot_date, s.user_id, s.learning_path_uid, lp.title,
+           coalesce(t.modules_total, 0) AS modules_total,
+           coalesce(pp.done, 0) AS modules_completed,
+           CASE WHEN t.modules_total > 0
+                THEN least(coalesce(pp.done, 0) / t.modules_total, 1.0) END AS completion_ratio,
+           tr.user_id IS NOT NULL AS completed
+    FROM started s
+    JOIN {_PRESENT} u USING (user_id)
+    LEFT JOIN per_path pp USING (user_id, learning_path_uid)
+    LEFT JOIN trophies tr USING (user_id, learning_path_uid)
+    LEFT JOIN totals t USING (learning_path_uid)
+    LEFT JOIN staged.hierarchy_learning_path lp
+        ON lp.snapshot_date = $snapshot AND lp.learning_path_uid = s.learning_path_uid
+    """,
+    ("snapshot_date", "user_id", "learning_path_uid"),
+    (
+        "reports/module_progress",
+        "core/awards",
+        "staged/users",
+        "staged/hierarchy_learning_path_module",
+        "staged/hierarchy_learning_path",
+    ),
+)
+
+LEARNER_SUMMARY = ReportTable(
+    "learner_summary",
+    "One row per learner present in the snapshot: directory name, department and job title "
+    "(NULL without an Entra match; a pseudonym in privacy mode), XP, units, modules and paths "
+    "completed, active certifications, applied skills, last activity.",
+    f"""
+    WITH xp AS (
+        SELECT user_id, sum(xp)::BIGINT AS total_xp,
+               count(DISTINCT source_uid) FILTER (WHERE source_type = 'Unit') AS units_completed,
+               max(awarded_at) AS last_at
+        FROM core.xp_events WHERE first_seen_snapshot <= $snapshot GROUP BY ALL
+    ), awards AS (
+        SELECT user_id,
+               count(DISTINCT source_uid) FILTER (WHERE award_type = 'Badge') AS modules_completed,
+               count(DISTINCT source_uid) FILTER (WHERE award_type = 'Trophy') AS paths_completed,
+               max(awarded_at) AS last_at
+        FROM core.awards WHERE first_seen_snapshot <= $snapshot GROUP BY ALL
+    ), certs AS (
+        SELECT user_id, count(*) FILTER (WHERE status <> 'expired') AS active_certifications
+        FROM reports.certification_status WHERE snapshot_date = $snapshot GROUP BY ALL
+    ), skills AS (
+        SELECT user_id, count(DISTINCT applied_skills_uid) AS applied_skills,
+               max(scored_at) AS last_at
+        FROM core.applied_skills WHERE first_seen_snapshot <= $snapshot GROUP BY ALL
+    )
+    SELECT $snapshot::DATE AS snapshot_date, u.user_id,
+           CASE WHEN $pseudonymize THEN NULL ELSE u.aad_object_id END AS aad_object_id,
+           {_NAME} AS display_name, e.department, e.job_title,
+           coalesce(xp.total_xp, 0) AS total_xp,
+           coalesce(xp.units_completed, 0) AS units_completed,
+           coalesce(a.modules_completed, 0) AS modules_completed,
+           coalesce(a.paths_completed, 0) AS learning_paths_completed,
+           coalesce(c.active_certifications, 0) AS active_certifications,
+           coalesce(s.applied_skills, 0) AS applied_skills,
+           greatest(xp.last_at, a.last_at, s.last_at) AS last_activity_at,
+           u.created_on AS joined_learn_on
+    FROM {_PRESENT} u
+    LEFT JOIN staged.entra_users e ON e.object_id = u.aad_object_id
+    LEFT JOIN xp USING (user_id) LEFT JOIN awards a USING (user_id)
+    LEFT JOIN certs c USING (user_id) LEFT JOIN skills s USING (user_id)
+    """,
+    ("snapshot_date", "user_id"),
+    (
+        "staged/users",
+        "staged/entra_users",
+        "core/xp_events",
+        "core/awards",
+        "core/applied_skills",
+        "reports/certification_status",
+    ),
+)
+
+ORG_OVERVIEW = ReportTable(
+    "org_overview",
+    "The organization in one row per snapshot: directory users, learners, adoption, modules "
+    "started and completed, completion rate, paths completed, XP, certifications, applied skills.",
+    f"""
+    WITH directory AS (SELECT count(*) AS n FROM staged.entra_users),
+    adopted AS (
+        SELECT count(*) AS n FROM {_PRESENT} u
+        WHERE u.aad_object_id IN (SELECT object_id FROM staged.entra_users)
+    ), learners AS (
+        SELECT count(*) AS n, sum(total_xp) AS xp, sum(applied_skills) AS skills
+        FROM reports.learner_summary WHERE snapshot_date = $snapshot
+    ), modules AS (
+        SELECT count(*) AS started, count(*) FILTER (WHERE completed) AS completed
+        FROM reports.module_progress WHERE snapshot_date = $snapshot
+    ), paths AS (
+        SELECT count(*) FILTER (WHERE completed) AS completed
+        FROM reports.learning_path_progress WHERE snapshot_date = $snapshot
+    ), certs AS (
+        SELECT count(*) FILTER (WHERE status <> 'expired') AS active,
+               count(*) FILTER (WHERE status = 'expiring_soon') AS expiring
+        FROM reports.certification_status WHERE snapshot_date = $snapshot
+    )
+    SELECT $snapshot::DATE AS snapshot_date, directory.n AS directory_users,
+           learners.n AS learners,
+           CASE WHEN directory.n > 0 THEN adopted.n / directory.n END AS adoption_rate,
+           modules.started AS modules_started, modules.completed AS modules_completed,
+           CASE WHEN modules.started > 0 THEN modules.completed / modules.started END
+               AS module_completion_rate,
+           paths.completed AS learning_paths_completed,
+           coalesce(learners.xp, 0)::BIGINT AS total_xp,
+           certs.active AS active_certifications, certs.expiring AS expiring_certifications,
+           coalesce(learners.skills, 0)::BIGINT AS applied_skills
+    FROM directory, adopted, learners, modules, paths, certs
+    """,
+    ("snapshot_date",),
+    (
+        "staged/entra_users",
+        "staged/users",
+        "reports/learner_summary",
+        "reports/module_progress",
+        "reports/learning_path_progress",
+        "reports/certification_status",
+    ),
+)
+
+NO_DEPARTMENT, NOT_IN_DIRECTORY = "(no department)", "(not in directory)"
+
+DEPARTMENT_SUMMARY = ReportTable(
+    "department_summary",
+    "Adoption and results by Entra department: directory users, learners, adoption rate, XP, "
+    "modules and paths completed, active certifications. Learners without a directory match are "
+    f"grouped as '{NOT_IN_DIRECTORY}'.",
+    f"""
+    WITH people AS (
+        SELECT coalesce(e.department, '{NO_DEPARTMENT}') AS department, e.object_id,
+               u.user_id
+        FROM staged.entra_users e
+        LEFT JOIN {_PRESENT} u ON u.aad_object_id = e.object_id
+        UNION ALL
+        SELECT '{NOT_IN_DIRECTORY}', NULL, u.user_id FROM {_PRESENT} u
+        WHERE u.aad_object_id NOT IN (SELECT object_id FROM staged.entra_users)
+    )
+    SELECT $snapshot::DATE AS snapshot_date, p.department,
+           count(p.object_id) AS directory_users,
+           count(p.user_id) AS learners,
+           CASE WHEN count(p.object_id) > 0
+                THEN count(p.user_id) FILTER (WHERE p.object_id IS NOT NULL) / count(p.object_id)
+                END AS adoption_rate,
+           coalesce(sum(l.total_xp), 0)::BIGINT AS total_xp,
+           coalesce(sum(l.modules_completed), 0)::BIGINT AS modules_completed,
+           coalesce(sum(l.learning_paths_completed), 0)::BIGINT AS learning_paths_completed,
+           coalesce(sum(l.active_certifications), 0)::BIGINT AS active_certifications
+    FROM people p
+    LEFT JOIN reports.learner_summary l
+        ON l.snapshot_date = $snapshot AND l.user_id = p.user_id
+    GROUP BY p.department
+    """,
+    ("snapshot_date", "department"),
+    ("staged/entra_users", "staged/users", "reports/learner_summary"),
+)
+
+CONTENT_POPULARITY = ReportTable(
+    "content_popularity",
+    "How many learners started and completed each module, learning path, certification and "
+    "applied skill (certifications and applied skills: learners holding them).",
+    """
+    WITH counts AS (
+        SELECT 'module' AS content_type, module_uid AS content_uid,
+               count(*) AS learners_started, count(*) FILTER (WHERE completed) AS completions
+        FROM reports.module_progress WHERE snapshot_date = $snapshot GROUP BY ALL
+        UNION ALL
+        SELECT 'learning_path', learning_path_uid, count(*), count(*) FILTER (WHERE completed)
+        FROM reports.learning_path_progress WHERE snapshot_date = $snapshot GROUP BY ALL
+        UNION ALL
+        SELECT 'certification', certification_uid, count(*), count(*)
+        FROM reports.certification_status WHERE snapshot_date = $snapshot GROUP BY ALL
+        UNION ALL
+        SELECT 'applied_skill', s.applied_skills_uid, count(DISTINCT s.user_id),
+               count(DISTINCT s.user_id)
+        FROM core.applied_skills s
+        JOIN staged.users u ON u.snapshot_date = $snapshot AND u.user_id = s.user_id
+        WHERE s.first_seen_snapshot <= $snapshot GROUP BY ALL
+    )
+    SELECT $snapshot::DATE AS snapshot_date, c.content_uid, c.content_type, t.title,
+           c.learners_started, c.completions
+    FROM counts c
+    LEFT JOIN core.content t USING (content_type, content_uid)
+    """,
+    ("snapshot_date", "content_uid"),
+    (
+        "reports/module_progress",
+        "reports/learning_path_progress",
+        "reports/certification_status",
+        "core/applied_skills",
+        "core/content",
+        "staged/users",
+    ),
+)
+
+SNAPSHOT_CHANGES = ReportTable(
+    "snapshot_changes",
+    "What is new or gone since the previous snapshot: learner_joined, learner_left, "
+    "module_completed, learning_path_completed, certification_earned, certification_gone, "
+    "applied_skill_earned. Empty for the first snapshot (nothing to compare with).",
+    """
+    WITH prev AS (
+        SELECT max(snapshot_date) AS d FROM staged.users WHERE snapshot_date < $snapshot
+    ), users_now AS (SELECT user_id FROM staged.users WHERE snapshot_date = $snapshot),
+    users_then AS (SELECT user_id FROM staged.users WHERE snapshot_date = (SELECT d FROM prev)),
+    awards_now AS (SELECT DISTINCT user_id, award_type, source_uid FROM staged.achievements
+                   WHERE snapshot_date = $snapshot),
+    awards_then AS (SELECT DISTINCT user_id, award_type, source_uid FROM staged.achievements
+                    WHERE snapshot_date = (SELECT d FROM prev)),
+    certs_now AS (SELECT DISTINCT user_id, source_uid FROM staged.certifications
+                  WHERE snapshot_date = $snapshot),
+    certs_then AS (SELECT DISTINCT user_id, source_uid FROM staged.certifications
+                   WHERE snapshot_date = (SELECT d FROM prev)),
+    skills_now AS (SELECT DISTINCT user_id, applied_skills_uid FROM staged.applied_skills
+                   WHERE snapshot_date = $snapshot),
+    skills_then AS (SELECT DISTINCT user_id, applied_skills_uid FROM staged.applied_skills
+                    WHERE snapshot_date = (SELECT d FROM prev)),
+    changes AS (
+        SELECT 'learner_joined' AS change, user_id, NULL AS uid, NULL AS content_type
+        FROM (SELECT * FROM users_now EXCEPT SELECT * FROM users_then)
+        UNION ALL
+        SELECT 'learner_left', user_id, NULL, NULL
+        FROM (SELECT * FROM users_then EXCEPT SELECT * FROM users_now)
+        UNION ALL
+        SELECT CASE award_type WHEN 'Badge' THEN 'module_completed'
+                   ELSE 'learning_path_completed' END,
+               user_id, source_uid,
+               CASE award_type WHEN 'Badge' THEN 'module' ELSE 'learning_path' END
+        FROM (SELECT * FROM awards_now EXCEPT SELECT * FROM awards_then)
+        UNION ALL
+        SELECT 'certification_earned', user_id, source_uid, 'certification'
+        FROM (SELECT * FROM certs_now EXCEPT SELECT * FROM certs_then)
+        UNION ALL
+        SELECT 'certification_gone', user_id, source_uid, 'certification'
+        FROM (SELECT * FROM certs_then EXCEPT SELECT * FROM certs_now)
+        WHERE user_id IN (SELECT user_id FROM users_now)  -- a leaver is reported once, as left
+        UNION ALL
+        SELECT 'applied_skill_earned', user_id, applied_skills_uid, 'applied_skill'
+        FROM (SELECT * FROM skills_now EXCEPT SELECT * FROM skills_then)
+    )
+    SELECT $snapshot::DATE AS snapshot_date, c.change, c.user_id, c.uid, t.title,
+           (SELECT d FROM prev) AS previous_snapshot
+    FROM changes c
+    LEFT JOIN core.content t ON t.content_type = c.content_type AND t.content_uid = c.uid
+    WHERE (SELECT d FROM prev) IS NOT NULL
+    """,
+    ("snapshot_date", "change", "user_id", "uid"),
+    (
+        "staged/users",
+        "staged/achievements",
+        "staged/certifications",
+        "staged/applied_skills",
+        "core/content",
+    ),
+)
+
+ACTIVITY_DAILY = ReportTable(
+    "activity_daily",
+    "Learning activity per UTC day over all history (every event ever seen): active learners "
+    "(any XP event or award that day), XP, units, modules and paths completed, certifications "
+    "earned. Not per snapshot: each build recomputes the whole table from the core facts.",
+    """
+    WITH xp AS (
+        SELECT timezone('UTC', awarded_at)::DATE AS day, user_id, xp, source_type
+        FROM core.xp_events
+    ), awards AS (
+        SELECT timezone('UTC', awarded_at)::DATE AS day, user_id, award_type FROM core.awards
+    ), active AS (
+        SELECT day, count(DISTINCT user_id) AS active_learners
+        FROM (SELECT day, user_id FROM xp UNION ALL SELECT day, user_id FROM awards)
+        GROUP BY day
+    ), xp_days AS (
+        SELECT day, sum(xp) AS xp, count(*) FILTER (WHERE source_type = 'Unit') AS units
+        FROM xp GROUP BY day
+    ), award_days AS (
+        SELECT day, count(*) FILTER (WHERE award_type = 'Badge') AS modules,
+               count(*) FILTER (WHERE award_type = 'Trophy') AS paths
+        FROM awards GROUP BY day
+    ), cert_days AS (
+        SELECT awarded_on AS day, count(DISTINCT (user_id, certification_uid)) AS certs
+        FROM core.certifications WHERE awarded_on IS NOT NULL GROUP BY day
+    )
+    SELECT day AS activity_date, coalesce(active_learners, 0) AS active_learners,
+           coalesce(xp, 0)::BIGINT AS xp, coalesce(units, 0) AS units_completed,
+           coalesce(modules, 0) AS modules_completed,
+           coalesce(paths, 0) AS learning_paths_completed,
+           coalesce(certs, 0) AS certifications_earned
+    FROM active FULL JOIN xp_days USING (day) FULL JOIN award_days USING (day)
+         FULL JOIN cert_days USING (day)
+    """,
+    ("activity_date",),
+    ("core/xp_events", "core/awards", "core/certifications"),
+    per_snapshot=False,
+)
+
+# In dependency order.
+REPORT_TABLES = (
+    CERTIFICATION_STATUS,
+    MODULE_PROGRESS,
+    LEARNING_PATH_PROGRESS,
+    LEARNER_SUMMARY,
+    ORG_OVERVIEW,
+    DEPARTMENT_SUMMARY,
+    CONTENT_POPULARITY,
+    SNAPSHOT_CHANGES,
+    ACTIVITY_DAILY,
+)
+
+
+def report_table(report: ReportTable) -> str:
+    return f"{REPORTS}.{quote_ident(report.name)}"
+
+
+def build_report(
+    conn: duckdb.DuckDBPyConnection,
+    report: ReportTable,
+    snapshot: dt.date,
+    settings: ReportSettingsValues,
+) -> int:
+    """Replace snapshot D of the report (or the whole table) atomically; returns its rows."""
+    params = {
+        "snapshot": snapshot,
+        "window": settings.expiry_window_days,
+        "pseudonymize": settings.pseudonymize,
+        "key": settings.pseudonym_key,
+    }
+    used = {k: v for k, v in params.items() if f"${k}" in report.select}
+    target = report_table(report)
+    conn.execute("SET TimeZone = 'UTC'")
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {REPORTS}")
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        if report.per_snapshot:
+            conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {target} AS "
+                f"SELECT * FROM ({report.select}) WHERE false",
+                used,
+            )
+            conn.execute(f"DELETE FROM {target} WHERE snapshot_date = ?", [snapshot])
+            conn.execute(f"INSERT INTO {target} BY NAME {report.select}", used)
+            rows = conn.execute(
+                f"SELECT count(*) FROM {target} WHERE snapshot_date = ?", [snapshot]
+            ).fetchone()
+        else:
+            order = ", ".join(quote_ident(k) for k in report.key)
+            conn.execute(
+                f"CREATE OR REPLACE TABLE {target} AS "
+                f"SELECT * FROM ({report.select}) ORDER BY {order}",
+                used,
+            )
+            rows = conn.execute(f"SELECT count(*) FROM {target}").fetchone()
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return int(rows[0]) if rows else 0
