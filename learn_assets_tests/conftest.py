@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -11,6 +12,9 @@ import pytest
 
 from learn_assets.contracts.datasets import DATASETS, Dataset
 from learn_assets.resources import LandingResource, ReportSettings, WarehouseResource
+
+# Tests run on throwaway Dagster instances, never on the developer's (`make` sets DAGSTER_HOME).
+os.environ.pop("DAGSTER_HOME", None)
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 
