@@ -1,0 +1,106 @@
+"""The daily schedule (a fallback to the sensor) and the delivery-freshness check."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import dagster as dg
+import duckdb
+
+from learn_assets.jobs import snapshot_job
+from learn_assets.partitions import snapshot_partitions
+from learn_assets.raw.load import LOAD_LOG
+from learn_assets.resources import WarehouseResource
+
+
+def parse_time(value: str, name: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(value)
+    except ValueError as e:
+        raise ValueError(f"{name} must be HH:MM (UTC), got {value!r}") from e
+
+
+SCHEDULE_TIME = parse_time(os.environ.get("LEARN_SCHEDULE_TIME", "06:00"), "LEARN_SCHEDULE_TIME")
+FRESHNESS_DEADLINE = parse_time(
+    os.environ.get("LEARN_FRESHNESS_DEADLINE", "09:00"), "LEARN_FRESHNESS_DEADLINE"
+)
+FRESHNESS_LOOKBACK_DAYS = 7
+
+
+def scheduled_snapshot(execution_time: dt.datetime) -> dt.date:
+    """The snapshot a tick processes: the one delivered on the tick's UTC day."""
+    return execution_time.astimezone(dt.UTC).date()
+
+
+@dg.schedule(
+    job=snapshot_job,
+    cron_schedule=f"{SCHEDULE_TIME.minute} {SCHEDULE_TIME.hour} * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Fallback to the landing sensor: every day at LEARN_SCHEDULE_TIME (UTC), run the "
+    "pipeline for that day's snapshot. Stopped by default; start it in the UI.",
+)
+def daily_snapshot_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    day = scheduled_snapshot(context.scheduled_execution_time)
+    return dg.RunRequest(run_key=f"scheduled:{day.isoformat()}", partition_key=day.isoformat())
+
+
+def overdue_snapshots(
+    delivered: set[dt.date], now: dt.datetime, deadline: dt.time, first: dt.date
+) -> list[dt.date]:
+    """Snapshot dates of the last week whose deadline (that day, UTC) passed without delivery."""
+    now = now.astimezone(dt.UTC)
+    last_due = now.date() if now.time() >= deadline else now.date() - dt.timedelta(days=1)
+    days = (last_due - dt.timedelta(days=n) for n in range(FRESHNESS_LOOKBACK_DAYS))
+    return sorted(d for d in days if d >= first and d not in delivered)
+
+
+def delivered_snapshots(conn: duckdb.DuckDBPyConnection) -> set[dt.date]:
+    """Snapshot dates whose Users file was loaded (the log exists once anything was loaded)."""
+    exists = conn.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = 'raw' AND table_name = '_load_log'"
+    ).fetchone()
+    if not exists or not exists[0]:
+        return set()
+    rows = conn.execute(f"SELECT snapshot_date FROM {LOAD_LOG} WHERE dataset = 'users'")
+    return {r[0] for r in rows.fetchall()}
+
+
+@dg.asset_check(
+    asset=dg.AssetKey(["raw", "users"]),
+    name="snapshot_delivered_on_time",
+    description="Warns when a snapshot date of the last week has no delivery by "
+    "LEARN_FRESHNESS_DEADLINE (UTC) that day.",
+)
+def snapshot_delivered_on_time(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    first = dt.date.fromisoformat(snapshot_partitions.get_first_partition_key() or "1970-01-01")
+    with warehouse.get_connection() as conn:
+        missing = overdue_snapshots(
+            delivered_snapshots(conn), dt.datetime.now(dt.UTC), FRESHNESS_DEADLINE, first
+        )
+    return dg.AssetCheckResult(
+        passed=not missing,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "missing": [d.isoformat() for d in missing],
+            "deadline_utc": str(FRESHNESS_DEADLINE),
+        },
+        description=f"no delivery for {', '.join(map(str, missing))}" if missing else None,
+    )
+
+
+freshness_job = dg.define_asset_job(
+    "delivery_freshness",
+    selection=dg.AssetSelection.checks(snapshot_delivered_on_time),
+    description="Evaluates whether every snapshot of the last week was delivered on time.",
+)
+
+freshness_schedule = dg.ScheduleDefinition(
+    job=freshness_job,
+    cron_schedule=f"{FRESHNESS_DEADLINE.minute} {FRESHNESS_DEADLINE.hour} * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="At the delivery deadline, check that the day's snapshot arrived.",
+)
