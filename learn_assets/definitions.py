@@ -2,7 +2,17 @@
 
 import dagster as dg
 
+from learn_assets.automation.archive import data_share_sensors
+from learn_assets.automation.policies import follow_upstream
+from learn_assets.automation.schedules import (
+    daily_snapshot_schedule,
+    freshness_job,
+    freshness_schedule,
+    snapshot_delivered_on_time,
+)
+from learn_assets.automation.sensors import landing_sensor
 from learn_assets.core.assets import core_assets
+from learn_assets.exports.assets import export_assets
 from learn_assets.jobs import snapshot_job
 from learn_assets.partitions import tag_snapshot_assets
 from learn_assets.raw.assets import raw_assets
@@ -10,13 +20,16 @@ from learn_assets.reports.assets import report_assets
 from learn_assets.resources import resources_from_env
 from learn_assets.staged.assets import staged_assets
 
-ASSETS: list[dg.AssetsDefinition] = tag_snapshot_assets(
-    [*raw_assets, *staged_assets, *core_assets, *report_assets]
+ASSETS: list[dg.AssetsDefinition] = follow_upstream(
+    tag_snapshot_assets([*raw_assets, *staged_assets, *core_assets, *report_assets, *export_assets])
 )
 
 defs = dg.Definitions(
     assets=ASSETS,
-    jobs=[snapshot_job],
+    asset_checks=[snapshot_delivered_on_time],
+    jobs=[snapshot_job, freshness_job],
+    sensors=[landing_sensor, *data_share_sensors()],
+    schedules=[daily_snapshot_schedule, freshness_schedule],
     resources=resources_from_env(),
     # One process per run: every step writes the same DuckDB file, which allows one writer.
     executor=dg.in_process_executor,

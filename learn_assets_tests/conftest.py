@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from learn_assets.contracts.datasets import DATASETS, Dataset
-from learn_assets.resources import LandingResource, ReportSettings, WarehouseResource
+from learn_assets.resources import (
+    ExportSettings,
+    LandingResource,
+    ReportSettings,
+    WarehouseResource,
+)
+from learn_assets_tests.azurite import azure_env, azurite, container  # noqa: F401 - fixtures
 
 # Tests run on throwaway Dagster instances, never on the developer's (`make` sets DAGSTER_HOME).
 os.environ.pop("DAGSTER_HOME", None)
@@ -33,7 +39,7 @@ def tiny_rows(dataset: Dataset, snapshot: dt.date, n: int = 2) -> list[dict[str,
                 row[c.name] = (
                     TENANT
                     if c.name.lower() == "tenantid"
-                    else f"0000000{i}-0000-0000-0000-{snapshot:%Y%m%d}0000"
+                    else f"{i:08x}-0000-0000-0000-{snapshot:%Y%m%d}0000"
                 )
             elif c.kind.value in ("int", "yyyymmdd"):
                 row[c.name] = str(100 + i) if c.kind.value == "int" else f"{snapshot:%Y%m%d}"
@@ -88,4 +94,5 @@ def resources(tmp_path: Path, landing_dir: Path) -> dict[str, object]:
         "landing": LandingResource(landing_dir=str(landing_dir)),
         "warehouse": WarehouseResource(database=str(tmp_path / "warehouse.duckdb")),
         "report_settings": ReportSettings(),
+        "exports": ExportSettings(exports_dir=str(tmp_path / "exports")),
     }

@@ -24,6 +24,7 @@ def cli_env(tmp_path: Path, landing: Path) -> dict[str, str]:
         "DAGSTER_HOME": str(home),
         "LEARN_LANDING_DIR": str(landing),
         "LEARN_WAREHOUSE": str(tmp_path / "cli.duckdb"),
+        "LEARN_EXPORTS_DIR": str(tmp_path / "exports"),
         "LEARN_START_DATE": "2026-10-01",
     }
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import duckdb
 
 from learn_assets.resources import quote_ident
+from learn_assets.staged.stage import ensure_all_stage_tables
 
 CORE = "core"
 
@@ -174,6 +175,7 @@ def merge_snapshot(
     """Merge snapshot D into core.<table>; returns (rows in D, rows new to the table)."""
     target = core_table(table)
     params = {"snapshot": snapshot}
+    ensure_all_stage_tables(conn)
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {CORE}")
     last_seen = ", $snapshot AS last_seen_snapshot" if table.track_last_seen else ""
     conn.execute(

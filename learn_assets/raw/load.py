@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from learn_assets.contracts.datasets import ENTRA_COLUMNS, ENTRA_ID_COLUMNS, Dataset
-from learn_assets.resources import LandingFileError, quote_ident, quote_literal
+from learn_assets.resources import LandingFileError, file_sha256, quote_ident, quote_literal
 
 RAW_SCHEMA = "raw"
 LOAD_LOG = f"{RAW_SCHEMA}._load_log"
@@ -46,14 +45,6 @@ class RawLoad:
     sha256: str
     rows: int
     extra_columns: tuple[str, ...]
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def csv_header(path: Path) -> list[str]:

@@ -18,6 +18,7 @@ import duckdb
 
 from learn_assets.resources import quote_ident
 from learn_assets.resources.reporting import ReportSettingsValues
+from learn_assets.staged.stage import ensure_all_stage_tables
 
 REPORTS = "reports"
 
@@ -467,6 +468,7 @@ def build_report(
     used = {k: v for k, v in params.items() if f"${k}" in report.select}
     target = report_table(report)
     conn.execute("SET TimeZone = 'UTC'")
+    ensure_all_stage_tables(conn)
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {REPORTS}")
     conn.execute("BEGIN TRANSACTION")
     try:

@@ -1,14 +1,24 @@
-"""The landing folder: `<landing_dir>/<YYYY-MM-DD>/<Dataset>.csv|.parquet` plus the Entra export."""
+"""The landing folder: `<landing_dir>/<YYYY-MM-DD>/<Dataset>.csv|.parquet` plus the Entra export.
+
+The landing may be a local folder or an Azure URL (`az://...`, `abfs://...`; see `storage.py`).
+DuckDB reads local files only, so a remote landing is listed through fsspec and each file is
+downloaded to a local cache (`<cache_dir>/<date>/<file>`) when it is read; the copy is reused as
+long as the remote file's size and modification time are unchanged.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 
-from learn_assets.contracts.datasets import Dataset
+from learn_assets.contracts.datasets import DATASETS, Dataset
+from learn_assets.resources.storage import Entry, Storage, file_sha256, is_remote
 
 FORMATS = ("csv", "parquet")
 _DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -18,21 +28,43 @@ class LandingFileError(Exception):
     """A landing file is missing or unreadable; the message names the file."""
 
 
+@dataclass(frozen=True)
+class LandingFile:
+    """What a listing says about a delivered file, without reading it."""
+
+    name: str
+    size: int
+    modified: float  # seconds since the epoch (UTC)
+
+
 class LandingResource(dg.ConfigurableResource):
     """Landing folder with one sub-folder per snapshot date, as the sample generator writes it."""
 
     landing_dir: str = "data/landing"
     entra_export: str = ""  # empty: <landing_dir>/entra_users.csv
+    quiet_seconds: int = 60  # a snapshot folder must be unchanged this long before it is run
+    cache_dir: str = "data/cache"  # local copies of a remote landing's files (LEARN_CACHE_DIR)
 
     @property
     def root(self) -> Path:
         return Path(self.landing_dir)
 
+    @property
+    def remote(self) -> bool:
+        """The landing is an Azure URL (listed through fsspec, read from the local cache)."""
+        return is_remote(self.landing_dir)
+
+    def storage(self) -> Storage:
+        return Storage(self.landing_dir)
+
     def snapshot_dir(self, snapshot: dt.date) -> Path:
         return self.root / snapshot.isoformat()
 
     def snapshot_file(self, snapshot: dt.date, dataset: Dataset) -> Path:
-        """The file delivered for `dataset` on `snapshot`; file names match case-insensitively."""
+        """The file delivered for `dataset` on `snapshot`; file names match case-insensitively.
+        Always a local path: a remote file is downloaded to the cache first."""
+        if self.remote:
+            return self._remote_snapshot_file(snapshot, dataset)
         folder = self.snapshot_dir(snapshot)
         wanted = {f"{dataset.name}.{fmt}".lower() for fmt in FORMATS}
         if folder.is_dir():
@@ -49,8 +81,37 @@ class LandingResource(dg.ConfigurableResource):
             f"{folder / (dataset.name + '.csv')} (or .parquet)"
         )
 
+    def _remote_snapshot_file(self, snapshot: dt.date, dataset: Dataset) -> Path:
+        storage, day = self.storage(), snapshot.isoformat()
+        wanted = {f"{dataset.name}.{fmt}".lower() for fmt in FORMATS}
+        found = [e for e in storage.list(day) if not e.is_dir and e.name.lower() in wanted]
+        if len(found) > 1:
+            raise LandingFileError(
+                f"{storage.display(day)}: both {' and '.join(e.name for e in found)} exist for "
+                f"{dataset.name}; keep exactly one"
+            )
+        if not found:
+            raise LandingFileError(
+                f"missing landing file for {dataset.name} on {snapshot}: expected "
+                f"{storage.display(f'{day}/{dataset.name}.csv')} (or .parquet)"
+            )
+        return self._cached(storage, f"{day}/{found[0].name}", found[0])
+
+    def _cached(self, storage: Storage, relative: str, entry: Entry) -> Path:
+        """The local copy of a remote file, downloaded unless the cached copy is current."""
+        local = Path(self.cache_dir, *relative.split("/"))
+        if not is_current(local, entry):
+            storage.download(relative, local, entry.modified)
+        return local
+
     def snapshot_dates(self) -> list[dt.date]:
         """Snapshot dates that have a folder in the landing directory, oldest first."""
+        if self.remote:
+            return sorted(
+                dt.date.fromisoformat(e.name)
+                for e in self.storage().list()
+                if e.is_dir and _DATE_DIR.match(e.name)
+            )
         if not self.root.is_dir():
             return []
         return sorted(
@@ -59,5 +120,66 @@ class LandingResource(dg.ConfigurableResource):
             if p.is_dir() and _DATE_DIR.match(p.name)
         )
 
+    def snapshot_listing(self) -> dict[dt.date, tuple[LandingFile, ...]]:
+        """Every dated folder with its files (names, sizes, modification times): one directory
+        scan per folder and no file reads, so a sensor can call it every tick. A remote landing
+        is listed in one paged request; nothing is downloaded."""
+        if self.remote:
+            return remote_listing(self.storage())
+        listing = {}
+        for day in self.snapshot_dates():
+            with os.scandir(self.snapshot_dir(day)) as entries:
+                files = [
+                    LandingFile(e.name, st.st_size, st.st_mtime)
+                    for e in entries
+                    if e.is_file() and (st := e.stat())
+                ]
+            listing[day] = tuple(sorted(files, key=lambda f: f.name))
+        return listing
+
     def entra_export_path(self) -> Path:
-        return Path(self.entra_export) if self.entra_export else self.root / "entra_users.csv"
+        """The Entra export as a local path (downloaded to the cache if remote); a path that
+        does not exist when there is no export."""
+        if self.entra_export and not is_remote(self.entra_export):
+            return Path(self.entra_export)
+        if not self.entra_export and not self.remote:
+            return self.root / "entra_users.csv"
+        source = self.entra_export or f"{self.landing_dir.rstrip('/')}/entra_users.csv"
+        parent, _, name = source.rpartition("/")
+        storage = Storage(parent)
+        entry = storage.stat(name)
+        if entry is None:
+            (Path(self.cache_dir) / name).unlink(missing_ok=True)  # no stale copy stands in
+            return Path(self.cache_dir) / name
+        return self._cached(storage, name, entry)
+
+    def content_fingerprint(self, snapshot: dt.date) -> str:
+        """SHA-256 over the sorted (file name, SHA-256 of its bytes) of the snapshot's 11 dataset
+        files: equal for equal content, wherever the landing is. Reads (downloads) every file."""
+        files = sorted(
+            (path.name, file_sha256(path))
+            for path in (self.snapshot_file(snapshot, d) for d in DATASETS)
+        )
+        return hashlib.sha256("".join(f"{n}\t{h}\n" for n, h in files).encode()).hexdigest()
+
+
+def is_current(local: Path, entry: Entry) -> bool:
+    """The cached copy has the remote file's size and modification time (stamped at download)."""
+    try:
+        st = local.stat()
+    except FileNotFoundError:
+        return False
+    return st.st_size == entry.size and abs(st.st_mtime - entry.modified) < 1e-3
+
+
+def remote_listing(storage: Storage) -> dict[dt.date, tuple[LandingFile, ...]]:
+    """`snapshot_listing` of a remote landing: the files directly inside each dated folder."""
+    listing: dict[dt.date, list[LandingFile]] = {}
+    for relative, entry in storage.walk_files(max_depth=2).items():
+        folder, _, name = relative.partition("/")
+        if _DATE_DIR.match(folder) and name and "/" not in name:
+            day = dt.date.fromisoformat(folder)
+            listing.setdefault(day, []).append(LandingFile(name, entry.size, entry.modified))
+    return {
+        day: tuple(sorted(files, key=lambda f: f.name)) for day, files in sorted(listing.items())
+    }

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 
 import dagster as dg
 
+from learn_assets.exports.resource import ExportSettings
+from learn_assets.resources.datashare import DataShareResource
 from learn_assets.resources.landing import LandingResource
 from learn_assets.resources.reporting import ReportSettings
 from learn_assets.resources.warehouse import WarehouseResource
@@ -17,6 +19,11 @@ ENV_DEFAULTS = {
     "LEARN_ENTRA_EXPORT": "",  # empty: <landing>/entra_users.csv
     "LEARN_EXPIRY_WINDOW_DAYS": "90",
     "LEARN_PSEUDONYMIZE": "false",
+    "LEARN_EXPORTS_DIR": "data/exports",
+    "LEARN_QUIET_SECONDS": "60",
+    "LEARN_CACHE_DIR": "data/cache",  # local copies of a remote (Azure) landing's files
+    "LEARN_DATASHARE_DIR": "",  # empty: no Data Share archiver
+    "LEARN_ARCHIVE_QUIET_SECONDS": "60",
 }
 SECRETS = ("LEARN_PSEUDONYM_KEY",)  # passed as EnvVar: never shown in the UI or logged
 
@@ -32,6 +39,12 @@ def resources_from_env(env: Mapping[str, str] | None = None) -> dict[str, object
         "landing": LandingResource(
             landing_dir=setting("LEARN_LANDING_DIR", env),
             entra_export=setting("LEARN_ENTRA_EXPORT", env),
+            quiet_seconds=int(setting("LEARN_QUIET_SECONDS", env)),
+            cache_dir=setting("LEARN_CACHE_DIR", env),
+        ),
+        "datashare": DataShareResource(
+            share_dir=setting("LEARN_DATASHARE_DIR", env),
+            quiet_seconds=int(setting("LEARN_ARCHIVE_QUIET_SECONDS", env)),
         ),
         "warehouse": WarehouseResource(database=setting("LEARN_WAREHOUSE", env)),
         "report_settings": ReportSettings(
@@ -41,4 +54,5 @@ def resources_from_env(env: Mapping[str, str] | None = None) -> dict[str, object
             if env.get("LEARN_PSEUDONYM_KEY")
             else "",
         ),
+        "exports": ExportSettings(exports_dir=setting("LEARN_EXPORTS_DIR", env)),
     }

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from learn_assets.contracts.datasets import ENTRA, Dataset
+from learn_assets.contracts.datasets import DATASETS, ENTRA, Dataset
 from learn_assets.contracts.sql import (
     CompiledContract,
     compile_contract,
@@ -60,6 +60,13 @@ def ensure_stage_tables(
         f"CREATE TABLE IF NOT EXISTS {quarantine_table(dataset)} "
         f"({date}reason VARCHAR NOT NULL, {raw})"
     )
+
+
+def ensure_all_stage_tables(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create every staged and quarantine table that does not exist yet (empty), so downstream
+    SQL runs even before a dataset was first staged (e.g. no Entra export loaded yet)."""
+    for dataset in (*DATASETS, ENTRA):
+        ensure_stage_tables(conn, dataset, compile_contract(dataset.contract))
 
 
 def stage_snapshot(

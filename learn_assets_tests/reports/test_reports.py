@@ -9,7 +9,12 @@ import pytest
 from learn_assets.definitions import ASSETS
 from learn_assets.jobs import QUIET, failure_messages, materialize_snapshots
 from learn_assets.reports.build import REPORT_TABLES
-from learn_assets.resources import LandingResource, ReportSettings, WarehouseResource
+from learn_assets.resources import (
+    ExportSettings,
+    LandingResource,
+    ReportSettings,
+    WarehouseResource,
+)
 from learn_assets_tests.reports.tenant import (
     AAD,
     C1,
@@ -40,6 +45,7 @@ def built(tmp_path_factory):
         "landing": LandingResource(landing_dir=str(tmp / "landing")),
         "warehouse": WarehouseResource(database=str(tmp / "warehouse.duckdb")),
         "report_settings": ReportSettings(),
+        "exports": ExportSettings(exports_dir=str(tmp / "exports")),
     }
     materialize_snapshots(D1, D2, resources)
     return resources

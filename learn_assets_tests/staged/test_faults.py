@@ -12,7 +12,12 @@ from learn_assets.contracts.datasets import DATASETS, DATASETS_BY_NAME
 from learn_assets.definitions import ASSETS
 from learn_assets.generator import generate_sample
 from learn_assets.jobs import QUIET, failure_messages, materialize_snapshots
-from learn_assets.resources import LandingResource, ReportSettings, WarehouseResource
+from learn_assets.resources import (
+    ExportSettings,
+    LandingResource,
+    ReportSettings,
+    WarehouseResource,
+)
 from learn_assets.staged.stage import DUPLICATE
 
 PARTITIONED = [a.key for a in ASSETS if a.partitions_def]
@@ -57,6 +62,7 @@ def faulty(tmp_path_factory):
         "landing": LandingResource(landing_dir=str(tmp / "landing")),
         "warehouse": WarehouseResource(database=str(tmp / "w.duckdb")),
         "report_settings": ReportSettings(),
+        "exports": ExportSettings(exports_dir=str(tmp / "exports")),
     }
     materialize_snapshots(summary.snapshots[0], summary.snapshots[-1], resources)
     db = resources["warehouse"].database

@@ -1,0 +1,76 @@
+"""Export asset: `exports/snapshot_files`, the files people open, written per snapshot.
+
+No `from __future__ import annotations` here: Dagster reads the context type hint at runtime.
+"""
+
+import base64
+import datetime as dt
+
+import dagster as dg
+
+from learn_assets.exports.charts import CHART_TITLES
+from learn_assets.exports.files import ExportResult, export_snapshot
+from learn_assets.exports.resource import ExportSettings
+from learn_assets.partitions import single_run, snapshot_partitions
+from learn_assets.reports.build import REPORT_TABLES
+from learn_assets.resources import WAREHOUSE_POOL, WarehouseResource
+
+
+def charts_markdown(result: ExportResult) -> str:
+    """The charts as Markdown with inline PNGs, which the Dagster UI shows as images."""
+    parts = []
+    for name, png in result.charts.items():
+        title = CHART_TITLES.get(name, name)
+        data = base64.b64encode(png).decode("ascii")
+        parts.append(f"### {title}\n\n![{title}](data:image/png;base64,{data})")
+    return "\n\n".join(parts)
+
+
+def export_metadata(results: list[ExportResult]) -> dict[str, dg.MetadataValue]:
+    """Metadata of the run: the latest snapshot's folder, files, rows and charts in full."""
+    last = results[-1]
+    metadata = {
+        "folder": dg.MetadataValue.path(str(last.folder)),
+        "files": dg.MetadataValue.json([str(f) for f in last.files]),
+        "rows": dg.MetadataValue.json(last.rows),
+        "snapshots": dg.MetadataValue.json([r.snapshot.isoformat() for r in results]),
+        "charts": dg.MetadataValue.md(charts_markdown(last)),
+    }
+    if last.truncated_sheets:
+        metadata["xlsx rows left out (Excel limit)"] = dg.MetadataValue.json(last.truncated_sheets)
+    return metadata
+
+
+@dg.asset(
+    key=["exports", "snapshot_files"],
+    deps=[dg.AssetKey(["reports", r.name]) for r in REPORT_TABLES],
+    description=(
+        "Files for people, per snapshot, in `<LEARN_EXPORTS_DIR>/<YYYY-MM-DD>/`: a CSV and a "
+        "Parquet file per report, `reports.xlsx` (a sheet per report), PNG charts in `charts/`, "
+        "and a self-contained `report.html`. Text that a spreadsheet would run as a formula is "
+        "neutralized in CSV and XLSX. A rerun replaces the snapshot's files."
+    ),
+    group_name="exports",
+    partitions_def=snapshot_partitions,
+    backfill_policy=single_run,
+    kinds={"duckdb", "csv", "parquet", "xlsx", "html"},
+    pool=WAREHOUSE_POOL,
+)
+def snapshot_files(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, exports: ExportSettings
+) -> dg.MaterializeResult:
+    results = []
+    with warehouse.get_connection() as conn:
+        for key in sorted(context.partition_keys):
+            result = export_snapshot(conn, dt.date.fromisoformat(key), exports.root)
+            context.log.info(f"exports {key}: {len(result.files)} files in {result.folder}")
+            for sheet, left_out in result.truncated_sheets.items():
+                context.log.warning(
+                    f"exports {key}: reports.xlsx sheet {sheet} is cut at Excel's row limit, "
+                    f"{left_out} rows left out (the CSV and Parquet files have them all)"
+                )
+            results.append(result)
+    return dg.MaterializeResult(metadata=export_metadata(results))
+
+
+export_assets: list[dg.AssetsDefinition] = [snapshot_files]

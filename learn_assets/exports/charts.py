@@ -1,0 +1,314 @@
+"""PNG charts of one snapshot, drawn with matplotlib's Agg backend, byte-for-byte repeatable.
+
+Figures are built with `matplotlib.figure.Figure` (no pyplot, so no global state or GUI), fonts
+are matplotlib's bundled DejaVu Sans, and the PNG carries no timestamp or version: the same
+data gives the same bytes. Text from the data (titles, departments) is drawn literally, never
+parsed as math (`$` is common in names). A chart without data draws an explicit "No data" panel.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import io
+import warnings
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import matplotlib
+import matplotlib.dates as mdates
+import pyarrow as pa
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+
+Rows = Sequence[Mapping[str, Any]]
+
+TREND_DAYS = 365  # the activity trend shows the year up to the snapshot
+TOP_CONTENT = 10
+MAX_DEPARTMENTS = 30  # the largest departments, so the chart stays readable
+MONTHS_AHEAD = 12
+LABEL_CHARS = 55
+DPI = 100
+WIDTH = 9.0  # inches; 900 px at DPI
+BLUE, LIGHT_BLUE, ORANGE, RED, GREY = "#1f4e78", "#5b9bd5", "#ed7d31", "#c00000", "#7f7f7f"
+STYLE = {
+    "text.parse_math": False,
+    "font.family": "DejaVu Sans",
+    "font.size": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+
+# Chart name (file `charts/<name>.png`) -> heading, in page order.
+CHART_TITLES = {
+    "activity_trend": "Activity trend",
+    "learning_funnel": "Learning funnel",
+    "top_content": "Most completed content",
+    "certification_expiry": "Certification expiry timeline",
+    "department_adoption": "Adoption by department",
+}
+
+
+def _figure(height: float = 4.5) -> Figure:
+    figure = Figure(figsize=(WIDTH, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    # No "Software" (matplotlib version) or date chunks: identical data, identical bytes.
+    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _label(text: str | None, fallback: str) -> str:
+    text = (text or fallback).replace("\n", " ").strip() or fallback
+    return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
+
+
+def _thousands(value: float, _pos: int | None = None) -> str:
+    return f"{value:,.0f}"
+
+
+def chart(draw: Callable[..., Figure]) -> Callable[..., bytes]:
+    """Turn a drawing function into one that returns the PNG, drawn in the house style."""
+
+    @functools.wraps(draw)
+    def render(*args: Any, **kwargs: Any) -> bytes:
+        with matplotlib.rc_context(STYLE), warnings.catch_warnings():
+            # A glyph missing from DejaVu Sans (e.g. CJK names) draws as a box: no warning.
+            warnings.filterwarnings("ignore", message="Glyph .* missing from")
+            return _png(draw(*args, **kwargs))
+
+    return render
+
+
+def no_data_figure(title: str, message: str = "No data") -> Figure:
+    figure = _figure(height=2.5)
+    ax = figure.subplots()
+    ax.set_axis_off()
+    ax.set_title(title, loc="left", fontsize=13, fontweight="bold")
+    ax.text(
+        0.5, 0.5, message, ha="center", va="center", fontsize=16, color=GREY, transform=ax.transAxes
+    )
+    return figure
+
+
+@chart
+def activity_trend(activity: Rows, snapshot: dt.date) -> Figure:
+    """Active learners and XP per day over the year up to the snapshot (quiet days as 0)."""
+    title = CHART_TITLES["activity_trend"]
+    by_day = {r["activity_date"]: r for r in activity if r["activity_date"] <= snapshot}
+    if not by_day:
+        return no_data_figure(title, "No learning activity up to this snapshot")
+    first = max(min(by_day), snapshot - dt.timedelta(days=TREND_DAYS - 1))
+    days = [first + dt.timedelta(days=i) for i in range((snapshot - first).days + 1)]
+    learners = [by_day[d]["active_learners"] if d in by_day else 0 for d in days]
+    xp = [by_day[d]["xp"] if d in by_day else 0 for d in days]
+
+    figure = _figure(height=5.0)
+    top, bottom = figure.subplots(2, 1, sharex=True)
+    top.set_title(
+        f"{title}, {days[0]} to {days[-1]} (UTC days)", loc="left", fontsize=13, fontweight="bold"
+    )
+    top.fill_between(days, learners, step="mid", color=LIGHT_BLUE, alpha=0.5, linewidth=0)
+    top.step(days, learners, where="mid", color=BLUE, linewidth=1)
+    top.set_ylabel("Active learners")
+    top.yaxis.set_major_locator(MaxNLocator(integer=True))
+    bottom.bar(days, xp, width=1.0, color=ORANGE)
+    bottom.set_ylabel("XP earned")
+    bottom.yaxis.set_major_formatter(FuncFormatter(_thousands))
+    locator = mdates.AutoDateLocator()
+    bottom.xaxis.set_major_locator(locator)
+    bottom.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    for ax in (top, bottom):
+        ax.set_ylim(bottom=0)
+        ax.grid(axis="y", alpha=0.3)
+    return figure
+
+
+@chart
+def learning_funnel(overview: Rows) -> Figure:
+    """Modules started -> modules completed -> learning paths completed, from org_overview."""
+    title = CHART_TITLES["learning_funnel"]
+    if not overview:
+        return no_data_figure(title, "No overview for this snapshot")
+    row = overview[0]
+    steps = [
+        ("Modules started", row["modules_started"] or 0),
+        ("Modules completed", row["modules_completed"] or 0),
+        ("Learning paths completed", row["learning_paths_completed"] or 0),
+    ]
+    if not any(value for _, value in steps):
+        return no_data_figure(title, "No module started yet")
+    figure = _figure(height=3.2)
+    ax = figure.subplots()
+    ax.set_title(title, loc="left", fontsize=13, fontweight="bold")
+    labels = [label for label, _ in steps][::-1]
+    values = [value for _, value in steps][::-1]
+    bars = ax.barh(labels, values, color=[ORANGE, BLUE, LIGHT_BLUE], height=0.6)
+    started, completed = steps[0][1], steps[1][1]
+    notes = [f"{v:,}" for v in values]
+    if started:  # the completion rate, as the template defines it
+        notes[1] += f"  ({completed / started:.0%} of started)"
+    ax.bar_label(bars, notes, padding=4)
+    ax.set_xlim(0, max(values) * 1.35)
+    ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
+    ax.grid(axis="x", alpha=0.3)
+    return figure
+
+
+CONTENT_TYPES = {
+    "module": "module",
+    "learning_path": "learning path",
+    "certification": "certification",
+    "applied_skill": "applied skill",
+}
+
+
+@chart
+def top_content(popularity: Rows, limit: int = TOP_CONTENT) -> Figure:
+    """The `limit` most completed items (modules, paths, certifications, applied skills)."""
+    title = CHART_TITLES["top_content"]
+    done = [r for r in popularity if (r["completions"] or 0) > 0]
+    if not done:
+        return no_data_figure(title, "Nothing completed yet")
+    done.sort(
+        key=lambda r: (
+            -r["completions"],
+            -(r["learners_started"] or 0),
+            r["title"] or "",
+            r["content_uid"],
+        )
+    )
+    top = done[:limit]
+    labels = [
+        f"{_label(r['title'], r['content_uid'])} "
+        f"({CONTENT_TYPES.get(r['content_type'], r['content_type'])})"
+        for r in top
+    ][::-1]
+    values = [r["completions"] for r in top][::-1]
+    figure = _figure(height=1.2 + 0.38 * len(top))
+    ax = figure.subplots()
+    ax.set_title(f"{title} (top {len(top)})", loc="left", fontsize=13, fontweight="bold")
+    # Tick labels would be de-duplicated by a categorical axis: plot by position instead.
+    bars = ax.barh(range(len(top)), values, color=BLUE, height=0.65)
+    ax.set_yticks(range(len(top)), labels)
+    ax.bar_label(bars, [f"{v:,}" for v in values], padding=3)
+    ax.set_xlabel("Learners who completed it")
+    ax.set_xlim(0, max(values) * 1.15)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    return figure
+
+
+def _month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _add_months(month: dt.date, n: int) -> dt.date:
+    index = month.year * 12 + month.month - 1 + n
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+@chart
+def certification_expiry(certifications: Rows, snapshot: dt.date) -> Figure:
+    """Certifications by expiry month for the year ahead, plus already expired and later ones,
+    coloured by status (expired, expiring soon within the report window, active)."""
+    title = CHART_TITLES["certification_expiry"]
+    dated = [r for r in certifications if r["expires_on"] is not None]
+    if not dated:
+        return no_data_figure(title, "No certification with an expiry date")
+    this_month = _month(snapshot)
+    months = [_add_months(this_month, i) for i in range(MONTHS_AHEAD)]
+    buckets = ["Expired", *(f"{m:%b %Y}" for m in months), "Later"]
+    counts: Counter[tuple[str, str]] = Counter()
+    for r in dated:
+        if r["expires_on"] < snapshot:
+            bucket = "Expired"
+        elif _month(r["expires_on"]) <= months[-1]:
+            bucket = f"{_month(r['expires_on']):%b %Y}"
+        else:
+            bucket = "Later"
+        counts[(bucket, r["status"])] += 1
+
+    figure = _figure(height=4.2)
+    ax = figure.subplots()
+    ax.set_title(f"{title} (as of {snapshot})", loc="left", fontsize=13, fontweight="bold")
+    x = range(len(buckets))
+    base = [0] * len(buckets)
+    for status, label, colour in (
+        ("expired", "Expired", RED),
+        ("expiring_soon", "Expiring soon", ORANGE),
+        ("active", "Active", BLUE),
+    ):
+        heights = [counts[(b, status)] for b in buckets]
+        if any(heights):
+            ax.bar(x, heights, bottom=base, color=colour, label=label, width=0.7)
+            base = [b + h for b, h in zip(base, heights, strict=True)]
+    for i, total in enumerate(base):
+        if total:
+            ax.annotate(
+                f"{total:,}",
+                (i, total),
+                ha="center",
+                va="bottom",
+                xytext=(0, 2),
+                textcoords="offset points",
+            )
+    ax.set_xticks(list(x), buckets, rotation=45, ha="right")
+    ax.set_ylabel("Certifications")
+    ax.set_ylim(0, max(base) * 1.15)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(frameon=False, loc="upper right")
+    ax.grid(axis="y", alpha=0.3)
+    return figure
+
+
+@chart
+def department_adoption(departments: Rows, limit: int = MAX_DEPARTMENTS) -> Figure:
+    """Adoption rate (learners / directory users) per department, highest first."""
+    title = CHART_TITLES["department_adoption"]
+    rated = [r for r in departments if r["adoption_rate"] is not None]
+    if not rated:
+        return no_data_figure(title, "No department in the directory")
+    shown = sorted(rated, key=lambda r: (-(r["directory_users"] or 0), r["department"] or ""))
+    shown = sorted(shown[:limit], key=lambda r: (-r["adoption_rate"], r["department"] or ""))
+    labels = [_label(r["department"], "(no department)") for r in shown][::-1]
+    rates = [r["adoption_rate"] for r in shown][::-1]
+    notes = [
+        f"{r['adoption_rate']:.0%}  ({r['learners']:,}/{r['directory_users']:,})" for r in shown
+    ][::-1]
+    figure = _figure(height=1.2 + 0.34 * len(shown))
+    ax = figure.subplots()
+    heading = title if len(shown) == len(rated) else f"{title} ({limit} largest of {len(rated)})"
+    ax.set_title(heading, loc="left", fontsize=13, fontweight="bold")
+    bars = ax.barh(range(len(shown)), rates, color=BLUE, height=0.65)
+    ax.set_yticks(range(len(shown)), labels)
+    ax.bar_label(bars, notes, padding=3)
+    ax.set_xlim(0, 1.3)  # room for the labels right of a 100% bar
+    ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel("Directory users who use Learn")
+    ax.grid(axis="x", alpha=0.3)
+    return figure
+
+
+def _rows(tables: Mapping[str, pa.Table], name: str) -> list[dict[str, Any]]:
+    table = tables.get(name)
+    return [] if table is None else table.to_pylist()
+
+
+def render_charts(tables: Mapping[str, pa.Table], snapshot: dt.date) -> dict[str, bytes]:
+    """Every chart of the snapshot as PNG bytes, by chart name, in page order."""
+    return {
+        "activity_trend": activity_trend(_rows(tables, "activity_daily"), snapshot),
+        "learning_funnel": learning_funnel(_rows(tables, "org_overview")),
+        "top_content": top_content(_rows(tables, "content_popularity")),
+        "certification_expiry": certification_expiry(
+            _rows(tables, "certification_status"), snapshot
+        ),
+        "department_adoption": department_adoption(_rows(tables, "department_summary")),
+    }

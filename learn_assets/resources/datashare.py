@@ -1,0 +1,14 @@
+"""Where Azure Data Share delivers, for the archiver (`learn_assets/automation/archive.py`)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+
+class DataShareResource(dg.ConfigurableResource):
+    """The folder Data Share syncs into: `<share_dir>/<Dataset>.csv|parquet`, each file
+    overwritten in place at every sync. Local path or Azure URL; empty means no archiver."""
+
+    share_dir: str = ""  # LEARN_DATASHARE_DIR
+    quiet_seconds: int = 60  # LEARN_ARCHIVE_QUIET_SECONDS: unchanged this long = fully written
+    max_files_per_tick: int = 3  # bounded work per sensor tick (a tick has a time limit)

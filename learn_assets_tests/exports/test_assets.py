@@ -1,0 +1,59 @@
+"""The export asset in a real Dagster run over a warehouse built by the whole pipeline."""
+
+from __future__ import annotations
+
+import dagster as dg
+import duckdb
+
+from learn_assets.exports.charts import CHART_TITLES
+from learn_assets.exports.files import PAGE, WORKBOOK
+from learn_assets.exports.tables import REPORTS
+from learn_assets.generator import generate_sample
+from learn_assets.jobs import materialize_snapshots
+from learn_assets.resources import ExportSettings, resources_from_env
+from learn_assets_tests.exports.conftest import D1, SCHEMA, build_reports
+
+KEY = dg.AssetKey(["exports", "snapshot_files"])
+
+
+def columns(conn: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    return [(r[0], r[1]) for r in conn.execute(f"DESCRIBE reports.{table}").fetchall()]
+
+
+def test_exports_are_configured_from_the_environment():
+    assert resources_from_env({})["exports"].exports_dir == "data/exports"
+    configured = resources_from_env({"LEARN_EXPORTS_DIR": "/srv/exports"})["exports"]
+    assert configured.exports_dir == "/srv/exports"
+
+
+def test_pipeline_run_writes_the_exports_of_every_snapshot(tmp_path, resources):
+    sample = generate_sample(tmp_path / "landing", users=60, days=2, start=D1, seed=2)
+    first, last = sample.snapshots[0], sample.snapshots[-1]
+    exports = ExportSettings(exports_dir=str(tmp_path / "exports"))
+    results = materialize_snapshots(
+        first, last, resources | {"exports": exports}, instance=dg.DagsterInstance.ephemeral()
+    )
+
+    folder = tmp_path / "exports" / last.isoformat()
+    expected = {f"{n}.{ext}" for n in REPORTS for ext in ("csv", "parquet")}
+    expected |= {WORKBOOK, PAGE} | {f"charts/{n}.png" for n in CHART_TITLES}
+    written = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+    assert written == expected
+    assert (tmp_path / "exports" / first.isoformat() / PAGE).is_file()
+
+    events = [e for e in results[-1].get_asset_materialization_events() if e.asset_key == KEY]
+    assert sorted(e.partition for e in events) == [first.isoformat(), last.isoformat()]
+    metadata = events[-1].materialization.metadata
+    assert metadata["folder"].value == str(folder)
+    assert set(metadata["files"].value) == expected
+    assert metadata["rows"].value["org_overview"] == 1
+    assert metadata["rows"].value["learner_summary"] > 0
+    charts = metadata["charts"].value
+    assert charts.count("](data:image/png;base64,") == len(CHART_TITLES)
+
+    # The hand-built schema of the other tests has the real reports' columns and types.
+    with duckdb.connect(resources["warehouse"].database, read_only=True) as real:
+        hand = build_reports(tmp_path / "hand.duckdb")
+        with duckdb.connect(str(hand), read_only=True) as tiny:
+            for name in SCHEMA:
+                assert columns(tiny, name) == columns(real, name), name

@@ -1,0 +1,217 @@
+"""CSV, Parquet and XLSX exports of the tiny schema: complete, typed, formula-safe, replaceable."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from openpyxl import load_workbook
+
+from learn_assets.exports import xlsx
+from learn_assets.exports.files import (
+    PAGE,
+    WORKBOOK,
+    ExportResult,
+    atomic_path,
+    export_snapshot,
+)
+from learn_assets.exports.neutralize import FORMULA_PREFIXES, neutralize, neutralize_column
+from learn_assets.exports.tables import REPORTS
+from learn_assets_tests.exports.conftest import (
+    COMMA_DEPARTMENT,
+    D1,
+    D2,
+    DDE_DEPARTMENT,
+    FORMULA_NAME,
+    ROWS,
+    SCHEMA,
+)
+
+NUMERIC = ("BIGINT", "INTEGER", "DOUBLE")
+
+
+def numeric_columns(report: str) -> set[str]:
+    columns = [c.split() for c in SCHEMA[report].replace("\n", " ").split(",")]
+    return {c[0] for c in columns if c[1] in NUMERIC}
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def expected_rows(report: str) -> int:
+    per_snapshot = REPORTS[report].per_snapshot
+    return sum(1 for row in ROWS[report] if not per_snapshot or row[0] == D2)
+
+
+def test_neutralize_prefixes_only_formula_text():
+    for prefix in FORMULA_PREFIXES:
+        assert neutralize(prefix + "x") == "'" + prefix + "x"
+    for safe in ("Ada", "", " =1", "'=1", "x=1", "1-2"):
+        assert neutralize(safe) == safe
+    values = ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "plain", None]
+    column = neutralize_column(pa.chunked_array([values]))
+    assert column.to_pylist() == [None if v is None else neutralize(v) for v in values]
+
+
+def test_excel_text_drops_control_characters_before_neutralizing():
+    assert xlsx.excel_text("\x01=1+1") == "'=1+1"
+    assert len(xlsx.excel_text("a" * 40_000)) == xlsx.EXCEL_MAX_TEXT
+
+
+def test_every_report_has_a_csv_and_a_parquet_file(exported: ExportResult):
+    expected = {f"{name}.{ext}" for name in REPORTS for ext in ("csv", "parquet")}
+    names = {str(f) for f in exported.files}
+    assert expected | {WORKBOOK, PAGE} <= names
+    assert all((exported.folder / f).is_file() for f in exported.files)
+    assert exported.folder.name == "2026-11-02"
+    assert not list(exported.folder.rglob("*.tmp"))  # no temporary file left behind
+    assert exported.rows == {name: expected_rows(name) for name in REPORTS}
+
+
+def test_csv_holds_the_snapshot_rows_with_formulas_neutralized(exported: ExportResult):
+    for report in REPORTS:
+        rows = read_csv(exported.folder / f"{report}.csv")
+        assert len(rows) == expected_rows(report), report
+        numbers = numeric_columns(report)
+        for row in rows:
+            for column, value in row.items():
+                if value.startswith(FORMULA_PREFIXES):
+                    # only a number may start with "-"; text must have been neutralized
+                    assert column in numbers and float(value) < 0, (report, column, value)
+    learners = {r["user_id"][:8]: r for r in read_csv(exported.folder / "learner_summary.csv")}
+    assert {r["snapshot_date"] for r in learners.values()} == {"2026-11-02"}
+    first = learners["00000001"]
+    assert first["display_name"] == "'" + FORMULA_NAME
+    assert first["department"] == "'" + DDE_DEPARTMENT
+    assert first["job_title"] == "'\tlead"
+    assert first["total_xp"] == "5000"  # numbers untouched
+    assert first["last_activity_at"] == "2026-11-02 07:30:00"  # UTC, spreadsheet-readable
+    assert learners["00000002"]["department"] == COMMA_DEPARTMENT  # the comma stays in its cell
+    assert learners["00000004"]["display_name"] == "'@admin"
+    certs = read_csv(exported.folder / "certification_status.csv")
+    assert {r["days_to_expiry"] for r in certs} == {"43", "-32", "240"}
+    assert "'-Azure Fundamentals" in {r["title"] for r in certs}
+
+
+def test_csv_has_a_byte_order_mark_for_excel(exported: ExportResult):
+    assert (
+        (exported.folder / "org_overview.csv")
+        .read_bytes()
+        .startswith(b'\xef\xbb\xbf"snapshot_date"')
+    )
+
+
+def test_parquet_round_trips_the_rows_unaltered(exported: ExportResult, reports_db: Path):
+    with duckdb.connect(str(reports_db), read_only=True) as conn:
+        for name, report in REPORTS.items():
+            where = "WHERE snapshot_date = $d" if report.per_snapshot else ""
+            order = ", ".join(report.key)
+            conn.execute("SET TimeZone = 'UTC'")
+            expected = conn.sql(
+                f"SELECT * FROM reports.{name} {where} ORDER BY {order}",
+                params={"d": D2} if where else None,
+            ).to_arrow_table()
+            got = pq.read_table(exported.folder / f"{name}.parquet")
+            assert got.column_names == expected.column_names, name
+            assert got.to_pylist() == expected.to_pylist(), name
+    learners = pq.read_table(exported.folder / "learner_summary.parquet").to_pylist()
+    assert FORMULA_NAME in {r["display_name"] for r in learners}  # Parquet is for tools
+
+
+def test_workbook_has_a_typed_formula_free_sheet_per_report(exported: ExportResult):
+    book = load_workbook(exported.folder / WORKBOOK)
+    assert book.sheetnames == list(REPORTS)
+    for name in REPORTS:
+        sheet = book[name]
+        cells = [c for row in sheet.iter_rows() for c in row]
+        assert sheet.max_row == expected_rows(name) + 1, name
+        assert all(c.data_type != "f" for c in cells), name
+        texts = [c.value for c in cells if isinstance(c.value, str)]
+        assert not [t for t in texts if t.startswith(FORMULA_PREFIXES)], name
+        header = sheet[1]
+        assert all(c.font.b and c.fill.fgColor.rgb.endswith("1F4E78") for c in header)
+        assert sheet.freeze_panes == "A2"
+        assert sheet.auto_filter.ref == f"A1:{header[-1].column_letter}{sheet.max_row}"
+        assert all(sheet.column_dimensions[c.column_letter].width >= 8 for c in header)
+
+    learners = book["learner_summary"]
+    columns = {c.value: c.column - 1 for c in learners[1]}
+    rows = {r[columns["user_id"]].value[:8]: r for r in learners.iter_rows(min_row=2)}
+    first = rows["00000001"]
+    assert first[columns["display_name"]].value == "'" + FORMULA_NAME
+    assert first[columns["department"]].value == "'" + DDE_DEPARTMENT
+    xp = first[columns["total_xp"]]
+    assert xp.data_type == "n" and xp.value == 5000 and xp.number_format == "#,##0"
+    snapshot = first[columns["snapshot_date"]]
+    assert snapshot.is_date and snapshot.value == dt.datetime(2026, 11, 2)
+    last = first[columns["last_activity_at"]]
+    assert last.is_date and last.value == dt.datetime(2026, 11, 2, 7, 30)  # naive UTC
+    assert rows["00000003"][columns["display_name"]].value is None  # NULL stays empty
+
+    certs = book["certification_status"]
+    columns = {c.value: c.column - 1 for c in certs[1]}
+    days = {r[columns["days_to_expiry"]].value for r in certs.iter_rows(min_row=2)}
+    assert days == {43, -32, 240}  # a negative number is a number, not a formula
+    rate = book["org_overview"]["D2"]
+    assert rate.value == 0.5 and rate.number_format == "0.0%"
+
+
+def test_workbook_xml_has_no_formula_element(exported: ExportResult):
+    with zipfile.ZipFile(exported.folder / WORKBOOK) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        assert len(sheets) == len(REPORTS)
+        assert not [n for n in sheets if b"<f>" in archive.read(n) or b"<f " in archive.read(n)]
+
+
+def test_sheet_longer_than_excel_allows_is_cut_and_reported(tmp_path, monkeypatch):
+    monkeypatch.setattr(xlsx, "EXCEL_MAX_ROWS", 3)  # header + 2 rows
+    table = pa.table({"n": list(range(5))})
+    assert xlsx.write_workbook({"big": table}, tmp_path / "big.xlsx") == {"big": 3}
+    assert load_workbook(tmp_path / "big.xlsx")["big"].max_row == 3
+
+
+def test_rerun_replaces_the_files(reports_db: Path, tmp_path: Path):
+    with duckdb.connect(str(reports_db)) as conn:
+        first = export_snapshot(conn, D2, tmp_path / "out")
+        csv_path = first.folder / "learner_summary.csv"
+        before = {f: (first.folder / f).stat().st_ino for f in first.files}
+        conn.execute(
+            "UPDATE reports.learner_summary SET display_name = 'Renamed' "
+            "WHERE snapshot_date = $d AND user_id LIKE '00000001%'",
+            {"d": D2},
+        )
+        second = export_snapshot(conn, D2, tmp_path / "out")
+    assert second.files == first.files
+    after = {f: (second.folder / f).stat().st_ino for f in second.files}
+    assert all(before[f] != after[f] for f in first.files)  # each file renamed over the old
+    names = {r["display_name"] for r in read_csv(csv_path)}
+    assert "Renamed" in names and "'" + FORMULA_NAME not in names
+    assert not list(second.folder.rglob("*.tmp"))
+
+
+def test_a_failed_write_keeps_the_previous_file(tmp_path: Path):
+    target = tmp_path / "report.csv"
+    target.write_text("old")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("disk full")
+    assert target.read_text() == "old"
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_an_empty_report_is_a_header_only_file_and_sheet(reports_db: Path, tmp_path: Path):
+    with duckdb.connect(str(reports_db), read_only=True) as conn:
+        result = export_snapshot(conn, D1, tmp_path / "out")  # no changes on the first day
+    assert result.rows["snapshot_changes"] == 0
+    lines = (result.folder / "snapshot_changes.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert lines == ['"snapshot_date","change","user_id","uid","title","previous_snapshot"']
+    sheet = load_workbook(result.folder / WORKBOOK)["snapshot_changes"]
+    assert sheet.max_row == 1 and sheet["A1"].value == "snapshot_date"

@@ -1,0 +1,94 @@
+"""Killing a run with SIGKILL while it writes a large partition leaves a warehouse that opens,
+with every earlier partition intact; the re-run completes and equals an uninterrupted run."""
+
+import datetime as dt
+import signal
+import subprocess
+
+import dagster as dg
+import duckdb
+import pytest
+
+from learn_assets.generator import generate_sample
+from learn_assets_tests.test_definitions import DAGSTER, PROJECT, cli_env
+from learn_assets_tests.test_idempotence import checksums
+
+
+def partition_checksums(database: str, day: dt.date) -> dict[str, tuple]:
+    """(rows, hash) of one snapshot's rows in every partitioned table."""
+    with duckdb.connect(database) as conn:  # read-write: replays the WAL a killed run left
+        tables = conn.execute(
+            "SELECT table_schema, table_name FROM information_schema.columns "
+            "WHERE column_name = 'snapshot_date' ORDER BY ALL"
+        ).fetchall()
+        return {
+            f"{schema}.{table}": conn.execute(
+                f'SELECT count(*), sum(hash(t)) FROM "{schema}"."{table}" t '
+                "WHERE snapshot_date = ?",
+                [day],
+            ).fetchone()
+            for schema, table in tables
+            if not table.startswith("_")
+        }
+
+
+SELECTION = "tag:partitioned=snapshot_date and (group:raw or group:staged)"
+KILL_AT = 'Started execution of step "staged__progress"'
+
+
+def release_dead_runs(home: str) -> None:
+    """What the daemon's run monitoring does for a run whose process died: mark it failed and
+    free the pool slots it held (else the next run waits for the warehouse slot forever)."""
+    with dg.DagsterInstance.from_config(home) as instance:
+        for run in instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
+            instance.report_run_failed(run)
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+
+
+def materialize(env: dict, day: dt.date, kill_at: str | None = None) -> int:
+    process = subprocess.Popen(
+        [
+            DAGSTER,
+            "asset",
+            "materialize",
+            "-m",
+            "learn_assets.definitions",
+            "--select",
+            SELECTION,
+            "--partition",
+            day.isoformat(),
+        ],
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if kill_at and kill_at in line:
+            process.send_signal(signal.SIGKILL)
+            break
+    process.stdout.close()
+    return process.wait(timeout=600)
+
+
+@pytest.mark.parametrize("kill_at", [KILL_AT])
+def test_sigkill_mid_write_keeps_earlier_partitions_and_rerun_matches(tmp_path, kill_at):
+    landing = tmp_path / "landing"
+    summary = generate_sample(landing, users=4_000, days=2, start=dt.date(2026, 11, 1), seed=9)
+    d1, d2 = summary.snapshots
+    (tmp_path / "killed").mkdir()
+    (tmp_path / "clean").mkdir()
+    killed = cli_env(tmp_path / "killed", landing)
+    clean = cli_env(tmp_path / "clean", landing)
+    for env in (killed, clean):
+        assert materialize(env, d1) == 0
+    before = partition_checksums(killed["LEARN_WAREHOUSE"], d1)
+
+    assert materialize(killed, d2, kill_at=kill_at) == -signal.SIGKILL
+    assert partition_checksums(killed["LEARN_WAREHOUSE"], d1) == before  # opens; D1 intact
+    release_dead_runs(killed["DAGSTER_HOME"])
+    assert materialize(killed, d2) == 0
+    assert materialize(clean, d2) == 0
+    assert checksums(killed["LEARN_WAREHOUSE"]) == checksums(clean["LEARN_WAREHOUSE"])
