@@ -43,6 +43,8 @@ def warehouse_summary(resources: Mapping[str, object]) -> str:
             lines.append(f"{schema + '.' + table:<40} {row[0]:>9} {row[1]:>14,} {row[2]:>12,}")
     first, last, count = snapshots or (None, None, 0)
     landing = resources["landing"]
+    exports = Path(resources["exports"].exports_dir)  # type: ignore[attr-defined]
+    latest = exports / str(last)
     return "\n".join(
         [
             f"snapshots: {count} ({first} .. {last})",
@@ -50,6 +52,11 @@ def warehouse_summary(resources: Mapping[str, object]) -> str:
             f"warehouse: {path.resolve()}",
             "",
             *lines,
+            "",
+            f"exports:   {exports.resolve()}/<snapshot>/ (CSV, Parquet, reports.xlsx, charts)",
+            f"report:    {(latest / 'report.html').resolve()}"
+            if (latest / "report.html").exists()
+            else "report:    (no exports yet)",
             "",
             "browse the asset graph: make ui  (http://127.0.0.1:3000)",
             '.venv/bin/python -c "import duckdb; print(duckdb.connect('
