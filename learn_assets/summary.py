@@ -48,7 +48,7 @@ def warehouse_summary(resources: Mapping[str, object]) -> str:
     return "\n".join(
         [
             f"snapshots: {count} ({first} .. {last})",
-            f"landing:   {landing.root.resolve()}",  # type: ignore[attr-defined]
+            f"landing:   {landing.landing_dir if landing.remote else landing.root.resolve()}",  # type: ignore[attr-defined]
             f"warehouse: {path.resolve()}",
             "",
             *lines,
