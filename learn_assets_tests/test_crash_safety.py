@@ -3,14 +3,13 @@ with every earlier partition intact; the re-run completes and equals an uninterr
 
 import datetime as dt
 import signal
-import subprocess
 
 import dagster as dg
 import duckdb
 import pytest
 
 from learn_assets.generator import generate_sample
-from learn_assets_tests.test_definitions import DAGSTER, PROJECT, cli_env
+from learn_assets_tests.cli import cli_env, start_materialize
 from learn_assets_tests.test_idempotence import checksums
 
 
@@ -46,24 +45,7 @@ def release_dead_runs(home: str) -> None:
 
 
 def materialize(env: dict, day: dt.date, kill_at: str | None = None) -> int:
-    process = subprocess.Popen(
-        [
-            DAGSTER,
-            "asset",
-            "materialize",
-            "-m",
-            "learn_assets.definitions",
-            "--select",
-            SELECTION,
-            "--partition",
-            day.isoformat(),
-        ],
-        cwd=PROJECT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = start_materialize(env, SELECTION, "--partition", day.isoformat())
     assert process.stdout is not None
     for line in process.stdout:
         if kill_at and kill_at in line:

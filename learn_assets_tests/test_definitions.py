@@ -1,32 +1,14 @@
 """The code location loads, validates with the Dagster CLI, and backfills a range from the CLI."""
 
 import datetime as dt
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import dagster as dg
 import duckdb
 
 from learn_assets.contracts.datasets import DATASETS
 from learn_assets.definitions import defs
-
-DAGSTER = str(Path(sys.executable).parent / "dagster")
-PROJECT = Path(__file__).resolve().parents[1]
-
-
-def cli_env(tmp_path: Path, landing: Path) -> dict[str, str]:
-    home = tmp_path / "dagster_home"
-    home.mkdir(exist_ok=True)
-    (home / "dagster.yaml").write_text((PROJECT / "dagster.yaml").read_text())
-    return os.environ | {
-        "DAGSTER_HOME": str(home),
-        "LEARN_LANDING_DIR": str(landing),
-        "LEARN_WAREHOUSE": str(tmp_path / "cli.duckdb"),
-        "LEARN_EXPORTS_DIR": str(tmp_path / "exports"),
-        "LEARN_START_DATE": "2026-10-01",
-    }
+from learn_assets_tests.cli import DAGSTER, PROJECT, cli_env, start_materialize
 
 
 def test_every_dataset_has_a_raw_asset_and_the_graph_resolves():
@@ -56,25 +38,11 @@ def test_cli_partition_range_backfill_runs_once_for_the_range(
     for day in days:
         write_snapshot(day)
     env = cli_env(tmp_path, landing_dir)
-    result = subprocess.run(
-        [
-            DAGSTER,
-            "asset",
-            "materialize",
-            "-m",
-            "learn_assets.definitions",
-            "--select",
-            "tag:partitioned=snapshot_date",
-            "--partition-range",
-            "2026-11-01...2026-11-02",
-        ],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    process = start_materialize(
+        env, "tag:partitioned=snapshot_date", "--partition-range", "2026-11-01...2026-11-02"
     )
-    assert result.returncode == 0, result.stdout + result.stderr
+    output = process.communicate(timeout=300)[0]
+    assert process.returncode == 0, output
     with duckdb.connect(env["LEARN_WAREHOUSE"], read_only=True) as conn:
         for d in DATASETS:
             got = conn.execute(

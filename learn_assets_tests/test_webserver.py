@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from learn_assets.definitions import defs
-from learn_assets_tests.test_definitions import PROJECT, cli_env
+from learn_assets_tests.cli import PROJECT, cli_env
 
 WEBSERVER = str(Path(sys.executable).parent / "dagster-webserver")
 QUERY = """{ assetNodes { assetKey { path } dependencyKeys { path }

@@ -2,11 +2,10 @@
 `duckdb_warehouse` pool, limited to 1 by dagster.yaml, so they never collide on DuckDB's lock."""
 
 import datetime as dt
-import subprocess
 
 import duckdb
 
-from learn_assets_tests.test_definitions import DAGSTER, PROJECT, cli_env
+from learn_assets_tests.cli import cli_env, start_materialize
 
 DAYS = [dt.date(2026, 11, 1), dt.date(2026, 11, 2)]
 SELECTION = "tag:partitioned=snapshot_date and (group:raw or group:staged)"
@@ -18,27 +17,7 @@ def test_two_concurrent_runs_on_different_partitions_both_succeed(
     for day in DAYS:
         write_snapshot(day, rows_per_dataset=50)
     env = cli_env(tmp_path, landing_dir)
-    runs = [
-        subprocess.Popen(
-            [
-                DAGSTER,
-                "asset",
-                "materialize",
-                "-m",
-                "learn_assets.definitions",
-                "--select",
-                SELECTION,
-                "--partition",
-                day.isoformat(),
-            ],
-            cwd=PROJECT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for day in DAYS
-    ]
+    runs = [start_materialize(env, SELECTION, "--partition", day.isoformat()) for day in DAYS]
     outputs = [run.communicate(timeout=300)[0] for run in runs]
     for run, output in zip(runs, outputs, strict=True):
         assert run.returncode == 0, output[-3000:]

@@ -1,0 +1,43 @@
+"""Running the real `dagster` CLI against a throwaway instance, landing and warehouse."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+DAGSTER = str(Path(sys.executable).parent / "dagster")
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def cli_env(tmp_path: Path, landing: Path) -> dict[str, str]:
+    home = tmp_path / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text((PROJECT / "dagster.yaml").read_text())
+    return os.environ | {
+        "DAGSTER_HOME": str(home),
+        "LEARN_LANDING_DIR": str(landing),
+        "LEARN_WAREHOUSE": str(tmp_path / "cli.duckdb"),
+        "LEARN_EXPORTS_DIR": str(tmp_path / "exports"),
+        "LEARN_START_DATE": "2026-10-01",
+    }
+
+
+def start_materialize(env: dict[str, str], select: str, *partition: str) -> subprocess.Popen:
+    """`dagster asset materialize` in the background; `partition` is e.g. ("--partition", D)."""
+    return subprocess.Popen(
+        [
+            DAGSTER,
+            "asset",
+            "materialize",
+            "-m",
+            "learn_assets.definitions",
+            "--select",
+            select,
+            *partition,
+        ],
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
