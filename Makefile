@@ -51,9 +51,9 @@ backfill: install dagster-home
 	$(BIN)/dagster asset materialize -m learn_assets.definitions \
 		--select 'tag:partitioned=snapshot_date' --partition-range '$(FROM)...$(TO)'
 
-## Time raw load, staging and checks of a 100,000-learner snapshot (not part of make test).
+## Benchmark against the DuckDB floor and pandas + pandera: make bench SIZE=S|M|L (not in make test).
 bench: install
-	$(BIN)/python bench/staging.py --users $${USERS:-100000}
+	$(BIN)/python bench/run.py --size $(or $(SIZE),S)
 
 clean:
 	rm -rf data .dagster

@@ -1,6 +1,8 @@
-"""Benchmark: raw load, staging (validation) and checks of one big snapshot, per dataset.
+"""Drill-down: raw load, staging (validation) and checks of one big snapshot, per dataset.
 
-    .venv/bin/python bench/staging.py [--users 100000]      (or: make bench)
+    .venv/bin/python bench/staging.py [--users 100000]
+
+(The whole benchmark is `make bench SIZE=S|M|L`, bench/run.py.)
 
 Generates the sample tenant into bench/out/ once per size, then times each step in a fresh
 warehouse file and prints a Markdown table with peak memory of the process.
@@ -31,7 +33,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=100_000)
     args = parser.parse_args()
-    landing = OUT / f"landing-{args.users}"
+    landing = OUT / f"landing-{args.users}-1d"  # shared with bench/run.py
     if not (landing / DAY.isoformat() / "Progress.csv").exists():
         started = time.perf_counter()
         generate_sample(landing, args.users, 1, DAY, seed=1)

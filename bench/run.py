@@ -1,0 +1,596 @@
+"""Benchmark of the whole pipeline against the DuckDB floor and a naive pandas + pandera baseline.
+
+    make bench SIZE=S|M|L          (.venv/bin/python bench/run.py --size S)
+
+S = 2,000 learners, M = 20,000, L = 100,000. Generates the tenant with the project's generator
+into bench/out/ (reused when present), then runs every measured step in a child process of its
+own: wall time is the child's whole life (imports included), peak memory is the child's maximum
+RSS (`os.wait4`, which covers the child and its waited-for descendants). Prints one Markdown
+table and writes it to bench/RESULTS.md (each size its own section, replaced on a rerun).
+
+Steps, all on the same files and each in a fresh warehouse where it says so:
+- floor: DuckDB alone, `read_csv(all_varchar)` of every file of the first snapshot into tables;
+- layers: raw, staged, core, reports, exports materialized one group per child (same partition);
+- pipeline: the whole pipeline for the first snapshot (as `make backfill` would), then the second
+  snapshot into the same warehouse; and the pipeline without exports in another warehouse;
+- naive: `pandas.read_csv` + pandera's pandas backend with the contracts + write to DuckDB, for
+  every tenant dataset (S and M only);
+- backfill: the first 30 snapshots in one run (S; M with --backfill).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+OUT = BENCH / "out"
+RESULTS = BENCH / "RESULTS.md"
+START = dt.date(2026, 10, 1)  # first generated snapshot; LEARN_START_DATE for the children
+SIZES = {"S": 2_000, "M": 20_000, "L": 100_000}
+LAYERS = ("raw", "staged", "core", "reports", "exports")
+BACKFILL_DAYS = 30
+GB = 1024**3
+
+
+# ---------------------------------------------------------------- pure helpers (tested)
+
+
+@dataclass(frozen=True)
+class Measure:
+    wall_s: float  # the child process, start to exit
+    peak_bytes: int  # max RSS of the child process tree
+    data: dict  # what the child reported (work time, rows, ...)
+
+    @property
+    def peak_gb(self) -> float:
+        return self.peak_bytes / GB
+
+
+def ratio(a: float, b: float) -> float:
+    return a / b if b else float("inf")
+
+
+def verdict(ok: bool, text: str) -> str:
+    return f"**{'PASS' if ok else 'MISS'}** {text}"
+
+
+def fmt_s(seconds: float | None) -> str:
+    return "n/a" if seconds is None else f"{seconds:,.1f} s"
+
+
+def fmt_gb(peak: float | None) -> str:
+    return "n/a" if peak is None else f"{peak:.2f} GB"
+
+
+def fmt_mb(size: int) -> str:
+    return f"{size / 1024**2:,.1f} MB"
+
+
+def tree_size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def replace_section(text: str, size: str, section: str) -> str:
+    """RESULTS.md keeps one `## Size X` section per size, in S, M, L order."""
+    parts = re.split(r"(?m)^(?=## Size )", text)
+    head, sections = parts[0], {p[8]: p for p in parts[1:] if len(p) > 8}
+    sections[size] = section.rstrip() + "\n\n"
+    return head + "".join(sections[s] for s in sorted(sections, key="SML".index))
+
+
+# ---------------------------------------------------------------- child steps
+
+
+def _resources(args: argparse.Namespace) -> dict[str, object]:
+    from learn_assets.resources.settings import resources_from_env
+
+    return resources_from_env(
+        {
+            "LEARN_LANDING_DIR": args.landing,
+            "LEARN_WAREHOUSE": args.warehouse,
+            "LEARN_EXPORTS_DIR": args.exports,
+            "LEARN_CACHE_DIR": str(Path(args.warehouse).parent / "cache"),
+        }
+    )
+
+
+def step_floor(args: argparse.Namespace) -> dict:
+    import duckdb
+
+    folder = Path(args.landing) / args.first
+    rows = {}
+    started = time.perf_counter()
+    with duckdb.connect(args.warehouse) as conn:
+        for path in sorted(folder.iterdir()):
+            name = path.stem
+            conn.execute(
+                f'CREATE TABLE "{name}" AS SELECT * FROM read_csv(?, all_varchar = true, '
+                "header = true)",
+                [str(path)],
+            )
+            rows[name] = conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+    return {"work_s": time.perf_counter() - started, "rows": rows}
+
+
+def _step_seconds(instance, results: list) -> dict[str, float]:
+    """Seconds per layer inside the run(s), from the step start and success events."""
+    started, per_layer = {}, {}
+    for result in results:
+        for entry in instance.all_logs(result.run_id):
+            event = entry.dagster_event
+            if event is None:
+                continue
+            if event.event_type_value == "STEP_START":
+                started[event.step_key] = entry.timestamp
+            elif event.event_type_value == "STEP_SUCCESS" and event.step_key in started:
+                layer = event.step_key.split("__", 1)[0]
+                seconds = entry.timestamp - started[event.step_key]
+                per_layer[layer] = per_layer.get(layer, 0.0) + seconds
+    return per_layer
+
+
+def step_layer(args: argparse.Namespace) -> dict:
+    """One group (or the unpartitioned assets) for one partition."""
+    import dagster as dg
+
+    from learn_assets.definitions import ASSETS
+    from learn_assets.jobs import QUIET, raise_on_failure
+
+    if args.group == "unpartitioned":
+        keys = [a.key for a in ASSETS if a.partitions_def is None]
+        partition = None
+    else:
+        keys = [
+            key
+            for a in ASSETS
+            if a.partitions_def is not None
+            for key, group in a.group_names_by_key.items()
+            if group == args.group
+        ]
+        partition = args.first
+    started = time.perf_counter()
+    result = dg.materialize(
+        ASSETS,
+        selection=keys,
+        partition_key=partition,
+        resources=_resources(args),
+        instance=dg.DagsterInstance.ephemeral(),
+        run_config=QUIET,
+        raise_on_error=False,
+    )
+    raise_on_failure(result)
+    return {"work_s": time.perf_counter() - started, "assets": len(keys)}
+
+
+def step_pipeline(args: argparse.Namespace) -> dict:
+    """The whole pipeline (or without exports) for first..last, as `make backfill` runs it."""
+    import dagster as dg
+
+    from learn_assets.definitions import ASSETS
+    from learn_assets.jobs import QUIET, materialize_snapshots, raise_on_failure
+
+    first, last = dt.date.fromisoformat(args.first), dt.date.fromisoformat(args.last)
+    instance = dg.DagsterInstance.ephemeral()
+    started = time.perf_counter()
+    if args.group == "no-exports":
+        unpartitioned = [a.key for a in ASSETS if a.partitions_def is None]
+        partitioned = [
+            key
+            for a in ASSETS
+            if a.partitions_def is not None
+            for key, group in a.group_names_by_key.items()
+            if group != "exports"
+        ]
+        results = []
+        for keys, tags in (
+            (unpartitioned, {}),
+            (
+                partitioned,
+                {
+                    "dagster/asset_partition_range_start": args.first,
+                    "dagster/asset_partition_range_end": args.last,
+                },
+            ),
+        ):
+            result = dg.materialize(
+                ASSETS,
+                selection=keys,
+                resources=_resources(args),
+                instance=instance,
+                tags=tags,
+                run_config=QUIET,
+                raise_on_error=False,
+            )
+            results.append(raise_on_failure(result))
+    else:
+        results = materialize_snapshots(first, last, _resources(args), instance=instance)
+    return {"work_s": time.perf_counter() - started, "steps": _step_seconds(instance, results)}
+
+
+def _naive_frame(dataset, path: Path):
+    """What a user would write by hand: read the CSV with pandas, parse each column by kind,
+    validate with the pandera contract (pandas backend), keep the valid rows."""
+    import json as jsonlib
+
+    import pandas as pd
+    import pandera.errors
+
+    from learn_assets.contracts.kinds import Kind
+    from learn_assets.contracts.schemas import LEARN_SITE
+
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, engine="pyarrow")
+    raw.columns = [c.lstrip("\ufeff") for c in raw.columns]
+    by_lower = {c.lower(): c for c in raw.columns}
+    frame = pd.DataFrame(index=raw.index)
+    for name, column in dataset.contract.columns.items():
+        meta = column.metadata or {}
+        if "derived_from" in meta:
+            url = frame[meta["derived_from"]]
+            frame[name] = (LEARN_SITE + url).where(url.notna())
+            continue
+        text = raw[by_lower[meta["source"].lower()]].replace("", None)
+        kind = meta["kind"]
+        if kind is Kind.GUID:
+            text = text.str.lower()
+        elif kind is Kind.INT:
+            text = pd.to_numeric(text, errors="coerce").astype("Int64")
+        elif kind in (Kind.DATETIMEOFFSET, Kind.DATETIME):
+            text = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
+        elif kind is Kind.YYYYMMDD:
+            text = pd.to_datetime(text.where(~text.fillna("0").str.match(r"^(0|1899)")), "coerce")
+        elif kind is Kind.JSON_ARRAY:
+            text = text.map(lambda v: jsonlib.loads(v) if isinstance(v, str) else None)
+        elif kind is Kind.BOOLEAN:
+            text = text.map({"True": True, "False": False}).astype("boolean")
+        frame[name] = text
+    try:
+        valid = dataset.contract.validate(frame, lazy=True)
+        bad = 0
+    except pandera.errors.SchemaErrors as errors:
+        index = errors.failure_cases["index"].dropna().unique()
+        valid = frame.drop(index=[i for i in index if i in frame.index])
+        bad = len(frame) - len(valid)
+    return valid, bad
+
+
+def step_naive(args: argparse.Namespace) -> dict:
+    import duckdb
+
+    from learn_assets.contracts.datasets import DATASETS
+
+    folder = Path(args.landing) / args.first
+    seconds, rows = {}, {}
+    started = time.perf_counter()
+    with duckdb.connect(args.warehouse) as conn:
+        for dataset in DATASETS:
+            if not dataset.tenant:
+                continue
+            t0 = time.perf_counter()
+            frame, bad = _naive_frame(dataset, folder / f"{dataset.name}.csv")
+            conn.register("frame", frame)
+            conn.execute(f"CREATE TABLE {dataset.table} AS SELECT * FROM frame")
+            conn.unregister("frame")
+            seconds[dataset.name] = time.perf_counter() - t0
+            rows[dataset.name] = {"valid": len(frame), "rejected": bad}
+            del frame
+    return {"work_s": time.perf_counter() - started, "seconds": seconds, "rows": rows}
+
+
+STEPS = {
+    "floor": step_floor,
+    "layer": step_layer,
+    "pipeline": step_pipeline,
+    "naive": step_naive,
+}
+
+
+def child_main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("step", choices=STEPS)
+    for name in ("landing", "warehouse", "exports", "first", "last", "group", "report"):
+        parser.add_argument(f"--{name}", default="")
+    args = parser.parse_args(argv)
+    data = STEPS[args.step](args)
+    Path(args.report).write_text(json.dumps(data))
+
+
+# ---------------------------------------------------------------- parent
+
+
+def measure(step: str, **options: str) -> Measure:
+    """Run one step in a child process; its wall time and max RSS (the child's process tree)."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
+        report = Path(handle.name)
+    command = [sys.executable, __file__, "--child", step, "--report", str(report)]
+    for name, value in options.items():
+        command += [f"--{name}", str(value)]
+    env = {**os.environ, "LEARN_START_DATE": START.isoformat()}
+    env.pop("DAGSTER_HOME", None)  # the children use ephemeral instances
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise SystemExit(f"bench step {step} {options} failed ({process.returncode})")
+    data = json.loads(report.read_text())
+    report.unlink()
+    peak = usage.ru_maxrss * 1024  # KiB on Linux
+    print(f"  {step} {options.get('group', '')}: {wall:.1f} s, {peak / GB:.2f} GB", flush=True)
+    return Measure(wall, peak, data)
+
+
+def machine() -> str:
+    import dagster
+    import duckdb
+    import pandas
+    import pandera
+
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = "unknown"
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal"):
+            mem = f"{int(line.split()[1]) / 1024**2:.1f} GB"
+    return (
+        f"`nproc` {os.cpu_count()}, memory {mem}, CPU {cpu}, {platform.system()} "
+        f"{platform.machine()}; Python {platform.python_version()}, DuckDB {duckdb.__version__}, "
+        f"Dagster {dagster.__version__}, pandas {pandas.__version__}, pandera {pandera.__version__}"
+    )
+
+
+def landing_for(users: int, days: int) -> Path:
+    """bench/out/landing-<users>-<days>d, generated once (reused when present)."""
+    landing = OUT / f"landing-{users}-{days}d"
+    if not (landing / "entra_users.csv").exists():
+        started = time.perf_counter()
+        # In a child: this process stays small, so forked children do not inherit its memory.
+        code = (
+            "import datetime, sys; from learn_assets.generator import generate_sample; "
+            "generate_sample(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), "
+            "datetime.date.fromisoformat(sys.argv[4]), seed=1)"
+        )
+        args = [landing, users, days, START.isoformat()]
+        subprocess.run([sys.executable, "-c", code, *map(str, args)], check=True)
+        print(
+            f"generated {users:,} learners x {days} days in {time.perf_counter() - started:.1f} s"
+        )
+    return landing
+
+
+def fresh(work: Path, name: str) -> dict[str, str]:
+    warehouse = work / f"{name}.duckdb"
+    for path in work.glob(f"{name}.duckdb*"):
+        path.unlink()
+    exports = work / f"exports-{name}"
+    shutil.rmtree(exports, ignore_errors=True)
+    return {"warehouse": str(warehouse), "exports": str(exports)}
+
+
+def run_size(size: str, backfill: bool, naive: bool) -> str:
+    users = SIZES[size]
+    days = BACKFILL_DAYS if backfill else (1 if size == "L" else 2)
+    landing = landing_for(users, days)
+    snapshots = sorted(p.name for p in landing.iterdir() if p.is_dir())
+    day1 = snapshots[0]
+    work = OUT / f"work-{size}"
+    work.mkdir(parents=True, exist_ok=True)
+    common = {"landing": str(landing), "first": day1, "last": day1}
+    print(f"size {size}: {users:,} learners, snapshots {snapshots[0]}..{snapshots[-1]}")
+
+    floor = measure("floor", **common, **fresh(work, "floor"))
+    layers_db = fresh(work, "layers")
+    layers = {"unpartitioned": measure("layer", group="unpartitioned", **common, **layers_db)}
+    for layer in LAYERS:
+        layers[layer] = measure("layer", group=layer, **common, **layers_db)
+    one_db = fresh(work, "pipeline")
+    whole = measure("pipeline", **common, **one_db)
+    size_after_1 = tree_size(Path(one_db["warehouse"]))
+    second = None
+    if len(snapshots) > 1:
+        second = measure("pipeline", **{**common, "first": snapshots[1], "last": snapshots[1]},
+                         **one_db)  # fmt: skip
+    no_exports = measure("pipeline", group="no-exports", **common, **fresh(work, "noexports"))
+    naive_m = measure("naive", **common, **fresh(work, "naive")) if naive else None
+    back, size_after_30 = None, None
+    if backfill:
+        back_db = fresh(work, "backfill")
+        back = measure("pipeline", **{**common, "last": snapshots[BACKFILL_DAYS - 1]}, **back_db)
+        size_after_30 = tree_size(Path(back_db["warehouse"]))
+    landing_per_snapshot = tree_size(landing / day1)
+
+    # ------------------------------------------------------------ the table
+    rows = floor.data["rows"]
+    lines = [
+        f"## Size {size}: {users:,} learners",
+        "",
+        f"Machine: {machine()}.",
+        "",
+        f"Command: `make bench SIZE={size}` (`.venv/bin/python bench/run.py --size {size}"
+        f"{' --backfill' if backfill and size != 'S' else ''}`), run "
+        f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC. Tenant: "
+        f"`bench/out/{landing.name}` (generator seed 1, {days} daily snapshot(s) from "
+        f"{snapshots[0]}); "
+        f"measured snapshot {day1}.",
+        "",
+        "| measure | value | wall time | peak RSS | notes |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for name, count in rows.items():
+        if name != "entra_users":
+            lines.append(f"| rows: {name} | {count:,} | | | first snapshot |")
+    if size == "L":
+        lines.append(
+            f"| rows: Progress vs the issue's ≥ 10 M | {rows.get('Progress', 0):,} | | | "
+            "**falls short**: the generator gives ~5 M at 100,000 learners (not changed) |"
+        )
+    lines.append(
+        f"| floor: DuckDB `read_csv` of the 11 files | | {fmt_s(floor.wall_s)} | "
+        f"{fmt_gb(floor.peak_gb)} | no Dagster, no checks; inside: {fmt_s(floor.data['work_s'])} |"
+    )
+    in_run = whole.data["steps"]
+    for name, m in layers.items():
+        note = (
+            "Entra export raw + staged (not partitioned)"
+            if name == "unpartitioned"
+            else f"one child, group `{name}`; same layer inside the whole run: "
+            f"{fmt_s(in_run.get(name))}"
+        )
+        lines.append(
+            f"| layer: {name} | | {fmt_s(m.wall_s)} | {fmt_gb(m.peak_gb)} | {note}; "
+            f"inside: {fmt_s(m.data['work_s'])} |"
+        )
+    lines.append(
+        f"| **pipeline, one snapshot** | | {fmt_s(whole.wall_s)} | {fmt_gb(whole.peak_gb)} | "
+        f"`materialize_snapshots` (all layers + exports); inside: {fmt_s(whole.data['work_s'])} |"
+    )
+    lines.append(
+        f"| pipeline without exports | | {fmt_s(no_exports.wall_s)} | "
+        f"{fmt_gb(no_exports.peak_gb)} | raw..reports, fresh warehouse |"
+    )
+    if second:
+        lines.append(
+            f"| pipeline, second snapshot ({snapshots[1]}) | | {fmt_s(second.wall_s)} | "
+            f"{fmt_gb(second.peak_gb)} | into the warehouse holding the first |"
+        )
+    else:
+        lines.append("| pipeline, second snapshot | | n/a | n/a | not run at this size |")
+    if naive_m:
+        lines.append(
+            f"| naive: pandas + pandera + DuckDB | | {fmt_s(naive_m.wall_s)} | "
+            f"{fmt_gb(naive_m.peak_gb)} | 5 tenant datasets; Progress alone "
+            f"{fmt_s(naive_m.data['seconds'].get('Progress'))}; rejected rows: "
+            + ", ".join(f"{k} {v['rejected']:,}" for k, v in naive_m.data["rows"].items())
+            + " |"
+        )
+    else:
+        lines.append("| naive: pandas + pandera + DuckDB | | skipped | skipped | not run at L |")
+    if back:
+        lines.append(
+            f"| backfill, {BACKFILL_DAYS} snapshots in one run | | {fmt_s(back.wall_s)} | "
+            f"{fmt_gb(back.peak_gb)} | {snapshots[0]}..{snapshots[BACKFILL_DAYS - 1]} |"
+        )
+    else:
+        lines.append(
+            f"| backfill, {BACKFILL_DAYS} snapshots | | skipped | | not run at size {size} |"
+        )
+    lines.append(f"| warehouse file after 1 snapshot | {fmt_mb(size_after_1)} | | | |")
+    if size_after_30:
+        lines.append(
+            f"| warehouse file after {BACKFILL_DAYS} snapshots | {fmt_mb(size_after_30)} | | | |"
+        )
+    lines.append(
+        f"| landing (= archive) per snapshot | {fmt_mb(landing_per_snapshot)} | | | "
+        "11 CSV files, kept as delivered |"
+    )
+
+    # ------------------------------------------------------------ ratios and goals
+    goals = [""]
+    t_ratio = ratio(whole.wall_s, floor.wall_s)
+    m_ratio = ratio(whole.peak_bytes, floor.peak_bytes)
+    goals.append(
+        f"- pipeline / floor: time {t_ratio:.1f}×, memory {m_ratio:.1f}× "
+        f"(without exports: time {ratio(no_exports.wall_s, floor.wall_s):.1f}×, "
+        f"memory {ratio(no_exports.peak_bytes, floor.peak_bytes):.1f}×)"
+    )
+    if size == "L":
+        goals.append(
+            "- "
+            + verdict(
+                t_ratio <= 2.5 and whole.peak_gb < 2.5,
+                f"L whole pipeline ≤ 2.5 × floor and peak < 2.5 GB: {t_ratio:.1f}× the floor, "
+                f"peak {whole.peak_gb:.2f} GB (without exports: "
+                f"{ratio(no_exports.wall_s, floor.wall_s):.1f}×, "
+                f"{no_exports.peak_gb:.2f} GB)",
+            )
+        )
+    if naive_m:
+        nt = ratio(naive_m.wall_s, whole.wall_s)
+        nm = ratio(naive_m.peak_bytes, whole.peak_bytes)
+        nt_x = ratio(naive_m.wall_s, no_exports.wall_s)
+        nm_x = ratio(naive_m.peak_bytes, no_exports.peak_bytes)
+        text = (
+            f"naive / pipeline: time {nt:.1f}×, memory {nm:.1f}× "
+            f"(vs pipeline without exports: {nt_x:.1f}×, {nm_x:.1f}×)"
+        )
+        goals.append(
+            "- " + (verdict(nt >= 5 and nm >= 5, f"M ≥ 5× faster and ≥ 5× less memory: {text}")
+                    if size == "M" else text)
+        )  # fmt: skip
+    if second:
+        f2 = ratio(second.wall_s, whole.wall_s)
+        goals.append("- " + verdict(f2 <= 1.2, f"second snapshot ≤ 1.2 × first: {f2:.2f}×"))
+    if back:
+        budget = BACKFILL_DAYS * whole.wall_s
+        fb = ratio(back.wall_s, budget)
+        goals.append(
+            "- "
+            + verdict(
+                fb <= 1.0,
+                f"{BACKFILL_DAYS}-snapshot backfill ≤ {BACKFILL_DAYS} × one snapshot: "
+                f"{back.wall_s:,.1f} s vs {budget:,.1f} s = {fb:.2f}× "
+                f"({back.wall_s / BACKFILL_DAYS:.1f} s per snapshot)",
+            )
+        )
+    if size_after_30:
+        fw = ratio(size_after_30, size_after_1)
+        goals.append(
+            "- "
+            + verdict(
+                fw <= 2,
+                f"warehouse after {BACKFILL_DAYS} snapshots ≤ 2 × after 1: {fw:.1f}× "
+                "(raw, staged and reports keep every snapshot in full)",
+            )
+        )
+    return "\n".join(lines + goals) + "\n"
+
+
+HEADER = """# Benchmark results
+
+Written by `make bench SIZE=S|M|L` (`bench/run.py`); each size's section is replaced when that
+size is rerun. Wall time is a child process's whole life (interpreter start and imports included;
+"inside" is the same work timed in the child); peak RSS is the child process tree's maximum
+resident memory (`os.wait4`). Ratios use wall time and peak RSS. Repeated runs on a shared
+2-core machine vary by up to about a third.
+
+"""
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child_main(sys.argv[2:])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", choices=SIZES, default="S")
+    parser.add_argument(
+        "--backfill", action="store_true", help="also the 30-snapshot backfill (always at S)"
+    )
+    args = parser.parse_args()
+    backfill = args.size == "S" or (args.backfill and args.size != "L")
+    section = run_size(args.size, backfill=backfill, naive=args.size != "L")
+    print()
+    print(section)
+    text = RESULTS.read_text() if RESULTS.exists() else HEADER
+    RESULTS.write_text(replace_section(text, args.size, section))
+    print(f"written to {RESULTS.relative_to(BENCH.parent)}")
+
+
+if __name__ == "__main__":
+    main()

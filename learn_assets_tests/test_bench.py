@@ -1,0 +1,37 @@
+"""The benchmark harness's pure helpers (the benchmark itself is `make bench`, not a test)."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+RUN = Path(__file__).resolve().parents[1] / "bench" / "run.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_run", RUN)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_results_sections_are_replaced_per_size_in_size_order(bench):
+    text = bench.replace_section("# Benchmark\n\n", "M", "## Size M: old\n")
+    text = bench.replace_section(text, "S", "## Size S: one\n")
+    text = bench.replace_section(text, "M", "## Size M: new\n")
+    assert text == "# Benchmark\n\n## Size S: one\n\n## Size M: new\n\n"
+
+
+def test_ratios_verdicts_and_sizes(bench, tmp_path):
+    assert bench.ratio(5, 2) == 2.5
+    assert bench.ratio(1, 0) == float("inf")
+    assert bench.verdict(True, "x") == "**PASS** x"
+    assert bench.verdict(False, "x") == "**MISS** x"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "f").write_bytes(b"12345")
+    (tmp_path / "g").write_bytes(b"12")
+    assert bench.tree_size(tmp_path) == 7
+    assert bench.fmt_s(None) == "n/a" and bench.fmt_s(1234.56) == "1,234.6 s"
