@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
+
 DAGSTER = str(Path(sys.executable).parent / "dagster")
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -13,6 +15,12 @@ def cli_env(tmp_path: Path, landing: Path) -> dict[str, str]:
     home = tmp_path / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
     (home / "dagster.yaml").write_text((PROJECT / "dagster.yaml").read_text())
+    # Create the instance's SQLite storage now: two CLI processes starting at once on a fresh
+    # DAGSTER_HOME would race to create the same tables.
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        instance.get_runs(limit=1)
+        instance.event_log_storage.get_concurrency_keys()
+        instance.schedule_storage.all_instigator_state()
     return os.environ | {
         "DAGSTER_HOME": str(home),
         "LEARN_LANDING_DIR": str(landing),
