@@ -180,44 +180,15 @@ def step_pipeline(args: argparse.Namespace) -> dict:
     """The whole pipeline (or without exports) for first..last, as `make backfill` runs it."""
     import dagster as dg
 
-    from learn_assets.definitions import ASSETS
-    from learn_assets.jobs import QUIET, materialize_snapshots, raise_on_failure
+    from learn_assets.jobs import materialize_snapshots
 
     first, last = dt.date.fromisoformat(args.first), dt.date.fromisoformat(args.last)
     instance = dg.DagsterInstance.ephemeral()
     started = time.perf_counter()
-    if args.group == "no-exports":
-        unpartitioned = [a.key for a in ASSETS if a.partitions_def is None]
-        partitioned = [
-            key
-            for a in ASSETS
-            if a.partitions_def is not None
-            for key, group in a.group_names_by_key.items()
-            if group != "exports"
-        ]
-        results = []
-        for keys, tags in (
-            (unpartitioned, {}),
-            (
-                partitioned,
-                {
-                    "dagster/asset_partition_range_start": args.first,
-                    "dagster/asset_partition_range_end": args.last,
-                },
-            ),
-        ):
-            result = dg.materialize(
-                ASSETS,
-                selection=keys,
-                resources=_resources(args),
-                instance=instance,
-                tags=tags,
-                run_config=QUIET,
-                raise_on_error=False,
-            )
-            results.append(raise_on_failure(result))
-    else:
-        results = materialize_snapshots(first, last, _resources(args), instance=instance)
+    skip = ("exports",) if args.group == "no-exports" else ()
+    results = materialize_snapshots(
+        first, last, _resources(args), instance=instance, skip_groups=skip
+    )
     return {"work_s": time.perf_counter() - started, "steps": _step_seconds(instance, results)}
 
 

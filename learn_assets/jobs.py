@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 import dagster as dg
 
@@ -56,15 +56,19 @@ def materialize_snapshots(
     instance: dg.DagsterInstance | None = None,
     progress: Callable[[str], None] | None = None,
     quiet: bool = True,
+    skip_groups: Collection[str] = (),
 ) -> list[dg.ExecuteInProcessResult]:
     """Materialize the unpartitioned assets, then every partitioned asset for first..last in one
-    run (the same thing `dagster asset materialize --partition-range` does)."""
+    run (the same thing `dagster asset materialize --partition-range` does). Assets of
+    `skip_groups` (e.g. "exports") are left out."""
     from learn_assets.definitions import ASSETS
 
     instance = instance or default_instance()
     say = progress or (lambda _: None)
-    unpartitioned = [a.key for a in ASSETS if a.partitions_def is None]
-    partitioned = [a.key for a in ASSETS if a.partitions_def is not None]
+    unpartitioned, partitioned = [], []
+    for asset in ASSETS:
+        keys = [k for k, group in asset.group_names_by_key.items() if group not in skip_groups]
+        (partitioned if asset.partitions_def else unpartitioned).extend(keys)
     results = []
     for keys, tags, label in (
         (unpartitioned, {}, "unpartitioned assets"),

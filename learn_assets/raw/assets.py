@@ -5,6 +5,7 @@ import datetime as dt
 import dagster as dg
 
 from learn_assets.contracts.datasets import DATASETS, ENTRA_COLUMNS, Dataset
+from learn_assets.metadata import markdown_table
 from learn_assets.partitions import single_run, snapshot_partitions
 from learn_assets.raw.load import ENTRA_TABLE, RawLoad, load_entra_export, load_snapshot, raw_table
 from learn_assets.resources import WAREHOUSE_POOL, LandingResource, WarehouseResource
@@ -42,10 +43,10 @@ def load_metadata(loads: list[RawLoad]) -> dict[str, object]:
         }
     else:
         metadata["snapshots"] = dg.MetadataValue.md(
-            "| snapshot | rows | bytes | sha256 | path |\n|---|---|---|---|---|\n"
-            + "\n".join(
-                f"| {x.snapshot_date} | {x.rows} | {x.size_bytes} | `{x.sha256}` | {x.path} |"
-                for x in loads
+            markdown_table(
+                ["snapshot", "rows", "bytes", "sha256", "path"],
+                [(x.snapshot_date, x.rows, x.size_bytes, x.sha256, x.path) for x in loads],
+                max_width=None,
             )
         )
     return metadata

@@ -6,9 +6,10 @@ import dagster as dg
 
 from learn_assets.contracts.datasets import DATASETS, DATASETS_BY_NAME, ENTRA, Dataset
 from learn_assets.contracts.sql import compile_contract
+from learn_assets.metadata import markdown_table
 from learn_assets.partitions import single_run, snapshot_partitions
 from learn_assets.resources import WAREHOUSE_POOL, WarehouseResource
-from learn_assets.staged.checks import CheckDef, CheckOutcome, checks_for, sample_table
+from learn_assets.staged.checks import CheckDef, CheckOutcome, checks_for
 from learn_assets.staged.stage import StageResult, stage_entra, stage_snapshot
 
 
@@ -57,10 +58,10 @@ def check_result(
                 dg.MetadataValue.json(value) if isinstance(value, dict | list) else value
             )
         if outcome.sample:
-            metadata["sample"] = dg.MetadataValue.md(sample_table(*outcome.sample))
+            metadata["sample"] = dg.MetadataValue.md(markdown_table(*outcome.sample))
     else:
         metadata["per snapshot"] = dg.MetadataValue.md(
-            sample_table(
+            markdown_table(
                 ["snapshot", "passed", "failing"],
                 [(d, o.passed, o.failing) for d, o in sorted(outcomes.items(), key=str)],
             )

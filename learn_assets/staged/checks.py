@@ -252,12 +252,3 @@ def checks_for(dataset: Dataset) -> list[CheckDef]:
             )
         )
     return checks
-
-
-def sample_table(columns: list[str], rows: list[tuple]) -> str:
-    def cell(v: object) -> str:
-        text = "" if v is None else str(v)
-        return (text[:80] + "…" if len(text) > 80 else text).replace("|", "\\|").replace("\n", " ")
-
-    header = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns)
-    return header + "".join("\n| " + " | ".join(cell(v) for v in r) + " |" for r in rows)
