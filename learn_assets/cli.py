@@ -37,6 +37,19 @@ def _add_sample_args(p: argparse.ArgumentParser, users: int, days: int) -> None:
     )
     p.add_argument("--seed", type=int, default=DEMO_SEED, help=f"random seed ({DEMO_SEED})")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv", dest="fmt")
+    p.add_argument(
+        "--activity",
+        type=float,
+        default=1.0,
+        help="how much each learner studies; 5 gives ~100 Progress rows per learner (default 1)",
+    )
+    p.add_argument(
+        "--growth",
+        type=float,
+        default=None,
+        help="new learners per day as a share of the first day's, e.g. 0.005 (default: 30%% of "
+        "the learners join spread over the days)",
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -66,7 +79,15 @@ def cmd_sample(args: argparse.Namespace) -> None:
 
     started = time.perf_counter()
     summary = generate_sample(
-        args.out, args.users, args.days, args.start, args.seed, args.fmt, faults=args.faults
+        args.out,
+        args.users,
+        args.days,
+        args.start,
+        args.seed,
+        args.fmt,
+        faults=args.faults,
+        activity=args.activity,
+        growth=args.growth,
     )
     faults = ""
     if summary.fault_snapshots:
@@ -91,7 +112,16 @@ def cmd_demo(args: argparse.Namespace) -> None:
     print(
         f"1/3 generating the sample tenant ({args.users} learners, {args.days} days) in {landing}"
     )
-    summary = generate_sample(landing, args.users, args.days, args.start, args.seed, args.fmt)
+    summary = generate_sample(
+        landing,
+        args.users,
+        args.days,
+        args.start,
+        args.seed,
+        args.fmt,
+        activity=args.activity,
+        growth=args.growth,
+    )
     first, last = summary.snapshots[0], summary.snapshots[-1]
     print(f"2/3 materializing every asset for snapshots {first}..{last}")
     materialize_snapshots(first, last, resources, progress=print)

@@ -106,7 +106,7 @@ def _distinct_second(rng: np.random.Generator, first: np.ndarray, p: np.ndarray)
 
 
 def _module_starts(
-    rng: np.random.Generator, learners: Learners, catalog: Catalog, end: int
+    rng: np.random.Generator, learners: Learners, catalog: Catalog, end: int, activity: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(learner, module, start time) of every module a learner takes up, one per pair."""
     n, n_paths = learners.n, len(catalog.path_uids)
@@ -124,7 +124,7 @@ def _module_starts(
     gap = np.where(pos == 0, 0, rng.exponential(2 * 86_400, len(pos)))
     path_start = lp_start[owner] + _ticks(group_cumsum(gap.astype(np.int64), owner))
 
-    n_alone = rng.integers(0, MAX_STANDALONE_MODULES + 1, size=n)
+    n_alone = rng.integers(0, round(MAX_STANDALONE_MODULES * activity) + 1, size=n)
     alone_user = np.repeat(np.arange(n), n_alone)
     alone_module = rng.choice(
         len(catalog.module_uids), size=len(alone_user), p=popularity(rng, len(catalog.module_uids))
@@ -145,10 +145,10 @@ def _module_starts(
 
 
 def _learning(
-    rng: np.random.Generator, learners: Learners, catalog: Catalog, end: int
+    rng: np.random.Generator, learners: Learners, catalog: Catalog, end: int, activity: float
 ) -> tuple[Events, Events]:
     """Unit, module and path completions: (progress Events, achievements Events)."""
-    pair_user, pair_module, pair_start = _module_starts(rng, learners, catalog, end)
+    pair_user, pair_module, pair_start = _module_starts(rng, learners, catalog, end, activity)
     n_units = catalog.module_unit_count[pair_module]
     finished = rng.random(len(pair_user)) < learners.diligence[pair_user]
     done = np.where(finished, n_units, (rng.random(len(n_units)) * n_units).astype(np.int64))
@@ -324,11 +324,16 @@ def _applied_skills(
 
 
 def build_history(
-    rng: np.random.Generator, learners: Learners, catalog: Catalog, cutoffs: np.ndarray
+    rng: np.random.Generator,
+    learners: Learners,
+    catalog: Catalog,
+    cutoffs: np.ndarray,
+    activity: float = 1.0,
 ) -> History:
-    """The whole history up to a little past the last snapshot cutoff."""
+    """The whole history up to a little past the last snapshot cutoff. `activity` scales the
+    stand-alone modules a learner takes up (1.0: 0-8 of them; 5.0: 0-40)."""
     end = int(cutoffs[-1]) + FUTURE_DAYS * TICKS_PER_DAY
-    progress, achievements = _learning(rng, learners, catalog, end)
+    progress, achievements = _learning(rng, learners, catalog, end, activity)
     first_day, last_day = int(cutoffs[0] // TICKS_PER_DAY), int(cutoffs[-1] // TICKS_PER_DAY)
     return History(
         progress=progress,

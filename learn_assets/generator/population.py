@@ -47,12 +47,21 @@ def offset_strings(minutes: np.ndarray) -> np.ndarray:
     return np.char.add(np.char.add(np.char.add(sign, hours), ":"), mins)
 
 
-def build_learners(rng: np.random.Generator, n: int, cutoffs: np.ndarray) -> Learners:
-    """`n` learners for snapshots at `cutoffs` (ticks, ascending)."""
+def early_share(days: int, growth: float | None) -> float:
+    """Share of learners present before the first of `days` snapshots: EARLY_SHARE, or with
+    `growth` (new learners per day as a share of the first day's) 1 / (1 + growth * (days - 1))."""
+    return EARLY_SHARE if growth is None else 1.0 / (1.0 + growth * (days - 1))
+
+
+def build_learners(
+    rng: np.random.Generator, n: int, cutoffs: np.ndarray, early: float = EARLY_SHARE
+) -> Learners:
+    """`n` learners for snapshots at `cutoffs` (ticks, ascending); a share `early` exists
+    before the first snapshot, the others join during the window."""
     first, last = int(cutoffs[0]), int(cutoffs[-1])
     history = HISTORY_DAYS * TICKS_PER_DAY
     # With a single snapshot nobody can join "during" the window, so everyone exists before it.
-    late = rng.random(n) >= EARLY_SHARE if len(cutoffs) > 1 else np.zeros(n, bool)
+    late = rng.random(n) >= early if len(cutoffs) > 1 else np.zeros(n, bool)
     early_join = first - 1 - (rng.random(n) * (history - 1)).astype(np.int64)
     late_join = first + (rng.random(n) * (last - first)).astype(np.int64)
     join = np.where(late, late_join, early_join)

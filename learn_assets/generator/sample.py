@@ -16,7 +16,7 @@ from learn_assets.generator.faults import plan_faults, write_faults
 from learn_assets.generator.frames import tenant_frames
 from learn_assets.generator.history import build_history
 from learn_assets.generator.ids import TICKS_PER_DAY, day_number, guids
-from learn_assets.generator.population import build_learners
+from learn_assets.generator.population import build_learners, early_share
 from learn_assets.generator.writer import FORMATS, connect, write_frame, write_relation
 
 ENTRA_FILE = "entra_users.csv"
@@ -36,7 +36,14 @@ class SampleSummary:
 
 
 def _validate(
-    users: int, days: int, start: dt.date, seed: int, fmt: str, faults: bool = False
+    users: int,
+    days: int,
+    start: dt.date,
+    seed: int,
+    fmt: str,
+    faults: bool = False,
+    activity: float = 1.0,
+    growth: float | None = None,
 ) -> None:
     def is_int(value: object) -> bool:
         return isinstance(value, int | np.integer) and not isinstance(value, bool)
@@ -55,6 +62,10 @@ def _validate(
         raise ValueError(f"faults must be True or False, got {faults!r}")
     if faults and fmt != "csv":
         raise ValueError("--faults needs --format csv")
+    if not isinstance(activity, int | float) or not 0 < activity <= 50:
+        raise ValueError(f"activity must be a number in (0, 50], got {activity!r}")
+    if growth is not None and (not isinstance(growth, int | float) or not 0 <= growth <= 1):
+        raise ValueError(f"growth must be a number in [0, 1], got {growth!r}")
 
 
 def generate_sample(
@@ -65,6 +76,8 @@ def generate_sample(
     seed: int,
     fmt: str = "csv",
     faults: bool = False,
+    activity: float = 1.0,
+    growth: float | None = None,
 ) -> SampleSummary:
     """Write `days` full daily snapshots of a sample tenant with `users` learners under `out`.
 
@@ -75,8 +88,12 @@ def generate_sample(
     and a file-fault one, described in `out/faults.json` (see `faults.py`). They are ordinary
     days of the tenant before the faults go in, so the files of the run equal those of a clean
     run with `days + 2` except for the faults themselves.
+
+    `activity` scales how much each learner studies (more Progress rows per learner); `growth`
+    sets how many learners join per day, as a share of the first day's (default: 30% of all
+    learners join spread over the days).
     """
-    _validate(users, days, start, seed, fmt, faults)
+    _validate(users, days, start, seed, fmt, faults, activity, growth)
     out = Path(out)
     # Independent streams per part, so e.g. the Entra export can change without moving events.
     # The fault stream is a fifth child: spawning it leaves the first four (and clean bytes) as is.
@@ -91,10 +108,9 @@ def generate_sample(
     cutoffs = np.array([day_number(d) * TICKS_PER_DAY for d in written], np.int64)
 
     catalog = build_catalog()
-    learners = build_learners(learner_rng, int(users), cutoffs)
-    frames = tenant_frames(
-        learners, build_history(history_rng, learners, catalog, cutoffs), catalog
-    )
+    learners = build_learners(learner_rng, int(users), cutoffs, early_share(days, growth))
+    history = build_history(history_rng, learners, catalog, cutoffs, activity)
+    frames = tenant_frames(learners, history, catalog)
 
     con = connect(tenant_id)
     rows: dict[str, dict[str, int]] = {}

@@ -17,6 +17,7 @@ import duckdb
 
 from learn_assets.contracts.datasets import ENTRA_COLUMNS, ENTRA_ID_COLUMNS, Dataset
 from learn_assets.resources import LandingFileError, file_sha256, quote_ident, quote_literal
+from learn_assets.resources.versioned import ensure_versioned, replace_snapshot
 
 RAW_SCHEMA = "raw"
 LOAD_LOG = f"{RAW_SCHEMA}._load_log"
@@ -132,12 +133,8 @@ def raw_table(dataset: Dataset) -> str:
 
 
 def ensure_raw_tables(conn: duckdb.DuckDBPyConnection, dataset: Dataset) -> None:
-    cols = ", ".join(f"{quote_ident(c)} VARCHAR" for c in dataset.column_names)
-    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
-    conn.execute(
-        f"CREATE TABLE IF NOT EXISTS {raw_table(dataset)} "
-        f"(snapshot_date DATE NOT NULL, {cols}, {EXTRA} MAP(VARCHAR, VARCHAR))"
-    )
+    columns = [(c, "VARCHAR") for c in dataset.column_names]
+    ensure_versioned(conn, RAW_SCHEMA, dataset.table, [*columns, (EXTRA, "MAP(VARCHAR, VARCHAR)")])
     conn.execute(
         f"""CREATE TABLE IF NOT EXISTS {LOAD_LOG} (
             dataset VARCHAR NOT NULL, snapshot_date DATE NOT NULL, path VARCHAR NOT NULL,
@@ -159,7 +156,6 @@ def load_snapshot(
     ensure_raw_tables(conn, dataset)
     found = file_columns(conn, path)
     columns, extras = match_columns(dataset.column_names, found, path)
-    table = raw_table(dataset)
     select = ", ".join(
         f"CAST({quote_ident(src)} AS VARCHAR) AS {quote_ident(dst)}" for dst, src in columns.items()
     )
@@ -167,21 +163,23 @@ def load_snapshot(
         names = ", ".join(quote_literal(e) for e in extras)
         values = ", ".join(f"CAST({quote_ident(e)} AS VARCHAR)" for e in extras)
         select += f", map([{names}], [{values}]) AS {EXTRA}"
+    else:
+        select += f", NULL::MAP(VARCHAR, VARCHAR) AS {EXTRA}"
     size, sha = path.stat().st_size, file_sha256(path)
     conn.execute("BEGIN TRANSACTION")
     try:
-        conn.execute(f"DELETE FROM {table} WHERE snapshot_date = ?", [snapshot])
         try:
-            inserted = conn.execute(
-                f"INSERT INTO {table} BY NAME "
-                f"SELECT CAST(? AS DATE) AS snapshot_date, {select} "
-                f"FROM {file_reader(path, found)}",
-                [snapshot, str(path)],
-            ).fetchone()
+            rows = replace_snapshot(
+                conn,
+                RAW_SCHEMA,
+                dataset.table,
+                snapshot,
+                f"SELECT {select} FROM {file_reader(path, found)}",
+                [str(path)],
+            )
         except duckdb.Error as e:
             raise LandingFileError(f"{path}: cannot be read as {path.suffix[1:]}: {e}") from e
         raise_on_rejected_lines(conn, path)
-        rows = int(inserted[0]) if inserted else 0
         conn.execute(
             f"INSERT OR REPLACE INTO {LOAD_LOG} VALUES (?, ?, ?, ?, ?, ?, ?, now())",
             [dataset.table, snapshot, str(path), size, sha, rows, list(extras)],

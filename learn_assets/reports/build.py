@@ -18,6 +18,7 @@ import duckdb
 
 from learn_assets.resources import quote_ident
 from learn_assets.resources.reporting import ReportSettingsValues
+from learn_assets.resources.versioned import replace_snapshot
 from learn_assets.staged.stage import ensure_all_stage_tables
 
 REPORTS = "reports"
@@ -473,16 +474,7 @@ def build_report(
     conn.execute("BEGIN TRANSACTION")
     try:
         if report.per_snapshot:
-            conn.execute(
-                f"CREATE TABLE IF NOT EXISTS {target} AS "
-                f"SELECT * FROM ({report.select}) WHERE false",
-                used,
-            )
-            conn.execute(f"DELETE FROM {target} WHERE snapshot_date = ?", [snapshot])
-            conn.execute(f"INSERT INTO {target} BY NAME {report.select}", used)
-            rows = conn.execute(
-                f"SELECT count(*) FROM {target} WHERE snapshot_date = ?", [snapshot]
-            ).fetchone()
+            rows = (replace_snapshot(conn, REPORTS, report.name, snapshot, report.select, used),)
         else:
             order = ", ".join(quote_ident(k) for k in report.key)
             conn.execute(

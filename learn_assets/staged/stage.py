@@ -20,6 +20,7 @@ from learn_assets.contracts.sql import (
 )
 from learn_assets.raw.load import ENTRA_TABLE, LOAD_LOG, raw_table
 from learn_assets.resources import quote_ident
+from learn_assets.resources.versioned import ensure_versioned, replace_snapshot
 
 STAGED, QUARANTINE = "staged", "quarantine"
 DUPLICATE = "duplicate row (an identical row appears earlier in the snapshot)"
@@ -50,16 +51,18 @@ def quarantine_table(dataset: Dataset) -> str:
 def ensure_stage_tables(
     conn: duckdb.DuckDBPyConnection, dataset: Dataset, compiled: CompiledContract
 ) -> None:
-    typed = ", ".join(f"{quote_ident(n)} {t}" for n, t in compiled.types.items())
-    raw = ", ".join(f"{quote_ident(c)} VARCHAR" for c in dataset.column_names)
-    date = "snapshot_date DATE NOT NULL, " if dataset.partitioned else ""
+    typed = list(compiled.types.items())
+    quarantined = [("reason", "VARCHAR"), *((c, "VARCHAR") for c in dataset.column_names)]
+    if dataset.partitioned:  # one snapshot per day: stored as row versions
+        ensure_versioned(conn, STAGED, dataset.table, typed)
+        ensure_versioned(conn, QUARANTINE, dataset.table, quarantined)
+        return
     for schema in (STAGED, QUARANTINE):
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    conn.execute(f"CREATE TABLE IF NOT EXISTS {staged_table(dataset)} ({date}{typed})")
-    conn.execute(
-        f"CREATE TABLE IF NOT EXISTS {quarantine_table(dataset)} "
-        f"({date}reason VARCHAR NOT NULL, {raw})"
-    )
+    tables = ((staged_table(dataset), typed), (quarantine_table(dataset), quarantined))
+    for table, columns in tables:
+        cols = ", ".join(f"{quote_ident(n)} {t}" for n, t in columns)
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols})")
 
 
 def ensure_all_stage_tables(conn: duckdb.DuckDBPyConnection) -> None:
@@ -72,10 +75,16 @@ def ensure_all_stage_tables(conn: duckdb.DuckDBPyConnection) -> None:
 def stage_snapshot(
     conn: duckdb.DuckDBPyConnection, dataset: Dataset, snapshot: dt.date
 ) -> StageResult:
-    source = (
-        f"(SELECT rowid AS raw_rowid, * FROM {raw_table(dataset)} WHERE snapshot_date = $snapshot)"
+    # Numbered once and kept: the rows are read twice (judging, then quarantining originals).
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE staging_source AS SELECT row_number() OVER () AS raw_rowid, "
+        f"* FROM {raw_table(dataset)} WHERE snapshot_date = ?",
+        [snapshot],
     )
-    return stage(conn, dataset, source, {"snapshot": snapshot}, snapshot)
+    try:
+        return stage(conn, dataset, "staging_source", {}, snapshot)
+    finally:
+        conn.execute("DROP TABLE IF EXISTS staging_source")
 
 
 def stage_entra(conn: duckdb.DuckDBPyConnection) -> StageResult:
@@ -113,7 +122,6 @@ def stage(
     compiled = compile_contract(dataset.contract)
     ensure_stage_tables(conn, dataset, compiled)
     conn.execute("SET TimeZone = 'UTC'")  # timestamps without an offset are UTC
-    date = "snapshot_date, " if dataset.partitioned else ""
     staged_cols = ", ".join(quote_ident(n) for n in compiled.types)
     originals = ", ".join(f"src.{quote_ident(c)}" for c in dataset.column_names)
     where, where_params = in_scope(snapshot)
@@ -129,22 +137,31 @@ def stage(
             + repeats_select(dataset.column_names, source, "judged"),
             params,
         )
-        for table in (staged_table(dataset), quarantine_table(dataset)):
-            conn.execute(f"DELETE FROM {table} WHERE {where}", where_params)
-        staged = conn.execute(
-            f"INSERT INTO {staged_table(dataset)} SELECT {date}{staged_cols} FROM judged "
+        keep = (
+            f"SELECT {staged_cols} FROM judged "
             "WHERE reason = '' AND raw_rowid NOT IN (SELECT raw_rowid FROM repeats)"
-        ).fetchone()
-        conn.execute(
-            f"INSERT INTO {quarantine_table(dataset)} BY NAME "
-            f"SELECT {'src.snapshot_date, ' if dataset.partitioned else ''}"
-            "concat_ws('; ', NULLIF(j.reason, ''), "
+        )
+        quarantine = (
+            "SELECT concat_ws('; ', NULLIF(j.reason, ''), "
             "CASE WHEN r.raw_rowid IS NOT NULL THEN $duplicate END) AS reason, "
             f"{originals} FROM {source} src JOIN judged j USING (raw_rowid) "
             "LEFT JOIN repeats r USING (raw_rowid) "
-            "WHERE j.reason <> '' OR r.raw_rowid IS NOT NULL",
-            params | {"duplicate": DUPLICATE},
+            "WHERE j.reason <> '' OR r.raw_rowid IS NOT NULL"
         )
+        quarantine_params = params | {"duplicate": DUPLICATE}
+        if snapshot:
+            staged_rows = replace_snapshot(conn, STAGED, dataset.table, snapshot, keep)
+            replace_snapshot(
+                conn, QUARANTINE, dataset.table, snapshot, quarantine, quarantine_params
+            )
+        else:
+            for table in (staged_table(dataset), quarantine_table(dataset)):
+                conn.execute(f"DELETE FROM {table}")
+            inserted = conn.execute(f"INSERT INTO {staged_table(dataset)} {keep}").fetchone()
+            staged_rows = int(inserted[0]) if inserted else 0
+            conn.execute(
+                f"INSERT INTO {quarantine_table(dataset)} BY NAME {quarantine}", quarantine_params
+            )
         total = conn.execute("SELECT count(*) FROM judged").fetchone()
         failures = dict(
             conn.execute(
@@ -162,7 +179,6 @@ def stage(
         conn.execute("ROLLBACK")
         raise
     raw_rows = int(total[0]) if total else 0
-    staged_rows = int(staged[0]) if staged else 0
     return StageResult(snapshot, raw_rows, staged_rows, raw_rows - staged_rows, failures)
 
 

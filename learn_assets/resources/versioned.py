@@ -1,0 +1,286 @@
+"""Snapshot tables stored as row versions: the warehouse grows with what changed, not with days.
+
+Learn delivers a full copy of every dataset each day, and from one day to the next almost every
+row is the same. A snapshot table `<schema>.<name>` is therefore a view over two tables:
+
+- `<schema>.<name>_versions`: each distinct row once per run of consecutive loaded snapshots
+  that contain it, with `valid_from` (first such snapshot) and `valid_to` (the first loaded
+  snapshot after the run, `9999-12-31` while it lasts) and `_copy` (1, 2, ... for a row delivered
+  more than once in the same snapshot);
+- `<schema>._snapshots`: which snapshots of which table are loaded, and their row counts.
+
+The view has the same columns as a table holding every snapshot in full (`snapshot_date` first),
+so `SELECT ... FROM raw.progress WHERE snapshot_date = D` returns exactly the rows delivered on D.
+
+`replace_snapshot` replaces one snapshot, in any order (a re-run, a late backfill of an older
+day) and keeps the versions canonical: a row present on consecutive loaded snapshots is one
+version, so the same loads in any order give the same versions. Rows are matched on their full
+content (NULL-safe), never on a hash alone, so every snapshot is rebuilt exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+import duckdb
+
+from learn_assets.resources.warehouse import quote_ident, quote_literal
+
+OPEN_END = dt.date(9999, 12, 31)  # valid_to of a version still present in the latest snapshot
+SNAPSHOTS = "_snapshots"
+BOOKKEEPING = ("_copy", "valid_from", "valid_to")
+_INCOMING = "_versioned_incoming"
+
+
+class WarehouseLayoutError(RuntimeError):
+    """The warehouse was written by an older layout this version cannot update in place."""
+
+
+def versions_table(schema: str, name: str) -> str:
+    return f"{quote_ident(schema)}.{quote_ident(name + '_versions')}"
+
+
+def _catalog(schema: str) -> str:
+    return f"{quote_ident(schema)}.{SNAPSHOTS}"
+
+
+def _relation_kind(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> str | None:
+    row = conn.execute(
+        "SELECT table_type FROM information_schema.tables "
+        "WHERE table_schema = ? AND table_name = ?",
+        [schema, name],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def ensure_versioned(
+    conn: duckdb.DuckDBPyConnection,
+    schema: str,
+    name: str,
+    columns: Sequence[tuple[str, str]],
+) -> None:
+    """Create the versions table, the snapshot catalog and the view (if absent).
+
+    `columns` are the data columns as (name, SQL type), without `snapshot_date`.
+    """
+    kind = _relation_kind(conn, schema, name)
+    if kind == "BASE TABLE":
+        raise WarehouseLayoutError(
+            f"{schema}.{name} is a table holding every snapshot in full, written by an earlier "
+            "version of learn_assets; this version stores snapshots as row versions. Delete the "
+            "warehouse file (or `make clean`) and rebuild it from the landing folder or archive."
+        )
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {_catalog(schema)} (table_name VARCHAR NOT NULL, "
+        "snapshot_date DATE NOT NULL, row_count BIGINT NOT NULL, "
+        "PRIMARY KEY (table_name, snapshot_date))"
+    )
+    if kind == "VIEW":
+        return
+    typed = ", ".join(f"{quote_ident(c)} {t}" for c, t in columns)
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {versions_table(schema, name)} ({typed}, "
+        "_copy UINTEGER NOT NULL, valid_from DATE NOT NULL, valid_to DATE NOT NULL)"
+    )
+    data = ", ".join(f"v.{quote_ident(c)}" for c, _ in columns)
+    conn.execute(
+        f"CREATE VIEW {quote_ident(schema)}.{quote_ident(name)} AS "
+        f"SELECT s.snapshot_date, {data} FROM {_catalog(schema)} s "
+        f"JOIN {versions_table(schema, name)} v ON s.table_name = {quote_literal(name)} "
+        "AND v.valid_from <= s.snapshot_date AND s.snapshot_date < v.valid_to"
+    )
+
+
+def data_columns(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> list[str]:
+    rows = conn.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        [schema, name + "_versions"],
+    ).fetchall()
+    return [r[0] for r in rows if r[0] not in BOOKKEEPING]
+
+
+def loaded_snapshots(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> list[dt.date]:
+    """The snapshots of `<schema>.<name>` that are loaded, ascending."""
+    if _relation_kind(conn, schema, SNAPSHOTS) is None:
+        return []
+    rows = conn.execute(
+        f"SELECT snapshot_date FROM {_catalog(schema)} WHERE table_name = ? ORDER BY 1", [name]
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _same_row(columns: Sequence[str], a: str, b: str) -> str:
+    """Join condition: rows `a` and `b` are the same delivered row (content and copy number)."""
+    same = [f"{a}.{quote_ident(c)} IS NOT DISTINCT FROM {b}.{quote_ident(c)}" for c in columns]
+    return " AND ".join([*same, f"{a}._copy = {b}._copy"])
+
+
+def replace_snapshot(
+    conn: duckdb.DuckDBPyConnection,
+    schema: str,
+    name: str,
+    snapshot: dt.date,
+    source: str,
+    params: Mapping[str, object] | Sequence[object] | None = None,
+) -> int:
+    """Make snapshot `snapshot` of `<schema>.<name>` equal the rows of the SELECT `source`.
+
+    `source` yields the data columns by name (and `snapshot_date` the first time, ignored). The
+    table is created from the source's column types on first use. Runs inside the caller's
+    transaction; returns the snapshot's row count.
+    """
+    exists = _relation_kind(conn, schema, name + "_versions") is not None
+    pick = (
+        ", ".join(quote_ident(c) for c in data_columns(conn, schema, name))
+        if exists
+        else "* EXCLUDE (snapshot_date)"
+    )
+    conn.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_INCOMING} AS "
+        f"SELECT {pick}, 1::UINTEGER AS _copy FROM ({source})",
+        params,
+    )
+    if not exists:
+        described = conn.execute(f"DESCRIBE {_INCOMING}").fetchall()
+        ensure_versioned(conn, schema, name, [(r[0], r[1]) for r in described if r[0] != "_copy"])
+    columns = data_columns(conn, schema, name)
+    _number_copies(conn, columns)
+
+    later = [d for d in loaded_snapshots(conn, schema, name) if d > snapshot]
+    following = later[0] if later else None
+    if snapshot in loaded_snapshots(conn, schema, name):
+        _unload(conn, versions_table(schema, name), columns, snapshot, following)
+    _load(conn, versions_table(schema, name), columns, snapshot, following)
+
+    rows = conn.execute(f"SELECT count(*) FROM {_INCOMING}").fetchone()
+    count = int(rows[0]) if rows else 0
+    conn.execute(
+        f"INSERT OR REPLACE INTO {_catalog(schema)} VALUES (?, ?, ?)", [name, snapshot, count]
+    )
+    conn.execute(f"DROP TABLE {_INCOMING}")
+    return count
+
+
+def delete_snapshot(conn: duckdb.DuckDBPyConnection, schema: str, name: str, snapshot: dt.date):
+    """Remove snapshot `snapshot` of `<schema>.<name>` (no-op if not loaded). In the caller's
+    transaction."""
+    loaded = loaded_snapshots(conn, schema, name)
+    if snapshot not in loaded:
+        return
+    later = [d for d in loaded if d > snapshot]
+    columns = data_columns(conn, schema, name)
+    _unload(conn, versions_table(schema, name), columns, snapshot, later[0] if later else None)
+    conn.execute(
+        f"DELETE FROM {_catalog(schema)} WHERE table_name = ? AND snapshot_date = ?",
+        [name, snapshot],
+    )
+
+
+def _number_copies(conn: duckdb.DuckDBPyConnection, columns: Sequence[str]) -> None:
+    """Give identical rows of the incoming snapshot copy numbers 1, 2, ... (rare: only rows whose
+    content hash repeats are numbered, so the common case is one cheap distinct count)."""
+    cols = ", ".join(quote_ident(c) for c in columns)
+    repeats = conn.execute(
+        f"SELECT count(*) > count(DISTINCT hash({cols})) FROM {_INCOMING}"
+    ).fetchone()
+    if not repeats or not repeats[0]:
+        return
+    conn.execute(
+        f"UPDATE {_INCOMING} SET _copy = n.copy FROM ("
+        f"  SELECT rowid AS rid, row_number() OVER (PARTITION BY {cols}) AS copy "
+        f"  FROM {_INCOMING} WHERE hash({cols}) IN ("
+        f"    SELECT hash({cols}) FROM {_INCOMING} GROUP BY ALL HAVING count(*) > 1)"
+        f") n WHERE {_INCOMING}.rowid = n.rid"
+    )
+
+
+def _unload(
+    conn: duckdb.DuckDBPyConnection,
+    versions: str,
+    columns: Sequence[str],
+    day: dt.date,
+    following: dt.date | None,
+) -> None:
+    """Take loaded snapshot `day` out of the versions, as if it had never been loaded."""
+    end = following or OPEN_END
+    # Rows present on `day` only.
+    conn.execute(f"DELETE FROM {versions} WHERE valid_from = ? AND valid_to = ?", [day, end])
+    # Runs starting on `day` now start on the following snapshot; runs ending there (the row
+    # was absent on `day`) now reach the following one.
+    if following:
+        conn.execute(f"UPDATE {versions} SET valid_from = ? WHERE valid_from = ?", [end, day])
+    conn.execute(f"UPDATE {versions} SET valid_to = ? WHERE valid_to = ?", [end, day])
+    if not following:
+        return
+    # A row absent only on `day` had two runs that now touch: join them.
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE _versioned_joins AS "
+        "SELECT a.rowid AS first_id, b.rowid AS second_id, b.valid_to AS valid_to "
+        f"FROM {versions} a JOIN {versions} b ON {_same_row(columns, 'a', 'b')} "
+        "WHERE a.valid_to = $day AND b.valid_from = $day",
+        {"day": following},
+    )
+    conn.execute(
+        f"UPDATE {versions} SET valid_to = j.valid_to FROM _versioned_joins j "
+        f"WHERE {versions}.rowid = j.first_id"
+    )
+    conn.execute(f"DELETE FROM {versions} WHERE rowid IN (SELECT second_id FROM _versioned_joins)")
+    conn.execute("DROP TABLE _versioned_joins")
+
+
+def _load(
+    conn: duckdb.DuckDBPyConnection,
+    versions: str,
+    columns: Sequence[str],
+    day: dt.date,
+    following: dt.date | None,
+) -> None:
+    """Add snapshot `day` (not loaded) from the incoming rows."""
+    cols = ", ".join(quote_ident(c) for c in columns)
+    end = following or OPEN_END
+    # Versions whose run spans `day`: each one either continues (the row is delivered again) or
+    # is cut at `day`. Incoming rows without such a version are new runs.
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE _versioned_pairs AS "
+        "SELECT v.version_id, v.valid_to, i.rowid AS incoming_id FROM ("
+        f"  SELECT rowid AS version_id, * FROM {versions} "
+        "  WHERE valid_from < $day AND valid_to > $day) v "
+        f"FULL OUTER JOIN {_INCOMING} i ON {_same_row(columns, 'v', 'i')}",
+        {"day": day},
+    )
+    if following:
+        # A row cut at `day` that was present on the following snapshot resumes there.
+        conn.execute(
+            f"INSERT INTO {versions} SELECT {cols}, _copy, $following, valid_to FROM {versions} "
+            "WHERE rowid IN (SELECT version_id FROM _versioned_pairs "
+            "  WHERE incoming_id IS NULL AND valid_to > $following)",
+            {"following": following},
+        )
+    conn.execute(
+        f"UPDATE {versions} SET valid_to = $day WHERE rowid IN ("
+        "  SELECT version_id FROM _versioned_pairs WHERE incoming_id IS NULL)",
+        {"day": day},
+    )
+    conn.execute(
+        f"CREATE OR REPLACE TEMP TABLE _versioned_new AS SELECT * FROM {_INCOMING} "
+        "WHERE rowid IN (SELECT incoming_id FROM _versioned_pairs WHERE version_id IS NULL)"
+    )
+    if following:
+        # A new row already present on the following snapshot: its run now starts on `day`.
+        conn.execute(
+            f"UPDATE {versions} SET valid_from = $day WHERE valid_from = $following AND rowid IN ("
+            f"  SELECT v.rowid FROM {versions} v SEMI JOIN _versioned_new n "
+            f"  ON {_same_row(columns, 'v', 'n')} WHERE v.valid_from = $following)",
+            {"day": day, "following": following},
+        )
+    conn.execute(
+        f"INSERT INTO {versions} SELECT n.*, $day, $end FROM _versioned_new n "
+        f"ANTI JOIN (SELECT * FROM {versions} WHERE valid_from = $day) v "
+        f"ON {_same_row(columns, 'v', 'n')}",
+        {"day": day, "end": end},
+    )
+    conn.execute("DROP TABLE _versioned_pairs")
+    conn.execute("DROP TABLE _versioned_new")
