@@ -37,7 +37,7 @@ def export_metadata(results: list[ExportResult]) -> dict[str, dg.MetadataValue]:
         "charts": dg.MetadataValue.md(charts_markdown(last)),
     }
     if last.truncated_sheets:
-        metadata["xlsx rows left out (Excel limit)"] = dg.MetadataValue.json(last.truncated_sheets)
+        metadata["xlsx rows left out"] = dg.MetadataValue.json(last.truncated_sheets)
     return metadata
 
 
@@ -62,12 +62,15 @@ def snapshot_files(
     results = []
     with warehouse.get_connection() as conn:
         for key in sorted(context.partition_keys):
-            result = export_snapshot(conn, dt.date.fromisoformat(key), exports.root)
+            result = export_snapshot(
+                conn, dt.date.fromisoformat(key), exports.root, exports.xlsx_max_rows
+            )
             context.log.info(f"exports {key}: {len(result.files)} files in {result.folder}")
             for sheet, left_out in result.truncated_sheets.items():
                 context.log.warning(
-                    f"exports {key}: reports.xlsx sheet {sheet} is cut at Excel's row limit, "
-                    f"{left_out} rows left out (the CSV and Parquet files have them all)"
+                    f"exports {key}: reports.xlsx sheet {sheet} shows the first "
+                    f"{exports.xlsx_max_rows:,} rows (LEARN_XLSX_MAX_ROWS), {left_out:,} left "
+                    "out; the CSV and Parquet files have them all"
                 )
             results.append(result)
     return dg.MaterializeResult(metadata=export_metadata(results))

@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 from learn_assets.exports.charts import render_charts
 from learn_assets.exports.neutralize import is_text, neutralize_column
 from learn_assets.exports.page import render_page
+from learn_assets.exports.resource import XLSX_MAX_ROWS
 from learn_assets.exports.tables import read_reports
 from learn_assets.exports.xlsx import write_workbook
 
@@ -100,7 +101,10 @@ def write_parquet(table: pa.Table, target: Path) -> Path:
 
 
 def export_tables(
-    tables: dict[str, pa.Table], snapshot: dt.date, exports_dir: Path
+    tables: dict[str, pa.Table],
+    snapshot: dt.date,
+    exports_dir: Path,
+    xlsx_max_rows: int = XLSX_MAX_ROWS,
 ) -> ExportResult:
     """Write every export of one snapshot from its report tables (see `read_reports`)."""
     folder = snapshot_folder(exports_dir, snapshot)
@@ -109,7 +113,7 @@ def export_tables(
         files.append(write_csv(table, folder / f"{name}.csv"))
         files.append(write_parquet(table, folder / f"{name}.parquet"))
     with atomic_path(folder / WORKBOOK) as tmp:
-        truncated = write_workbook(tables, tmp)
+        truncated = write_workbook(tables, tmp, xlsx_max_rows)
     files.append(folder / WORKBOOK)
     charts = render_charts(tables, snapshot)
     for name, png in charts.items():
@@ -127,7 +131,10 @@ def export_tables(
 
 
 def export_snapshot(
-    conn: duckdb.DuckDBPyConnection, snapshot: dt.date, exports_dir: Path
+    conn: duckdb.DuckDBPyConnection,
+    snapshot: dt.date,
+    exports_dir: Path,
+    xlsx_max_rows: int = XLSX_MAX_ROWS,
 ) -> ExportResult:
     """Read the nine reports of `snapshot` and write all its exports under `exports_dir`."""
-    return export_tables(read_reports(conn, snapshot), snapshot, exports_dir)
+    return export_tables(read_reports(conn, snapshot), snapshot, exports_dir, xlsx_max_rows)

@@ -118,12 +118,17 @@ def column_width(name: str, fmt: ColumnFormat, sample: list[Any]) -> float:
 
 
 def write_sheet(
-    ws: Worksheet, table: pa.Table, header: Format, formats: Callable[[str], Format]
+    ws: Worksheet,
+    table: pa.Table,
+    header: Format,
+    formats: Callable[[str], Format],
+    max_rows: int = EXCEL_MAX_ROWS - 1,
 ) -> int:
-    """Write `table` to `ws`; returns how many rows did not fit in Excel's row limit."""
+    """Write the first `max_rows` rows of `table` to `ws` (never more than Excel's row limit);
+    returns how many rows were left out, which a last line under the table also says."""
     names = table.column_names
     columns = [column_format(n, t) for n, t in zip(names, table.schema.types, strict=True)]
-    kept = min(table.num_rows, EXCEL_MAX_ROWS - 1)
+    kept = min(table.num_rows, max_rows, EXCEL_MAX_ROWS - 2)
     sample = table.slice(0, WIDTH_SAMPLE)
     for i, (name, fmt) in enumerate(zip(names, columns, strict=True)):
         ws.set_column(i, i, column_width(name, fmt, sample.column(name).to_pylist()))
@@ -141,14 +146,25 @@ def write_sheet(
             for col, value in enumerate(record):
                 write_cell(ws, row, col, value, kinds[col], cell_formats[col])
             row += 1
-    return table.num_rows - kept
+    left_out = table.num_rows - kept
+    if left_out:
+        ws.write_string(
+            row,
+            0,
+            f"{left_out:,} more rows are not shown here: the CSV and Parquet files of "
+            "this report have every row.",
+        )
+    return left_out
 
 
-def write_workbook(tables: Mapping[str, pa.Table], path: Path) -> dict[str, int]:
+def write_workbook(
+    tables: Mapping[str, pa.Table], path: Path, max_rows: int = EXCEL_MAX_ROWS - 1
+) -> dict[str, int]:
     """One sheet per table (sheet name = report name, at most 31 characters as Excel allows).
 
-    Returns {sheet: rows left out} for tables longer than Excel's row limit (the CSV and Parquet
-    files always hold every row)."""
+    A sheet holds at most `max_rows` rows (and never more than Excel's limit): a spreadsheet of
+    millions of rows is slow to write and to open. Returns {sheet: rows left out} (the CSV and
+    Parquet files always hold every row)."""
     workbook = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     header = workbook.add_format(HEADER_STYLE)
     cache: dict[str, Format] = {}
@@ -161,7 +177,8 @@ def write_workbook(tables: Mapping[str, pa.Table], path: Path) -> dict[str, int]
     truncated = {}
     try:
         for name, table in tables.items():
-            left_out = write_sheet(workbook.add_worksheet(name[:31]), table, header, formats)
+            sheet = workbook.add_worksheet(name[:31])
+            left_out = write_sheet(sheet, table, header, formats, max_rows)
             if left_out:
                 truncated[name] = left_out
     finally:

@@ -20,6 +20,7 @@ ENV_DEFAULTS = {
     "LEARN_EXPIRY_WINDOW_DAYS": "90",
     "LEARN_PSEUDONYMIZE": "false",
     "LEARN_EXPORTS_DIR": "data/exports",
+    "LEARN_XLSX_MAX_ROWS": "100000",
     "LEARN_QUIET_SECONDS": "60",
     "LEARN_CACHE_DIR": "data/cache",  # local copies of a remote (Azure) landing's files
     "LEARN_DATASHARE_DIR": "",  # empty: no Data Share archiver
@@ -54,5 +55,8 @@ def resources_from_env(env: Mapping[str, str] | None = None) -> dict[str, object
             if env.get("LEARN_PSEUDONYM_KEY")
             else "",
         ),
-        "exports": ExportSettings(exports_dir=setting("LEARN_EXPORTS_DIR", env)),
+        "exports": ExportSettings(
+            exports_dir=setting("LEARN_EXPORTS_DIR", env),
+            xlsx_max_rows=int(setting("LEARN_XLSX_MAX_ROWS", env)),
+        ),
     }

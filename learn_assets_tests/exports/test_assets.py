@@ -22,14 +22,18 @@ def columns(conn: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]
 
 def test_exports_are_configured_from_the_environment():
     assert resources_from_env({})["exports"].exports_dir == "data/exports"
-    configured = resources_from_env({"LEARN_EXPORTS_DIR": "/srv/exports"})["exports"]
+    assert resources_from_env({})["exports"].xlsx_max_rows == 100_000
+    configured = resources_from_env(
+        {"LEARN_EXPORTS_DIR": "/srv/exports", "LEARN_XLSX_MAX_ROWS": "500"}
+    )["exports"]
     assert configured.exports_dir == "/srv/exports"
+    assert configured.xlsx_max_rows == 500
 
 
 def test_pipeline_run_writes_the_exports_of_every_snapshot(tmp_path, resources):
     sample = generate_sample(tmp_path / "landing", users=60, days=2, start=D1, seed=2)
     first, last = sample.snapshots[0], sample.snapshots[-1]
-    exports = ExportSettings(exports_dir=str(tmp_path / "exports"))
+    exports = ExportSettings(exports_dir=str(tmp_path / "exports"), xlsx_max_rows=20)
     results = materialize_snapshots(
         first, last, resources | {"exports": exports}, instance=dg.DagsterInstance.ephemeral()
     )
@@ -47,7 +51,11 @@ def test_pipeline_run_writes_the_exports_of_every_snapshot(tmp_path, resources):
     assert metadata["folder"].value == str(folder)
     assert set(metadata["files"].value) == expected
     assert metadata["rows"].value["org_overview"] == 1
-    assert metadata["rows"].value["learner_summary"] > 0
+    assert metadata["rows"].value["learner_summary"] > 20
+    # Sheets are cut at xlsx_max_rows; the CSV and Parquet files keep every row.
+    left_out = metadata["xlsx rows left out"].value
+    assert left_out["learner_summary"] == metadata["rows"].value["learner_summary"] - 20
+    assert "org_overview" not in left_out
     charts = metadata["charts"].value
     assert charts.count("](data:image/png;base64,") == len(CHART_TITLES)
 

@@ -172,10 +172,20 @@ def test_workbook_xml_has_no_formula_element(exported: ExportResult):
 
 
 def test_sheet_longer_than_excel_allows_is_cut_and_reported(tmp_path, monkeypatch):
-    monkeypatch.setattr(xlsx, "EXCEL_MAX_ROWS", 3)  # header + 2 rows
+    monkeypatch.setattr(xlsx, "EXCEL_MAX_ROWS", 4)  # header + 2 rows + the note
     table = pa.table({"n": list(range(5))})
     assert xlsx.write_workbook({"big": table}, tmp_path / "big.xlsx") == {"big": 3}
-    assert load_workbook(tmp_path / "big.xlsx")["big"].max_row == 3
+    assert load_workbook(tmp_path / "big.xlsx")["big"].max_row == 4
+
+
+def test_sheet_is_cut_at_max_rows_with_a_note_under_the_table(tmp_path):
+    table = pa.table({"n": list(range(5))})
+    assert xlsx.write_workbook({"big": table}, tmp_path / "big.xlsx", max_rows=2) == {"big": 3}
+    sheet = load_workbook(tmp_path / "big.xlsx")["big"]
+    assert [row[0] for row in sheet.iter_rows(values_only=True)][:3] == ["n", 0, 1]
+    assert sheet.cell(row=4, column=1).value.startswith("3 more rows are not shown here")
+    assert sheet.max_row == 4
+    assert xlsx.write_workbook({"big": table}, tmp_path / "all.xlsx", max_rows=5) == {}
 
 
 def test_rerun_replaces_the_files(reports_db: Path, tmp_path: Path):

@@ -238,3 +238,26 @@ def test_switching_format_leaves_one_file_per_dataset(tmp_path):
     generate_sample(tmp_path, users=20, days=1, start=dt.date(2026, 11, 1), seed=1, fmt="parquet")
     files = sorted(p.name for p in (tmp_path / "2026-11-01").iterdir())
     assert files == sorted(f"{d.name}.parquet" for d in DATASETS)
+
+
+def test_activity_scales_study_and_growth_sets_how_many_join(tmp_path):
+    start = dt.date(2026, 11, 1)
+    base = generate_sample(tmp_path / "base", users=300, days=5, start=start, seed=2)
+    busy = generate_sample(tmp_path / "busy", users=300, days=5, start=start, seed=2, activity=4)
+    slow = generate_sample(tmp_path / "slow", users=300, days=5, start=start, seed=2, growth=0.01)
+    first, last = base.snapshots[0].isoformat(), base.snapshots[-1].isoformat()
+    assert busy.rows[first]["Users"] == base.rows[first]["Users"]
+    assert busy.rows[first]["Progress"] > 1.8 * base.rows[first]["Progress"]
+    # 1% a day over 4 days: about 1/1.04 of the learners exist on the first day.
+    assert slow.rows[first]["Users"] > 0.9 * slow.rows[last]["Users"]
+    assert base.rows[first]["Users"] < 0.85 * base.rows[last]["Users"]
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("activity", 0), ("activity", "x"), ("growth", -0.1), ("growth", 2)]
+)
+def test_activity_and_growth_are_validated_by_name(tmp_path, option, value):
+    with pytest.raises(ValueError, match=option):
+        generate_sample(
+            tmp_path, users=10, days=2, start=dt.date(2026, 11, 1), seed=1, **{option: value}
+        )
