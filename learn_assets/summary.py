@@ -21,14 +21,25 @@ def warehouse_summary(resources: Mapping[str, object]) -> str:
             """SELECT table_schema, table_name,
                       list_contains(list(column_name), 'snapshot_date') AS partitioned
                FROM information_schema.columns
-               WHERE table_name NOT LIKE '\\_%' ESCAPE '\\'
+               WHERE table_name NOT LIKE '\\_%' ESCAPE '\\' AND table_name NOT LIKE '%\\_versions'
+                   ESCAPE '\\'
                GROUP BY ALL ORDER BY table_schema, table_name"""
         ).fetchall()
         snapshots = conn.execute(
             "SELECT min(snapshot_date), max(snapshot_date), count(DISTINCT snapshot_date) "
             "FROM raw._load_log"
         ).fetchone()
-        lines = [f"{'table':<40} {'snapshots':>9} {'rows (latest)':>14} {'rows (all)':>12}"]
+        versioned = {
+            f"{schema}.{table}"
+            for schema, table in conn.execute(
+                "SELECT schema_name, table_name FROM duckdb_tables() "
+                "WHERE table_name LIKE '%\\_versions' ESCAPE '\\'"
+            ).fetchall()
+        }
+        lines = [
+            f"{'table':<40} {'snapshots':>9} {'rows (latest)':>14} {'rows (all)':>12} "
+            f"{'rows stored':>12}"
+        ]
         for schema, table, partitioned in tables:
             name = f'"{schema}"."{table}"'
             if partitioned:
@@ -40,7 +51,14 @@ def warehouse_summary(resources: Mapping[str, object]) -> str:
             else:
                 total = conn.execute(f"SELECT count(*) FROM {name}").fetchone()
                 row = ("-", total[0], total[0])
-            lines.append(f"{schema + '.' + table:<40} {row[0]:>9} {row[1]:>14,} {row[2]:>12,}")
+            # Snapshot tables keep each unchanged row once (see resources/versioned.py).
+            kept = row[2]
+            if f"{schema}.{table}_versions" in versioned:
+                stored = conn.execute(f'SELECT count(*) FROM "{schema}"."{table}_versions"')
+                kept = stored.fetchone()[0]  # type: ignore[index]
+            lines.append(
+                f"{schema + '.' + table:<40} {row[0]:>9} {row[1]:>14,} {row[2]:>12,} {kept:>12,}"
+            )
     first, last, count = snapshots or (None, None, 0)
     landing = resources["landing"]
     exports = Path(resources["exports"].exports_dir)  # type: ignore[attr-defined]
