@@ -2,11 +2,13 @@
 
     make bench SIZE=S|M|L          (.venv/bin/python bench/run.py --size S)
 
-S = 2,000 learners, M = 20,000, L = 100,000. Generates the tenant with the project's generator
-into bench/out/ (reused when present), then runs every measured step in a child process of its
-own: wall time is the child's whole life (imports included), peak memory is the child's maximum
-RSS (`os.wait4`, which covers the child and its waited-for descendants). Prints one Markdown
-table and writes it to bench/RESULTS.md (each size its own section, replaced on a rerun).
+S = 2,000 learners, M = 20,000, L = 100,000 (generator activity 6: about 110 Progress rows per
+learner, so L has over 10 million; growth 0.3% new learners a day). Generates the tenant with the
+project's generator into bench/out/ (reused when present), then runs every measured step in a
+child process of its own: wall time is the child's whole life (imports included), peak memory is
+the child's maximum RSS (`os.wait4`, which covers the child and its waited-for descendants).
+Prints one Markdown table and writes it to bench/RESULTS.md (each size its own section, replaced
+on a rerun).
 
 Steps, all on the same files and each in a fresh warehouse where it says so:
 - floor: DuckDB alone, `read_csv(all_varchar)` of every file of the first snapshot into tables;
