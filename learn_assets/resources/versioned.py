@@ -241,46 +241,66 @@ def _load(
     """Add snapshot `day` (not loaded) from the incoming rows."""
     cols = ", ".join(quote_ident(c) for c in columns)
     end = following or OPEN_END
-    # Versions whose run spans `day`: each one either continues (the row is delivered again) or
-    # is cut at `day`. Incoming rows without such a version are new runs.
-    conn.execute(
-        "CREATE OR REPLACE TEMP TABLE _versioned_pairs AS "
-        "SELECT v.version_id, v.valid_to, i.rowid AS incoming_id FROM ("
-        f"  SELECT rowid AS version_id, * FROM {versions} "
-        "  WHERE valid_from < $day AND valid_to > $day) v "
-        f"FULL OUTER JOIN {_INCOMING} i ON {_same_row(columns, 'v', 'i')}",
-        {"day": day},
+    spanning = (
+        f"SELECT rowid AS version_id, * FROM {versions} WHERE valid_from < $day AND valid_to > $day"
     )
-    if following:
-        # A row cut at `day` that was present on the following snapshot resumes there.
+    if not conn.execute(f"SELECT EXISTS ({spanning})", {"day": day}).fetchone()[0]:  # type: ignore[index]
+        # Nothing to compare with (the first snapshot, or one before every loaded snapshot).
+        fresh = _INCOMING
+    else:
+        # Versions whose run spans `day`: each one either continues (the row is delivered again)
+        # or is cut at `day`. Incoming rows without such a version are new runs.
         conn.execute(
-            f"INSERT INTO {versions} SELECT {cols}, _copy, $following, valid_to FROM {versions} "
-            "WHERE rowid IN (SELECT version_id FROM _versioned_pairs "
-            "  WHERE incoming_id IS NULL AND valid_to > $following)",
-            {"following": following},
+            "CREATE OR REPLACE TEMP TABLE _versioned_pairs AS "
+            f"SELECT v.version_id, v.valid_to, i.rowid AS incoming_id FROM ({spanning}) v "
+            f"FULL OUTER JOIN {_INCOMING} i ON {_same_row(columns, 'v', 'i')} "
+            "WHERE v.version_id IS NULL OR i.rowid IS NULL",
+            {"day": day},
         )
-    conn.execute(
-        f"UPDATE {versions} SET valid_to = $day WHERE rowid IN ("
-        "  SELECT version_id FROM _versioned_pairs WHERE incoming_id IS NULL)",
-        {"day": day},
-    )
-    conn.execute(
-        f"CREATE OR REPLACE TEMP TABLE _versioned_new AS SELECT * FROM {_INCOMING} "
-        "WHERE rowid IN (SELECT incoming_id FROM _versioned_pairs WHERE version_id IS NULL)"
-    )
+        if following:
+            # A row cut at `day` that was present on the following snapshot resumes there.
+            conn.execute(
+                f"INSERT INTO {versions} SELECT {cols}, _copy, $following, valid_to "
+                f"FROM {versions} WHERE rowid IN (SELECT version_id FROM _versioned_pairs "
+                "  WHERE incoming_id IS NULL AND valid_to > $following)",
+                {"following": following},
+            )
+        conn.execute(
+            f"UPDATE {versions} SET valid_to = $day WHERE rowid IN ("
+            "  SELECT version_id FROM _versioned_pairs WHERE incoming_id IS NULL)",
+            {"day": day},
+        )
+        fresh = (
+            f"(SELECT * FROM {_INCOMING} WHERE rowid IN "
+            "(SELECT incoming_id FROM _versioned_pairs WHERE version_id IS NULL))"
+        )
     if following:
         # A new row already present on the following snapshot: its run now starts on `day`.
         conn.execute(
             f"UPDATE {versions} SET valid_from = $day WHERE valid_from = $following AND rowid IN ("
-            f"  SELECT v.rowid FROM {versions} v SEMI JOIN _versioned_new n "
+            f"  SELECT v.rowid FROM {versions} v SEMI JOIN {fresh} n "
             f"  ON {_same_row(columns, 'v', 'n')} WHERE v.valid_from = $following)",
             {"day": day, "following": following},
         )
-    conn.execute(
-        f"INSERT INTO {versions} SELECT n.*, $day, $end FROM _versioned_new n "
-        f"ANTI JOIN (SELECT * FROM {versions} WHERE valid_from = $day) v "
-        f"ON {_same_row(columns, 'v', 'n')}",
-        {"day": day, "end": end},
+        conn.execute(
+            f"INSERT INTO {versions} SELECT n.*, $day, $end FROM {fresh} n "
+            f"ANTI JOIN (SELECT * FROM {versions} WHERE valid_from = $day) v "
+            f"ON {_same_row(columns, 'v', 'n')}",
+            {"day": day, "end": end},
+        )
+    else:  # no version can start on `day` yet: every fresh row is a new run
+        conn.execute(
+            f"INSERT INTO {versions} SELECT *, $day, $end FROM {fresh}", {"day": day, "end": end}
+        )
+    conn.execute("DROP TABLE IF EXISTS _versioned_pairs")
+
+
+def snapshot_rows(schema: str, name: str, row_id: str, day_parameter: str = "$snapshot") -> str:
+    """SELECT of one snapshot straight from the versions table: `row_id` (the version's rowid,
+    stable within a transaction, which the view lacks), `snapshot_date`, the data columns.
+    `day_parameter` is the snapshot's parameter in the caller's query."""
+    return (
+        f"SELECT rowid AS {quote_ident(row_id)}, {day_parameter}::DATE AS snapshot_date, "
+        f"* EXCLUDE ({', '.join(BOOKKEEPING)}) FROM {versions_table(schema, name)} "
+        f"WHERE valid_from <= {day_parameter} AND {day_parameter} < valid_to"
     )
-    conn.execute("DROP TABLE _versioned_pairs")
-    conn.execute("DROP TABLE _versioned_new")

@@ -18,9 +18,9 @@ from learn_assets.contracts.sql import (
     judged_select,
     repeats_select,
 )
-from learn_assets.raw.load import ENTRA_TABLE, LOAD_LOG, raw_table
+from learn_assets.raw.load import ENTRA_TABLE, LOAD_LOG, RAW_SCHEMA
 from learn_assets.resources import quote_ident
-from learn_assets.resources.versioned import ensure_versioned, replace_snapshot
+from learn_assets.resources.versioned import ensure_versioned, replace_snapshot, snapshot_rows
 
 STAGED, QUARANTINE = "staged", "quarantine"
 DUPLICATE = "duplicate row (an identical row appears earlier in the snapshot)"
@@ -75,16 +75,10 @@ def ensure_all_stage_tables(conn: duckdb.DuckDBPyConnection) -> None:
 def stage_snapshot(
     conn: duckdb.DuckDBPyConnection, dataset: Dataset, snapshot: dt.date
 ) -> StageResult:
-    # Numbered once and kept: the rows are read twice (judging, then quarantining originals).
-    conn.execute(
-        "CREATE OR REPLACE TEMP TABLE staging_source AS SELECT row_number() OVER () AS raw_rowid, "
-        f"* FROM {raw_table(dataset)} WHERE snapshot_date = ?",
-        [snapshot],
-    )
-    try:
-        return stage(conn, dataset, "staging_source", {}, snapshot)
-    finally:
-        conn.execute("DROP TABLE IF EXISTS staging_source")
+    # Straight from raw's versions: their rowid identifies a row in both reads (judging, then
+    # quarantining the originals) without copying the snapshot.
+    source = f"({snapshot_rows(RAW_SCHEMA, dataset.table, 'raw_rowid')})"
+    return stage(conn, dataset, source, {"snapshot": snapshot}, snapshot)
 
 
 def stage_entra(conn: duckdb.DuckDBPyConnection) -> StageResult:
