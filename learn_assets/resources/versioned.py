@@ -31,6 +31,7 @@ OPEN_END = dt.date(9999, 12, 31)  # valid_to of a version still present in the l
 SNAPSHOTS = "_snapshots"
 BOOKKEEPING = ("_copy", "valid_from", "valid_to")
 _INCOMING = "_versioned_incoming"
+ROW_HASH = "hash"  # SQL function of a row's columns used to pair rows (tests swap in a weak one)
 
 
 class WarehouseLayoutError(RuntimeError):
@@ -250,13 +251,7 @@ def _load(
     else:
         # Versions whose run spans `day`: each one either continues (the row is delivered again)
         # or is cut at `day`. Incoming rows without such a version are new runs.
-        conn.execute(
-            "CREATE OR REPLACE TEMP TABLE _versioned_pairs AS "
-            f"SELECT v.version_id, v.valid_to, i.rowid AS incoming_id FROM ({spanning}) v "
-            f"FULL OUTER JOIN {_INCOMING} i ON {_same_row(columns, 'v', 'i')} "
-            "WHERE v.version_id IS NULL OR i.rowid IS NULL",
-            {"day": day},
-        )
+        _pair_rows(conn, versions, columns, spanning, day)
         if following:
             # A row cut at `day` that was present on the following snapshot resumes there.
             conn.execute(
@@ -293,6 +288,47 @@ def _load(
             f"INSERT INTO {versions} SELECT *, $day, $end FROM {fresh}", {"day": day, "end": end}
         )
     conn.execute("DROP TABLE IF EXISTS _versioned_pairs")
+
+
+def _pair_rows(
+    conn: duckdb.DuckDBPyConnection,
+    versions: str,
+    columns: Sequence[str],
+    spanning: str,
+    day: dt.date,
+) -> None:
+    """_versioned_pairs: (version_id, valid_to, incoming_id) of every spanning version without an
+    incoming row and every incoming row without a spanning version (the other side NULL).
+
+    Matched on a 64-bit hash of the content (the join holds 3 numbers per row, not the rows),
+    then every hash match is checked column by column; if any differs (a hash collision), the
+    rows are matched again on their full content. Exact either way.
+    """
+    cols = ", ".join(quote_ident(c) for c in columns)
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE _versioned_pairs AS "
+        "SELECT v.version_id, v.valid_to, i.incoming_id FROM ("
+        f"  SELECT version_id, valid_to, _copy, {ROW_HASH}({cols}) AS h FROM ({spanning})) v "
+        "FULL OUTER JOIN ("
+        f"  SELECT rowid AS incoming_id, _copy, {ROW_HASH}({cols}) AS h FROM {_INCOMING}) i "
+        "ON v.h = i.h AND v._copy = i._copy",
+        {"day": day},
+    )
+    collisions = conn.execute(
+        f"SELECT count(*) FROM _versioned_pairs p JOIN {versions} v ON v.rowid = p.version_id "
+        f"JOIN {_INCOMING} i ON i.rowid = p.incoming_id "
+        f"WHERE NOT ({_same_row(columns, 'v', 'i')})"
+    ).fetchone()
+    if collisions and collisions[0]:
+        conn.execute(
+            "CREATE OR REPLACE TEMP TABLE _versioned_pairs AS "
+            f"SELECT v.version_id, v.valid_to, i.rowid AS incoming_id FROM ({spanning}) v "
+            f"FULL OUTER JOIN {_INCOMING} i ON {_same_row(columns, 'v', 'i')}",
+            {"day": day},
+        )
+    conn.execute(
+        "DELETE FROM _versioned_pairs WHERE version_id IS NOT NULL AND incoming_id IS NOT NULL"
+    )
 
 
 def snapshot_rows(schema: str, name: str, row_id: str, day_parameter: str = "$snapshot") -> str:
