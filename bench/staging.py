@@ -32,6 +32,11 @@ OUT = Path(__file__).parent / "out"
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument(
+        "--again",
+        action="store_true",
+        help="then load the same files as the next day (every row compared, none changed)",
+    )
     args = parser.parse_args()
     landing = OUT / f"landing-{args.users}-1d"  # shared with bench/run.py
     if not (landing / DAY.isoformat() / "Progress.csv").exists():
@@ -44,19 +49,21 @@ def main() -> None:
     print("| dataset | rows | raw load s | stage s | checks s |")
     print("|---|---:|---:|---:|---:|")
     with duckdb.connect(str(db)) as conn:
-        # Users and the catalog first: the reference checks read them.
-        for dataset in sorted(DATASETS, key=lambda d: (d.tenant and d.name != "Users", d.name)):
-            path = landing / DAY.isoformat() / f"{dataset.name}.csv"
-            t0 = time.perf_counter()
-            load = load_snapshot(conn, dataset, DAY, path)
-            t1 = time.perf_counter()
-            result = stage_snapshot(conn, dataset, DAY)
-            t2 = time.perf_counter()
-            for check in checks_for(dataset):
-                check.evaluate(conn, dataset, result)
-            t3 = time.perf_counter()
-            times = f"{t1 - t0:.2f} | {t2 - t1:.2f} | {t3 - t2:.2f}"
-            print(f"| {dataset.name} | {load.rows:,} | {times} |")
+        days = [DAY, DAY + dt.timedelta(days=1)] if args.again else [DAY]
+        for day in days:
+            # Users and the catalog first: the reference checks read them.
+            for dataset in sorted(DATASETS, key=lambda d: (d.tenant and d.name != "Users", d.name)):
+                path = landing / DAY.isoformat() / f"{dataset.name}.csv"
+                t0 = time.perf_counter()
+                load = load_snapshot(conn, dataset, day, path)
+                t1 = time.perf_counter()
+                result = stage_snapshot(conn, dataset, day)
+                t2 = time.perf_counter()
+                for check in checks_for(dataset):
+                    check.evaluate(conn, dataset, result)
+                t3 = time.perf_counter()
+                times = f"{t1 - t0:.2f} | {t2 - t1:.2f} | {t3 - t2:.2f}"
+                print(f"| {dataset.name} ({day}) | {load.rows:,} | {times} |")
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
     print(f"\npeak memory (max RSS): {peak_gb:.2f} GB")
 
