@@ -16,6 +16,7 @@ from learn_assets.resources.warehouse import WarehouseResource
 ENV_DEFAULTS = {
     "LEARN_LANDING_DIR": "data/landing",
     "LEARN_WAREHOUSE": "data/warehouse.duckdb",
+    "LEARN_DUCKDB_MEMORY_LIMIT": "2GB",
     "LEARN_ENTRA_EXPORT": "",  # empty: <landing>/entra_users.csv
     "LEARN_EXPIRY_WINDOW_DAYS": "90",
     "LEARN_PSEUDONYMIZE": "false",
@@ -47,7 +48,10 @@ def resources_from_env(env: Mapping[str, str] | None = None) -> dict[str, object
             share_dir=setting("LEARN_DATASHARE_DIR", env),
             quiet_seconds=int(setting("LEARN_ARCHIVE_QUIET_SECONDS", env)),
         ),
-        "warehouse": WarehouseResource(database=setting("LEARN_WAREHOUSE", env)),
+        "warehouse": WarehouseResource(
+            database=setting("LEARN_WAREHOUSE", env),
+            memory_limit=setting("LEARN_DUCKDB_MEMORY_LIMIT", env),
+        ),
         "report_settings": ReportSettings(
             expiry_window_days=int(setting("LEARN_EXPIRY_WINDOW_DAYS", env)),
             pseudonymize=setting("LEARN_PSEUDONYMIZE", env).strip().lower() in ("1", "true", "yes"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,17 +25,31 @@ def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+MEMORY_LIMIT = "2GB"
+_MEMORY = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+
+
 class WarehouseResource(DuckDBResource):
-    """DuckDB warehouse; `database` is the file path (LEARN_WAREHOUSE)."""
+    """DuckDB warehouse; `database` is the file path (LEARN_WAREHOUSE). DuckDB's memory is
+    capped at `memory_limit` (LEARN_DUCKDB_MEMORY_LIMIT): past it, big joins and temporary
+    tables spill to disk next to the warehouse instead of growing the process."""
+
+    memory_limit: str = MEMORY_LIMIT
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        if not _MEMORY.match(self.memory_limit.strip()):
+            raise ValueError(
+                f"LEARN_DUCKDB_MEMORY_LIMIT must be an amount like 2GB or 512MB, "
+                f"got {self.memory_limit!r}"
+            )
         if self.database != ":memory:":
             Path(self.database).parent.mkdir(parents=True, exist_ok=True)
         # The parent's context manager leaks the connection (and its file lock) when the body
         # raises; close it in every case.
         with super().get_connection() as conn:
             try:
+                conn.execute(f"SET memory_limit = {quote_literal(self.memory_limit.strip())}")
                 yield conn
             finally:
                 conn.close()
