@@ -110,6 +110,8 @@ def _resources(args: argparse.Namespace) -> dict[str, object]:
             "LEARN_WAREHOUSE": args.warehouse,
             "LEARN_EXPORTS_DIR": args.exports,
             "LEARN_CACHE_DIR": str(Path(args.warehouse).parent / "cache"),
+            # The product's default unless the caller sets it (e.g. to measure another cap).
+            "LEARN_DUCKDB_MEMORY_LIMIT": os.environ.get("LEARN_DUCKDB_MEMORY_LIMIT", ""),
         }
     )
 
