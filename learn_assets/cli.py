@@ -8,6 +8,10 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from learn_assets.generator import SampleSummary
 
 DEMO_USERS = 1000
 DEMO_DAYS = 7
@@ -74,21 +78,26 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-def cmd_sample(args: argparse.Namespace) -> None:
+def _generate(args: argparse.Namespace, out: Path, faults: bool = False) -> SampleSummary:
+    """The sample tenant of the shared sample options (`_add_sample_args`) into `out`."""
     from learn_assets.generator import generate_sample
 
-    started = time.perf_counter()
-    summary = generate_sample(
-        args.out,
+    return generate_sample(
+        out,
         args.users,
         args.days,
         args.start,
         args.seed,
         args.fmt,
-        faults=args.faults,
+        faults=faults,
         activity=args.activity,
         growth=args.growth,
     )
+
+
+def cmd_sample(args: argparse.Namespace) -> None:
+    started = time.perf_counter()
+    summary = _generate(args, args.out, faults=args.faults)
     faults = ""
     if summary.fault_snapshots:
         row_day, file_day = summary.fault_snapshots
@@ -102,7 +111,6 @@ def cmd_sample(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from learn_assets.generator import generate_sample
     from learn_assets.jobs import materialize_snapshots
     from learn_assets.resources import resources_from_env
     from learn_assets.summary import warehouse_summary
@@ -112,16 +120,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     print(
         f"1/3 generating the sample tenant ({args.users} learners, {args.days} days) in {landing}"
     )
-    summary = generate_sample(
-        landing,
-        args.users,
-        args.days,
-        args.start,
-        args.seed,
-        args.fmt,
-        activity=args.activity,
-        growth=args.growth,
-    )
+    summary = _generate(args, landing)
     first, last = summary.snapshots[0], summary.snapshots[-1]
     print(f"2/3 materializing every asset for snapshots {first}..{last}")
     materialize_snapshots(first, last, resources, progress=print)

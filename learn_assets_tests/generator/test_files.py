@@ -261,3 +261,14 @@ def test_activity_and_growth_are_validated_by_name(tmp_path, option, value):
         generate_sample(
             tmp_path, users=10, days=2, start=dt.date(2026, 11, 1), seed=1, **{option: value}
         )
+
+
+def test_sample_command_passes_activity_and_growth(tmp_path):
+    from learn_assets.cli import main
+
+    argv = ["sample", "--out", str(tmp_path), "--users", "40", "--days", "2", "--seed", "3"]
+    assert main([*argv, "--activity", "3", "--growth", "0.01"]) == 0
+    direct = generate_sample(tmp_path / "direct", 40, 2, START, seed=3, activity=3, growth=0.01)
+    day = direct.snapshots[-1].isoformat()
+    written = (tmp_path / day / "Progress.csv").read_bytes()
+    assert written == (tmp_path / "direct" / day / "Progress.csv").read_bytes()
