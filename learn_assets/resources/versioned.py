@@ -32,7 +32,6 @@ SNAPSHOTS = "_snapshots"
 BOOKKEEPING = ("_copy", "valid_from", "valid_to")
 _INCOMING = "_versioned_incoming"
 ROW_HASH = "hash"  # SQL function of a row's columns used to pair rows (tests swap in a weak one)
-VERIFY_BATCH_ROWS = 2_000_000  # hash-matched pairs checked column by column per query
 
 
 class WarehouseLayoutError(RuntimeError):
@@ -302,8 +301,8 @@ def _pair_rows(
     incoming row and every incoming row without a spanning version (the other side NULL).
 
     Matched on a 64-bit hash of the content (the join holds 3 numbers per row, not the rows),
-    then every hash match is checked column by column (`_collisions`); if any differs (a hash
-    collision), the rows are matched again on their full content. Exact either way.
+    then every hash match is checked column by column; if any differs (a hash collision), the
+    rows are matched again on their full content. Exact either way.
     """
     cols = ", ".join(quote_ident(c) for c in columns)
     conn.execute(
@@ -315,7 +314,12 @@ def _pair_rows(
         "ON v.h = i.h AND v._copy = i._copy",
         {"day": day},
     )
-    if _collisions(conn, versions, columns):
+    collisions = conn.execute(
+        f"SELECT count(*) FROM _versioned_pairs p JOIN {versions} v ON v.rowid = p.version_id "
+        f"JOIN {_INCOMING} i ON i.rowid = p.incoming_id "
+        f"WHERE NOT ({_same_row(columns, 'v', 'i')})"
+    ).fetchone()
+    if collisions and collisions[0]:
         conn.execute(
             "CREATE OR REPLACE TEMP TABLE _versioned_pairs AS "
             f"SELECT v.version_id, v.valid_to, i.rowid AS incoming_id FROM ({spanning}) v "
@@ -325,28 +329,6 @@ def _pair_rows(
     conn.execute(
         "DELETE FROM _versioned_pairs WHERE version_id IS NOT NULL AND incoming_id IS NOT NULL"
     )
-
-
-def _collisions(conn: duckdb.DuckDBPyConnection, versions: str, columns: Sequence[str]) -> bool:
-    """Whether any hash-matched pair of _versioned_pairs differs in content. Checked in batches
-    of at most VERIFY_BATCH_ROWS pairs: each batch's join holds only its own rows, so a big
-    snapshot is checked within the memory cap instead of spilling to disk."""
-    matched = conn.execute(
-        "SELECT count(*) FROM _versioned_pairs "
-        "WHERE version_id IS NOT NULL AND incoming_id IS NOT NULL"
-    ).fetchone()
-    batches = max(1, -(-int(matched[0] if matched else 0) // VERIFY_BATCH_ROWS))
-    for batch in range(batches):
-        differing = conn.execute(
-            f"SELECT count(*) FROM (SELECT * FROM _versioned_pairs WHERE incoming_id % $n = $b) p "
-            f"JOIN {versions} v ON v.rowid = p.version_id "
-            f"JOIN {_INCOMING} i ON i.rowid = p.incoming_id "
-            f"WHERE NOT ({_same_row(columns, 'v', 'i')})",
-            {"n": batches, "b": batch},
-        ).fetchone()
-        if differing and differing[0]:
-            return True
-    return False
 
 
 def snapshot_rows(schema: str, name: str, row_id: str, day_parameter: str = "$snapshot") -> str:
