@@ -17,7 +17,7 @@ Steps, all on the same files and each in a fresh warehouse where it says so:
   snapshot into the same warehouse; and the pipeline without exports in another warehouse;
 - naive: `pandas.read_csv` + pandera's pandas backend with the contracts + write to DuckDB, for
   every tenant dataset;
-- backfill: the first 30 snapshots in one run (S; M with --backfill).
+- backfill: the first 30 snapshots in one run (S; M and L with --backfill [DAYS]).
 """
 
 from __future__ import annotations
@@ -364,9 +364,10 @@ def fresh(work: Path, name: str) -> dict[str, str]:
     return {"warehouse": str(warehouse), "exports": str(exports)}
 
 
-def run_size(size: str, backfill: bool, naive: bool) -> str:
+def run_size(size: str, backfill_days: int, naive: bool) -> str:
+    backfill = backfill_days > 0
     users = SIZES[size]
-    days = BACKFILL_DAYS if backfill else 2
+    days = backfill_days if backfill else 2
     landing = landing_for(users, days)
     snapshots = sorted(p.name for p in landing.iterdir() if p.is_dir())
     day1 = snapshots[0]
@@ -392,7 +393,7 @@ def run_size(size: str, backfill: bool, naive: bool) -> str:
     back, size_after_30 = None, None
     if backfill:
         back_db = fresh(work, "backfill")
-        back = measure("pipeline", **{**common, "last": snapshots[BACKFILL_DAYS - 1]}, **back_db)
+        back = measure("pipeline", **{**common, "last": snapshots[backfill_days - 1]}, **back_db)
         size_after_30 = tree_size(Path(back_db["warehouse"]))
     landing_per_snapshot = tree_size(landing / day1)
 
@@ -404,7 +405,7 @@ def run_size(size: str, backfill: bool, naive: bool) -> str:
         f"Machine: {machine()}.",
         "",
         f"Command: `make bench SIZE={size}` (`.venv/bin/python bench/run.py --size {size}"
-        f"{' --backfill' if backfill and size != 'S' else ''}`), run "
+        f"{f' --backfill {backfill_days}' if backfill and size != 'S' else ''}`), run "
         f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC. Tenant: "
         f"`bench/out/{landing.name}` (generator seed 1, activity {ACTIVITY:g}, growth "
         f"{GROWTH:g}, {days} daily snapshot(s) from "
@@ -466,8 +467,8 @@ def run_size(size: str, backfill: bool, naive: bool) -> str:
         lines.append("| naive: pandas + pandera + DuckDB | | skipped | skipped | not run at L |")
     if back:
         lines.append(
-            f"| backfill, {BACKFILL_DAYS} snapshots in one run | | {fmt_s(back.wall_s)} | "
-            f"{fmt_gb(back.peak_gb)} | {snapshots[0]}..{snapshots[BACKFILL_DAYS - 1]} |"
+            f"| backfill, {backfill_days} snapshots in one run | | {fmt_s(back.wall_s)} | "
+            f"{fmt_gb(back.peak_gb)} | {snapshots[0]}..{snapshots[backfill_days - 1]} |"
         )
     else:
         lines.append(
@@ -476,7 +477,7 @@ def run_size(size: str, backfill: bool, naive: bool) -> str:
     lines.append(f"| warehouse file after 1 snapshot | {fmt_mb(size_after_1)} | | | |")
     if size_after_30:
         lines.append(
-            f"| warehouse file after {BACKFILL_DAYS} snapshots | {fmt_mb(size_after_30)} | | | |"
+            f"| warehouse file after {backfill_days} snapshots | {fmt_mb(size_after_30)} | | | |"
         )
     lines.append(
         f"| landing (= archive) per snapshot | {fmt_mb(landing_per_snapshot)} | | | "
@@ -521,15 +522,15 @@ def run_size(size: str, backfill: bool, naive: bool) -> str:
         f2 = ratio(second.wall_s, whole.wall_s)
         goals.append("- " + verdict(f2 <= 1.2, f"second snapshot ≤ 1.2 × first: {f2:.2f}×"))
     if back:
-        budget = BACKFILL_DAYS * whole.wall_s
+        budget = backfill_days * whole.wall_s
         fb = ratio(back.wall_s, budget)
         goals.append(
             "- "
             + verdict(
                 fb <= 1.0,
-                f"{BACKFILL_DAYS}-snapshot backfill ≤ {BACKFILL_DAYS} × one snapshot: "
+                f"{backfill_days}-snapshot backfill ≤ {backfill_days} × one snapshot: "
                 f"{back.wall_s:,.1f} s vs {budget:,.1f} s = {fb:.2f}× "
-                f"({back.wall_s / BACKFILL_DAYS:.1f} s per snapshot)",
+                f"({back.wall_s / backfill_days:.1f} s per snapshot)",
             )
         )
     if size_after_30:
@@ -538,7 +539,7 @@ def run_size(size: str, backfill: bool, naive: bool) -> str:
             "- "
             + verdict(
                 fw <= 2,
-                f"warehouse after {BACKFILL_DAYS} snapshots ≤ 2 × after 1: {fw:.2f}×",
+                f"warehouse after {backfill_days} snapshots ≤ 2 × after 1: {fw:.2f}×",
             )
         )
     return "\n".join(lines + goals) + "\n"
@@ -562,11 +563,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=SIZES, default="S")
     parser.add_argument(
-        "--backfill", action="store_true", help="also the 30-snapshot backfill (always at S)"
+        "--backfill",
+        type=int,
+        nargs="?",
+        const=BACKFILL_DAYS,
+        default=0,
+        metavar="DAYS",
+        help=f"also a backfill of DAYS snapshots (default {BACKFILL_DAYS}; always at S)",
     )
     args = parser.parse_args()
-    backfill = args.size == "S" or (args.backfill and args.size != "L")
-    section = run_size(args.size, backfill=backfill, naive=True)
+    backfill_days = BACKFILL_DAYS if args.size == "S" and not args.backfill else args.backfill
+    section = run_size(args.size, backfill_days=backfill_days, naive=True)
     print()
     print(section)
     text = RESULTS.read_text() if RESULTS.exists() else HEADER
