@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 
 from learn_assets.resources import WarehouseResource
+from learn_assets.resources.versioned import versions_table
 
 
 def warehouse_summary(resources: Mapping[str, object]) -> str:
@@ -29,13 +30,13 @@ def warehouse_summary(resources: Mapping[str, object]) -> str:
             "SELECT min(snapshot_date), max(snapshot_date), count(DISTINCT snapshot_date) "
             "FROM raw._load_log"
         ).fetchone()
-        versioned = {
-            f"{schema}.{table}"
-            for schema, table in conn.execute(
-                "SELECT schema_name, table_name FROM duckdb_tables() "
-                "WHERE table_name LIKE '%\\_versions' ESCAPE '\\'"
+        # Snapshot tables are views over row versions (resources/versioned.py).
+        versioned = set(
+            conn.execute(
+                "SELECT table_schema, table_name FROM information_schema.tables "
+                "WHERE table_type = 'VIEW'"
             ).fetchall()
-        }
+        )
         lines = [
             f"{'table':<40} {'snapshots':>9} {'rows (latest)':>14} {'rows (all)':>12} "
             f"{'rows stored':>12}"
@@ -51,10 +52,9 @@ def warehouse_summary(resources: Mapping[str, object]) -> str:
             else:
                 total = conn.execute(f"SELECT count(*) FROM {name}").fetchone()
                 row = ("-", total[0], total[0])
-            # Snapshot tables keep each unchanged row once (see resources/versioned.py).
-            kept = row[2]
-            if f"{schema}.{table}_versions" in versioned:
-                stored = conn.execute(f'SELECT count(*) FROM "{schema}"."{table}_versions"')
+            kept = row[2]  # rows stored: a snapshot table keeps each unchanged row once
+            if (schema, table) in versioned:
+                stored = conn.execute(f"SELECT count(*) FROM {versions_table(schema, table)}")
                 kept = stored.fetchone()[0]  # type: ignore[index]
             lines.append(
                 f"{schema + '.' + table:<40} {row[0]:>9} {row[1]:>14,} {row[2]:>12,} {kept:>12,}"

@@ -17,7 +17,7 @@ import duckdb
 
 from learn_assets.contracts.datasets import ENTRA_COLUMNS, ENTRA_ID_COLUMNS, Dataset
 from learn_assets.resources import LandingFileError, file_sha256, quote_ident, quote_literal
-from learn_assets.resources.versioned import ensure_versioned, replace_snapshot
+from learn_assets.resources.versioned import SourceReadError, ensure_versioned, replace_snapshot
 
 RAW_SCHEMA = "raw"
 LOAD_LOG = f"{RAW_SCHEMA}._load_log"
@@ -177,8 +177,10 @@ def load_snapshot(
                 f"SELECT {select} FROM {file_reader(path, found)}",
                 [str(path)],
             )
-        except duckdb.Error as e:
-            raise LandingFileError(f"{path}: cannot be read as {path.suffix[1:]}: {e}") from e
+        except SourceReadError as e:
+            raise LandingFileError(
+                f"{path}: cannot be read as {path.suffix[1:]}: {e.__cause__}"
+            ) from e.__cause__
         raise_on_rejected_lines(conn, path)
         conn.execute(
             f"INSERT OR REPLACE INTO {LOAD_LOG} VALUES (?, ?, ?, ?, ?, ?, ?, now())",
@@ -216,8 +218,10 @@ def load_entra_export(conn: duckdb.DuckDBPyConnection, path: Path) -> int | None
                 f"FROM {file_reader(path, found)}",
                 [str(path)],
             )
-        except duckdb.Error as e:
-            raise LandingFileError(f"{path}: cannot be read as {path.suffix[1:]}: {e}") from e
+        except SourceReadError as e:
+            raise LandingFileError(
+                f"{path}: cannot be read as {path.suffix[1:]}: {e.__cause__}"
+            ) from e.__cause__
         raise_on_rejected_lines(conn, path)
         conn.execute("COMMIT")
     except BaseException:

@@ -34,6 +34,11 @@ _INCOMING = "_versioned_incoming"
 ROW_HASH = "hash"  # SQL function of a row's columns used to pair rows (tests swap in a weak one)
 
 
+class SourceReadError(RuntimeError):
+    """The SELECT giving a snapshot's rows failed (e.g. a file DuckDB cannot read); the cause is
+    the DuckDB error. Failures of the versioning itself are raised as they are."""
+
+
 class WarehouseLayoutError(RuntimeError):
     """The warehouse was written by an older layout this version cannot update in place."""
 
@@ -139,20 +144,23 @@ def replace_snapshot(
         if exists
         else "* EXCLUDE (snapshot_date)"
     )
-    conn.execute(
-        f"CREATE OR REPLACE TEMP TABLE {_INCOMING} AS "
-        f"SELECT {pick}, 1::UINTEGER AS _copy FROM ({source})",
-        params,
-    )
+    try:
+        conn.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_INCOMING} AS "
+            f"SELECT {pick}, 1::UINTEGER AS _copy FROM ({source})",
+            params,
+        )
+    except duckdb.Error as e:
+        raise SourceReadError(str(e)) from e
     if not exists:
         described = conn.execute(f"DESCRIBE {_INCOMING}").fetchall()
         ensure_versioned(conn, schema, name, [(r[0], r[1]) for r in described if r[0] != "_copy"])
     columns = data_columns(conn, schema, name)
     _number_copies(conn, columns)
 
-    later = [d for d in loaded_snapshots(conn, schema, name) if d > snapshot]
-    following = later[0] if later else None
-    if snapshot in loaded_snapshots(conn, schema, name):
+    loaded = loaded_snapshots(conn, schema, name)
+    following = _following(loaded, snapshot)
+    if snapshot in loaded:
         _unload(conn, versions_table(schema, name), columns, snapshot, following)
     _load(conn, versions_table(schema, name), columns, snapshot, following)
 
@@ -171,13 +179,17 @@ def delete_snapshot(conn: duckdb.DuckDBPyConnection, schema: str, name: str, sna
     loaded = loaded_snapshots(conn, schema, name)
     if snapshot not in loaded:
         return
-    later = [d for d in loaded if d > snapshot]
     columns = data_columns(conn, schema, name)
-    _unload(conn, versions_table(schema, name), columns, snapshot, later[0] if later else None)
+    _unload(conn, versions_table(schema, name), columns, snapshot, _following(loaded, snapshot))
     conn.execute(
         f"DELETE FROM {_catalog(schema)} WHERE table_name = ? AND snapshot_date = ?",
         [name, snapshot],
     )
+
+
+def _following(loaded: Sequence[dt.date], snapshot: dt.date) -> dt.date | None:
+    """The first loaded snapshot after `snapshot` (`loaded` ascending), if any."""
+    return next((d for d in loaded if d > snapshot), None)
 
 
 def _number_copies(conn: duckdb.DuckDBPyConnection, columns: Sequence[str]) -> None:

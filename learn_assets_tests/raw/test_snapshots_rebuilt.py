@@ -28,13 +28,14 @@ def delivered(path: Path, columns: list[str]) -> Counter:
         rows = Counter()
         for values in reader:
             record = dict(zip(header, values, strict=True))
-            known = tuple(record[name] for name in header_order(header, columns, lower))
+            known = tuple(record[name] for name in header_order(header, columns))
             extras = tuple(sorted((k, v) for k, v in record.items() if k.lower() not in lower))
             rows[known + (extras,)] += 1
     return rows
 
 
-def header_order(header: list[str], columns: list[str], lower: dict[str, str]) -> list[str]:
+def header_order(header: list[str], columns: list[str]) -> list[str]:
+    """The file's spelling of each dictionary column (matched case-insensitively)."""
     by_lower = {h.lower(): h for h in header}
     return [by_lower[c.lower()] for c in columns]
 

@@ -12,6 +12,7 @@ import pytest
 from learn_assets.resources import versioned
 from learn_assets.resources.versioned import (
     OPEN_END,
+    SourceReadError,
     WarehouseLayoutError,
     delete_snapshot,
     ensure_versioned,
@@ -176,3 +177,21 @@ def test_a_full_snapshot_table_from_an_older_layout_is_refused_by_name(tmp_path)
     connection.execute("CREATE TABLE raw.things (snapshot_date DATE, user_id VARCHAR)")
     with pytest.raises(WarehouseLayoutError, match=r"raw\.things .*make clean"):
         ensure_versioned(connection, "raw", "things", COLUMNS)
+
+
+def test_a_failing_source_is_reported_as_a_read_error_and_changes_nothing(conn, tmp_path):
+    load(conn, DAYS[0], UNIVERSE[:3])
+    conn.execute("BEGIN")
+    with pytest.raises(SourceReadError, match="missing.csv") as raised:
+        replace_snapshot(
+            conn,
+            "raw",
+            "things",
+            DAYS[1],
+            "SELECT * FROM read_csv(?)",
+            [str(tmp_path / "missing.csv")],
+        )
+    conn.execute("ROLLBACK")
+    assert isinstance(raised.value.__cause__, duckdb.Error)
+    assert loaded_snapshots(conn, "raw", "things") == [DAYS[0]]
+    assert snapshot(conn, DAYS[0]) == as_counter(UNIVERSE[:3])
