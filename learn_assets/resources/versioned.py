@@ -118,6 +118,17 @@ def loaded_snapshots(conn: duckdb.DuckDBPyConnection, schema: str, name: str) ->
     return [r[0] for r in rows]
 
 
+def snapshot_row_count(
+    conn: duckdb.DuckDBPyConnection, schema: str, name: str, snapshot: dt.date
+) -> int:
+    """Rows of loaded snapshot `snapshot` (0 if not loaded), from the catalog."""
+    row = conn.execute(
+        f"SELECT row_count FROM {_catalog(schema)} WHERE table_name = ? AND snapshot_date = ?",
+        [name, snapshot],
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def _same_row(columns: Sequence[str], a: str, b: str) -> str:
     """Join condition: rows `a` and `b` are the same delivered row (content and copy number)."""
     same = [f"{a}.{quote_ident(c)} IS NOT DISTINCT FROM {b}.{quote_ident(c)}" for c in columns]
@@ -352,3 +363,101 @@ def snapshot_rows(schema: str, name: str, row_id: str, day_parameter: str = "$sn
         f"* EXCLUDE ({', '.join(BOOKKEEPING)}) FROM {versions_table(schema, name)} "
         f"WHERE valid_from <= {day_parameter} AND {day_parameter} < valid_to"
     )
+
+
+def previous_snapshot(
+    conn: duckdb.DuckDBPyConnection, schema: str, name: str, snapshot: dt.date
+) -> dt.date | None:
+    """The latest loaded snapshot of `<schema>.<name>` before `snapshot`, if any."""
+    earlier = [d for d in loaded_snapshots(conn, schema, name) if d < snapshot]
+    return earlier[-1] if earlier else None
+
+
+def changed_rows(
+    schema: str, name: str, row_id: str, change: str, day_parameter: str = "$snapshot"
+) -> str:
+    """SELECT (like `snapshot_rows`, plus `_copy`) of the rows of loaded snapshot D that the
+    previous loaded snapshot lacks (`change` "added"), or of the previous snapshot's rows that D
+    lacks ("removed"). Exact because the versions are canonical: a row present on two
+    consecutive loaded snapshots is one version, so a version starts or ends at D only if the
+    row (that copy of it) is new or gone at D."""
+    bound = {"added": "valid_from", "removed": "valid_to"}[change]
+    return (
+        f"SELECT rowid AS {quote_ident(row_id)}, {day_parameter}::DATE AS snapshot_date, "
+        f"* EXCLUDE ({', '.join(BOOKKEEPING)}), _copy FROM {versions_table(schema, name)} "
+        f"WHERE {bound} = {day_parameter}"
+    )
+
+
+def append_changes(
+    conn: duckdb.DuckDBPyConnection,
+    schema: str,
+    name: str,
+    snapshot: dt.date,
+    removed: str,
+    added: str,
+    params: Mapping[str, object] | None = None,
+) -> int:
+    """Load `snapshot`, later than every loaded snapshot, as the latest loaded snapshot minus
+    the rows of the SELECT `removed` plus the rows of the SELECT `added` (data columns by name).
+
+    Stores exactly what `replace_snapshot` with the whole snapshot would, at the cost of the
+    changes: per changed row, the copies beyond its new count end at `snapshot` and the new
+    copies start there. Every removed row must be in the latest snapshot. In the caller's
+    transaction; returns the snapshot's row count.
+    """
+    loaded = loaded_snapshots(conn, schema, name)
+    if not loaded or loaded[-1] >= snapshot:
+        raise ValueError(
+            f"{schema}.{name}: changes can only be appended after the latest loaded snapshot "
+            f"({loaded[-1] if loaded else 'none loaded'}), not on {snapshot}"
+        )
+    columns = data_columns(conn, schema, name)
+    cols = ", ".join(quote_ident(c) for c in columns)
+    versions = versions_table(schema, name)
+    same = " AND ".join(
+        f"c.{quote_ident(c)} IS NOT DISTINCT FROM v.{quote_ident(c)}" for c in columns
+    )
+    try:
+        # One row per changed row content with its net change in copies.
+        conn.execute(
+            "CREATE OR REPLACE TEMP TABLE _versioned_changes AS "
+            f"SELECT {cols}, sum(change)::BIGINT AS change FROM ("
+            f"  SELECT {cols}, -1 AS change FROM ({removed}) "
+            f"  UNION ALL SELECT {cols}, 1 AS change FROM ({added})"
+            ") GROUP BY ALL HAVING sum(change) <> 0",
+            params,
+        )
+    except duckdb.Error as e:
+        raise SourceReadError(str(e)) from e
+    # The latest snapshot's copies of each changed row (open versions: nothing is loaded later).
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE _versioned_counts AS "
+        f"SELECT c.*, count(v._copy) AS copies FROM _versioned_changes c LEFT JOIN ("
+        f"  SELECT * FROM {versions} WHERE valid_to = $open) v ON {same} GROUP BY ALL",
+        {"open": OPEN_END},
+    )
+    short = conn.execute("SELECT count(*) FROM _versioned_counts WHERE copies + change < 0")
+    if short.fetchone()[0]:  # type: ignore[index]
+        raise ValueError(
+            f"{schema}.{name}: rows to remove for {snapshot} are not in the latest snapshot"
+        )
+    conn.execute(
+        f"UPDATE {versions} SET valid_to = $day WHERE rowid IN ("
+        f"  SELECT v.rowid FROM {versions} v JOIN _versioned_counts c ON {same} "
+        "  WHERE v.valid_to = $open AND v._copy > c.copies + c.change)",
+        {"day": snapshot, "open": OPEN_END},
+    )
+    conn.execute(
+        f"INSERT INTO {versions} SELECT {cols}, (copies + k)::UINTEGER, $day, $open "
+        "FROM _versioned_counts, range(1, change + 1) AS r(k) WHERE change > 0",
+        {"day": snapshot, "open": OPEN_END},
+    )
+    net = conn.execute("SELECT coalesce(sum(change), 0) FROM _versioned_changes").fetchone()
+    count = snapshot_row_count(conn, schema, name, loaded[-1]) + int(net[0])  # type: ignore[index]
+    conn.execute(
+        f"INSERT OR REPLACE INTO {_catalog(schema)} VALUES (?, ?, ?)", [name, snapshot, count]
+    )
+    conn.execute("DROP TABLE _versioned_changes")
+    conn.execute("DROP TABLE _versioned_counts")
+    return count

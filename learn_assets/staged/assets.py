@@ -123,6 +123,11 @@ def build_staged_asset(dataset: Dataset) -> dg.AssetsDefinition:
                 context.log.info(
                     f"{dataset.name} {snapshot or ''}: {result.staged_rows} staged, "
                     f"{result.quarantined_rows} quarantined of {result.raw_rows}"
+                    + (
+                        " (judged the rows changed since the previous snapshot)"
+                        if result.from_changes
+                        else ""
+                    )
                 )
                 results.append(result)
                 for check in checks:

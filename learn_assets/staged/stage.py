@@ -7,6 +7,7 @@ content of both tables, and every raw row ends up in exactly one of the two (con
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 
 import duckdb
@@ -20,9 +21,19 @@ from learn_assets.contracts.sql import (
 )
 from learn_assets.raw.load import ENTRA_TABLE, LOAD_LOG, RAW_SCHEMA
 from learn_assets.resources import quote_ident
-from learn_assets.resources.versioned import ensure_versioned, replace_snapshot, snapshot_rows
+from learn_assets.resources.versioned import (
+    append_changes,
+    changed_rows,
+    ensure_versioned,
+    loaded_snapshots,
+    previous_snapshot,
+    replace_snapshot,
+    snapshot_row_count,
+    snapshot_rows,
+)
 
 STAGED, QUARANTINE = "staged", "quarantine"
+STAGE_LOG = f"{STAGED}._stage_log"  # per snapshot: the raw file's sha256 and the contract
 DUPLICATE = "duplicate row (an identical row appears earlier in the snapshot)"
 
 
@@ -33,6 +44,7 @@ class StageResult:
     staged_rows: int
     quarantined_rows: int
     failures: dict[str, int] = field(default_factory=dict)  # rule -> rows breaking it
+    from_changes: bool = False  # staged from the changes since the previous snapshot
 
 
 def in_scope(snapshot: dt.date | None) -> tuple[str, list]:
@@ -51,6 +63,12 @@ def quarantine_table(dataset: Dataset) -> str:
 def ensure_stage_tables(
     conn: duckdb.DuckDBPyConnection, dataset: Dataset, compiled: CompiledContract
 ) -> None:
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {STAGED}")
+    conn.execute(
+        f"""CREATE TABLE IF NOT EXISTS {STAGE_LOG} (
+            dataset VARCHAR NOT NULL, snapshot_date DATE NOT NULL, raw_sha256 VARCHAR NOT NULL,
+            contract VARCHAR NOT NULL, PRIMARY KEY (dataset, snapshot_date))"""
+    )
     typed = list(compiled.types.items())
     quarantined = [("reason", "VARCHAR"), *((c, "VARCHAR") for c in dataset.column_names)]
     if dataset.partitioned:  # one snapshot per day: stored as row versions
@@ -75,6 +93,12 @@ def ensure_all_stage_tables(conn: duckdb.DuckDBPyConnection) -> None:
 def stage_snapshot(
     conn: duckdb.DuckDBPyConnection, dataset: Dataset, snapshot: dt.date
 ) -> StageResult:
+    """Stage one snapshot: from the changes since the previous snapshot when that one was
+    staged from the raw rows now stored and by the same contract (see `_changes_apply`), else
+    from the whole snapshot."""
+    ensure_stage_tables(conn, dataset, compile_contract(dataset.contract))
+    if _changes_apply(conn, dataset, snapshot):
+        return stage_changes(conn, dataset, snapshot)
     # Straight from raw's versions: their rowid identifies a row in both reads (judging, then
     # quarantining the originals) without copying the snapshot.
     source = f"({snapshot_rows(RAW_SCHEMA, dataset.table, 'raw_rowid')})"
@@ -103,6 +127,38 @@ def stage_entra(conn: duckdb.DuckDBPyConnection) -> StageResult:
     return stage(conn, ENTRA, source, {}, None)
 
 
+def _judge(
+    conn: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    compiled: CompiledContract,
+    source: str,
+    params: dict[str, object],
+    judged: str,
+    duplicates: str,
+) -> tuple[str, str]:
+    """Judge the rows of `source` into the temporary table `judged`; return the SELECTs of the
+    rows to stage and of the rows to quarantine (with their reasons and original text).
+    `duplicates` selects the raw_rowid of the rows repeating an identical earlier row."""
+    conn.execute(
+        f"CREATE OR REPLACE TEMP TABLE {judged} AS "
+        + judged_select(compiled, dataset.column_names, source),
+        params,
+    )
+    staged_cols = ", ".join(quote_ident(n) for n in compiled.types)
+    originals = ", ".join(f"src.{quote_ident(c)}" for c in dataset.column_names)
+    keep = (
+        f"SELECT {staged_cols} FROM {judged} WHERE reason = '' AND raw_rowid NOT IN ({duplicates})"
+    )
+    quarantine = (
+        "SELECT concat_ws('; ', NULLIF(j.reason, ''), "
+        "CASE WHEN r.raw_rowid IS NOT NULL THEN $duplicate END) AS reason, "
+        f"{originals} FROM {source} src JOIN {judged} j USING (raw_rowid) "
+        f"LEFT JOIN ({duplicates}) r USING (raw_rowid) "
+        "WHERE j.reason <> '' OR r.raw_rowid IS NOT NULL"
+    )
+    return keep, quarantine
+
+
 def stage(
     conn: duckdb.DuckDBPyConnection,
     dataset: Dataset,
@@ -116,31 +172,15 @@ def stage(
     compiled = compile_contract(dataset.contract)
     ensure_stage_tables(conn, dataset, compiled)
     conn.execute("SET TimeZone = 'UTC'")  # timestamps without an offset are UTC
-    staged_cols = ", ".join(quote_ident(n) for n in compiled.types)
-    originals = ", ".join(f"src.{quote_ident(c)}" for c in dataset.column_names)
-    where, where_params = in_scope(snapshot)
     conn.execute("BEGIN TRANSACTION")
     try:
-        conn.execute(
-            "CREATE OR REPLACE TEMP TABLE judged AS "
-            + judged_select(compiled, dataset.column_names, source),
-            params,
+        keep, quarantine = _judge(
+            conn, dataset, compiled, source, params, "judged", "SELECT raw_rowid FROM repeats"
         )
         conn.execute(
             "CREATE OR REPLACE TEMP TABLE repeats AS "
             + repeats_select(dataset.column_names, source, "judged"),
             params,
-        )
-        keep = (
-            f"SELECT {staged_cols} FROM judged "
-            "WHERE reason = '' AND raw_rowid NOT IN (SELECT raw_rowid FROM repeats)"
-        )
-        quarantine = (
-            "SELECT concat_ws('; ', NULLIF(j.reason, ''), "
-            "CASE WHEN r.raw_rowid IS NOT NULL THEN $duplicate END) AS reason, "
-            f"{originals} FROM {source} src JOIN judged j USING (raw_rowid) "
-            "LEFT JOIN repeats r USING (raw_rowid) "
-            "WHERE j.reason <> '' OR r.raw_rowid IS NOT NULL"
         )
         quarantine_params = params | {"duplicate": DUPLICATE}
         if snapshot:
@@ -148,6 +188,7 @@ def stage(
             replace_snapshot(
                 conn, QUARANTINE, dataset.table, snapshot, quarantine, quarantine_params
             )
+            _log_staging(conn, dataset, compiled, snapshot)
         else:
             for table in (staged_table(dataset), quarantine_table(dataset)):
                 conn.execute(f"DELETE FROM {table}")
@@ -157,23 +198,135 @@ def stage(
                 f"INSERT INTO {quarantine_table(dataset)} BY NAME {quarantine}", quarantine_params
             )
         total = conn.execute("SELECT count(*) FROM judged").fetchone()
-        failures = dict(
-            conn.execute(
-                "SELECT rule, count(*) FROM ("
-                f"  SELECT unnest(string_split(reason, '; ')) AS rule "
-                f"  FROM {quarantine_table(dataset)} WHERE {where}"
-                ") GROUP BY rule ORDER BY count(*) DESC, rule",
-                where_params,
-            ).fetchall()
-        )
+        raw_rows = int(total[0]) if total else 0
+        failures = _failures(conn, dataset, snapshot)
         conn.execute("DROP TABLE judged")
         conn.execute("DROP TABLE repeats")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    raw_rows = int(total[0]) if total else 0
     return StageResult(snapshot, raw_rows, staged_rows, raw_rows - staged_rows, failures)
+
+
+def stage_changes(
+    conn: duckdb.DuckDBPyConnection, dataset: Dataset, snapshot: dt.date
+) -> StageResult:
+    """Stage `snapshot` as the previous staged snapshot plus the verdicts on the raw rows that
+    changed: only rows new on `snapshot` are judged (a row's verdict depends on the row alone),
+    and the rows gone since the previous snapshot leave staged or quarantine. A repeated row is
+    a row's second (third, ...) copy in raw. Same tables as staging the whole snapshot, which
+    `learn_assets_tests/staged/test_stage_changes.py` checks."""
+    compiled = compile_contract(dataset.contract)
+    conn.execute("SET TimeZone = 'UTC'")
+    params: dict[str, object] = {"snapshot": snapshot}
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        keep, quarantine = {}, {}
+        for change in ("removed", "added"):
+            source = f"({changed_rows(RAW_SCHEMA, dataset.table, 'raw_rowid', change)})"
+            keep[change], quarantine[change] = _judge(
+                conn,
+                dataset,
+                compiled,
+                source,
+                params,
+                f"judged_{change}",
+                f"SELECT raw_rowid FROM {source} WHERE _copy > 1",
+            )
+        staged_rows = append_changes(
+            conn, STAGED, dataset.table, snapshot, keep["removed"], keep["added"], params
+        )
+        append_changes(
+            conn,
+            QUARANTINE,
+            dataset.table,
+            snapshot,
+            quarantine["removed"],
+            quarantine["added"],
+            params | {"duplicate": DUPLICATE},
+        )
+        _log_staging(conn, dataset, compiled, snapshot)
+        raw_rows = snapshot_row_count(conn, RAW_SCHEMA, dataset.table, snapshot)
+        failures = _failures(conn, dataset, snapshot)
+        for change in keep:
+            conn.execute(f"DROP TABLE judged_{change}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return StageResult(snapshot, raw_rows, staged_rows, raw_rows - staged_rows, failures, True)
+
+
+def _failures(
+    conn: duckdb.DuckDBPyConnection, dataset: Dataset, snapshot: dt.date | None
+) -> dict[str, int]:
+    """Rule -> quarantined rows of the snapshot breaking it, most broken first."""
+    where, where_params = in_scope(snapshot)
+    return dict(
+        conn.execute(
+            "SELECT rule, count(*) FROM ("
+            f"  SELECT unnest(string_split(reason, '; ')) AS rule "
+            f"  FROM {quarantine_table(dataset)} WHERE {where}"
+            ") GROUP BY rule ORDER BY count(*) DESC, rule",
+            where_params,
+        ).fetchall()
+    )
+
+
+def contract_fingerprint(dataset: Dataset, compiled: CompiledContract) -> str:
+    """Changes whenever the verdict or typing of a row could: the compiled SQL and the types."""
+    text = "\n".join(
+        [
+            judged_select(compiled, dataset.column_names, "source"),
+            repr(sorted(compiled.types.items())),
+            DUPLICATE,
+        ]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _log_staging(
+    conn: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    compiled: CompiledContract,
+    snapshot: dt.date,
+) -> None:
+    """Record which raw file and which contract the staged snapshot came from."""
+    conn.execute(
+        f"INSERT OR REPLACE INTO {STAGE_LOG} SELECT dataset, snapshot_date, sha256, ? "
+        f"FROM {LOAD_LOG} WHERE dataset = ? AND snapshot_date = ?",
+        [contract_fingerprint(dataset, compiled), dataset.table, snapshot],
+    )
+
+
+def _changes_apply(conn: duckdb.DuckDBPyConnection, dataset: Dataset, snapshot: dt.date) -> bool:
+    """Whether `snapshot` can be staged from the changes since the previous raw snapshot: that
+    one is the latest staged and quarantined snapshot, it was staged from the raw file loaded
+    now and by the current contract, and neither day has columns outside the dictionary (raw's
+    copy numbers then count repeated rows exactly as staging does)."""
+    previous = previous_snapshot(conn, RAW_SCHEMA, dataset.table, snapshot)
+    if previous is None:
+        return False
+    for schema in (STAGED, QUARANTINE):
+        loaded = loaded_snapshots(conn, schema, dataset.table)
+        if not loaded or loaded[-1] != previous:
+            return False
+    logged = conn.execute(
+        f"SELECT s.contract, s.raw_sha256 = r.sha256 FROM {STAGE_LOG} s "
+        f"JOIN {LOAD_LOG} r USING (dataset, snapshot_date) "
+        "WHERE dataset = ? AND snapshot_date = ?",
+        [dataset.table, previous],
+    ).fetchone()
+    fingerprint = contract_fingerprint(dataset, compile_contract(dataset.contract))
+    if logged is None or logged[0] != fingerprint or not logged[1]:
+        return False
+    extras = conn.execute(
+        f"SELECT count(*) FROM {LOAD_LOG} WHERE dataset = ? AND snapshot_date IN (?, ?) "
+        "AND len(extra_columns) = 0",
+        [dataset.table, previous, snapshot],
+    ).fetchone()
+    return bool(extras and extras[0] == 2)
 
 
 def duplicate_keys(

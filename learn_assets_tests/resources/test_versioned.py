@@ -14,6 +14,7 @@ from learn_assets.resources.versioned import (
     OPEN_END,
     SourceReadError,
     WarehouseLayoutError,
+    append_changes,
     delete_snapshot,
     ensure_versioned,
     loaded_snapshots,
@@ -195,3 +196,57 @@ def test_a_failing_source_is_reported_as_a_read_error_and_changes_nothing(conn, 
     assert isinstance(raised.value.__cause__, duckdb.Error)
     assert loaded_snapshots(conn, "raw", "things") == [DAYS[0]]
     assert snapshot(conn, DAYS[0]) == as_counter(UNIVERSE[:3])
+
+
+def append(conn: duckdb.DuckDBPyConnection, day: dt.date, removed: list, added: list) -> int:
+    for table, rows in (("removed", removed), ("added", added)):
+        conn.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} (user_id VARCHAR, points INTEGER, "
+            "extra MAP(VARCHAR, VARCHAR))"
+        )
+        if rows:
+            conn.executemany(f"INSERT INTO {table} VALUES (?, ?, ?)", rows)
+    conn.execute("BEGIN")
+    count = append_changes(
+        conn, "raw", "things", day, "SELECT * FROM removed", "SELECT * FROM added"
+    )
+    conn.execute("COMMIT")
+    return count
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_appending_changes_stores_what_loading_the_whole_snapshot_does(tmp_path, seed):
+    """Each later day as changes (removed and added rows, repeats included) against the same
+    days loaded whole: identical versions and snapshots."""
+    rng = random.Random(seed)
+    whole = duckdb.connect(str(tmp_path / "whole.duckdb"))
+    changes = duckdb.connect(str(tmp_path / "changes.duckdb"))
+    for connection in (whole, changes):
+        ensure_versioned(connection, "raw", "things", COLUMNS)
+    previous: Counter = Counter()  # of indices into UNIVERSE
+    for day in DAYS:
+        picked = [i for i in range(len(UNIVERSE)) if rng.random() < 0.6]
+        picked += [rng.randrange(len(UNIVERSE)) for _ in range(rng.randrange(3))]
+        rows = [UNIVERSE[i] for i in picked]
+        assert load(whole, day, rows) == len(rows)
+        if day == DAYS[0]:
+            load(changes, day, rows)
+        else:
+            removed = [UNIVERSE[i] for i in (previous - Counter(picked)).elements()]
+            added = [UNIVERSE[i] for i in (Counter(picked) - previous).elements()]
+            assert append(changes, day, removed, added) == len(rows)
+        previous = Counter(picked)
+        assert versions(changes) == versions(whole), (seed, day)
+        assert snapshot(changes, day) == as_counter(rows)
+
+
+def test_changes_are_refused_unless_they_follow_the_latest_snapshot(conn):
+    load(conn, DAYS[1], UNIVERSE[:2])
+    with pytest.raises(ValueError, match="after the latest loaded snapshot"):
+        append(conn, DAYS[0], [], [UNIVERSE[3]])
+    conn.execute("ROLLBACK")
+    with pytest.raises(ValueError, match="not in the latest snapshot"):
+        append(conn, DAYS[2], [UNIVERSE[4]], [])
+    conn.execute("ROLLBACK")
+    assert snapshot(conn, DAYS[1]) == as_counter(UNIVERSE[:2])
+    assert loaded_snapshots(conn, "raw", "things") == [DAYS[1]]

@@ -1,0 +1,123 @@
+"""Staging a snapshot from the changes since the previous one gives exactly the tables that
+staging the whole snapshot gives, and is used only when the previous staging still holds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from learn_assets.contracts.datasets import DATASETS, Dataset
+from learn_assets.generator import generate_sample
+from learn_assets.raw.load import load_snapshot
+from learn_assets.resources.versioned import versions_table
+from learn_assets.staged import stage as stage_module
+from learn_assets.staged.stage import QUARANTINE, STAGED, StageResult, stage_snapshot
+
+
+@pytest.fixture(scope="module")
+def tenant(tmp_path_factory) -> tuple[Path, list[dt.date]]:
+    """Clean days, the row-fault day (bad values, repeated rows, an extra column), then a clean
+    day again (the faults leave)."""
+    out = tmp_path_factory.mktemp("landing")
+    summary = generate_sample(
+        out, users=120, days=4, start=dt.date(2026, 11, 1), seed=5, faults=True, growth=0.01
+    )
+    fault_day = summary.fault_snapshots[0]
+    recovered = fault_day + dt.timedelta(days=2)  # after the file-fault day, which is not loaded
+    shutil.copytree(out / summary.snapshots[-1].isoformat(), out / recovered.isoformat())
+    return out, [*summary.snapshots, fault_day, recovered]
+
+
+def load(conn: duckdb.DuckDBPyConnection, landing: Path, day: dt.date) -> None:
+    for dataset in DATASETS:
+        load_snapshot(conn, dataset, day, landing / day.isoformat() / f"{dataset.name}.csv")
+
+
+def stored(conn: duckdb.DuckDBPyConnection, dataset: Dataset) -> dict[str, list[tuple]]:
+    """Both versions tables in full, order-independent."""
+    return {
+        schema: sorted(
+            conn.execute(f"SELECT * FROM {versions_table(schema, dataset.table)}").fetchall(),
+            key=repr,
+        )
+        for schema in (STAGED, QUARANTINE)
+    }
+
+
+def stage_all(conn, days) -> dict[tuple[str, dt.date], StageResult]:
+    return {
+        (dataset.name, day): stage_snapshot(conn, dataset, day)
+        for day in days
+        for dataset in DATASETS
+    }
+
+
+def test_staging_from_changes_equals_staging_each_whole_snapshot(tenant, tmp_path, monkeypatch):
+    landing, days = tenant
+    by_changes = duckdb.connect(str(tmp_path / "changes.duckdb"))
+    whole = duckdb.connect(str(tmp_path / "whole.duckdb"))
+    for conn in (by_changes, whole):
+        for day in days:
+            load(conn, landing, day)
+    incremental = stage_all(by_changes, days)
+    monkeypatch.setattr(stage_module, "_changes_apply", lambda *_: False)
+    full = stage_all(whole, days)
+
+    for dataset in DATASETS:
+        assert stored(by_changes, dataset) == stored(whole, dataset), dataset.name
+    for key, result in incremental.items():
+        assert (result.raw_rows, result.staged_rows, result.failures) == (
+            full[key].raw_rows,
+            full[key].staged_rows,
+            full[key].failures,
+        ), key
+
+    fault_day = days[-2]
+    extras = {
+        name
+        for (name,) in by_changes.execute(
+            "SELECT d.name FROM raw._load_log l JOIN (SELECT unnest(?) AS table_name, "
+            "unnest(?) AS name) d ON d.table_name = l.dataset "
+            "WHERE snapshot_date = ? AND len(extra_columns) > 0",
+            [[d.table for d in DATASETS], [d.name for d in DATASETS], fault_day],
+        ).fetchall()
+    }
+    assert extras and extras != {d.name for d in DATASETS}
+    for (name, day), result in incremental.items():
+        expected = day != days[0] and not (day in days[-2:] and name in extras)
+        assert result.from_changes == expected, (name, day)
+    # Bad values and repeated rows arrived and left through the changes path.
+    changed = [r for (n, d), r in incremental.items() if d == fault_day and n not in extras]
+    assert any(r.quarantined_rows for r in changed)
+    assert any("duplicate row" in rule for r in changed for rule in r.failures)
+
+
+def test_changes_are_not_used_when_the_previous_staging_no_longer_holds(
+    tenant, tmp_path, monkeypatch
+):
+    landing, days = tenant
+    first, second, third = days[:3]
+    users = next(d for d in DATASETS if d.name == "Users")
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    for day in (first, second, third):
+        load_snapshot(conn, users, day, landing / day.isoformat() / "Users.csv")
+    assert not stage_snapshot(conn, users, first).from_changes  # nothing before it
+    assert stage_snapshot(conn, users, second).from_changes
+    # Raw's previous day was reloaded from another file after it was staged.
+    load_snapshot(conn, users, second, landing / first.isoformat() / "Users.csv")
+    assert not stage_snapshot(conn, users, third).from_changes
+    # A re-run of a day before the latest staged one.
+    assert not stage_snapshot(conn, users, second).from_changes
+
+    # The previous day was staged by another contract.
+    other = duckdb.connect(str(tmp_path / "other.duckdb"))
+    for day in (first, second):
+        load_snapshot(other, users, day, landing / day.isoformat() / "Users.csv")
+    monkeypatch.setattr(stage_module, "contract_fingerprint", lambda *_: "another contract")
+    stage_snapshot(other, users, first)
+    monkeypatch.undo()
+    assert not stage_snapshot(other, users, second).from_changes
