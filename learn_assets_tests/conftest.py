@@ -5,12 +5,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+import shutil
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from learn_assets.contracts.datasets import DATASETS, Dataset
+from learn_assets.generator import generate_sample
+from learn_assets.raw.load import load_snapshot
 from learn_assets.resources import (
     ExportSettings,
     LandingResource,
@@ -96,3 +100,23 @@ def resources(tmp_path: Path, landing_dir: Path) -> dict[str, object]:
         "report_settings": ReportSettings(),
         "exports": ExportSettings(exports_dir=str(tmp_path / "exports")),
     }
+
+
+def load_day(conn: duckdb.DuckDBPyConnection, landing: Path, day: dt.date) -> None:
+    """Load every dataset of one snapshot folder into raw."""
+    for dataset in DATASETS:
+        load_snapshot(conn, dataset, day, landing / day.isoformat() / f"{dataset.name}.csv")
+
+
+@pytest.fixture(scope="session")
+def changing_tenant(tmp_path_factory) -> tuple[Path, list[dt.date]]:
+    """A generated tenant whose days change: clean days, the row-fault day (bad values,
+    repeated rows, an extra column), then a clean day again (the faults leave)."""
+    out = tmp_path_factory.mktemp("changing-landing")
+    summary = generate_sample(
+        out, users=120, days=4, start=dt.date(2026, 11, 1), seed=5, faults=True, growth=0.01
+    )
+    fault_day = summary.fault_snapshots[0]
+    recovered = fault_day + dt.timedelta(days=2)  # after the file-fault day, which is not loaded
+    shutil.copytree(out / summary.snapshots[-1].isoformat(), out / recovered.isoformat())
+    return out, [*summary.snapshots, fault_day, recovered]

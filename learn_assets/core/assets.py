@@ -25,9 +25,13 @@ def build_core_asset(table: CoreTable) -> dg.AssetsDefinition:
         seen = new = 0
         with warehouse.get_connection() as conn:
             for key in sorted(context.partition_keys):
-                rows, inserted = merge_snapshot(conn, table, dt.date.fromisoformat(key))
-                context.log.info(f"core.{table.name} {key}: {rows} rows, {inserted} new")
-                seen, new = seen + rows, new + inserted
+                merged = merge_snapshot(conn, table, dt.date.fromisoformat(key))
+                how = " (read the rows new since the previous snapshot)"
+                context.log.info(
+                    f"core.{table.name} {key}: {merged.rows} rows, {merged.new} new"
+                    + (how if merged.from_changes else "")
+                )
+                seen, new = seen + merged.rows, new + merged.new
             total = conn.execute(f"SELECT count(*) FROM core.{table.name}").fetchone()
         return dg.MaterializeResult(
             metadata={

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import duckdb
 
 from learn_assets.resources import quote_ident
-from learn_assets.staged.stage import ensure_all_stage_tables
+from learn_assets.resources.versioned import changed_rows, previous_snapshot, snapshot_row_count
+from learn_assets.staged.stage import STAGE_LOG, STAGED, ensure_all_stage_tables
 
 CORE = "core"
+MERGE_LOG = f"{CORE}._merge_log"  # per event table and snapshot: the staging it merged
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,17 @@ class CoreTable:
     key: tuple[str, ...]
     sources: tuple[str, ...]  # staged tables read (the asset's dependencies)
     track_last_seen: bool = False  # also keep last_seen_snapshot and refresh attributes
+    # Select list over the one staged table of `sources`, for tables of events (rows never
+    # change): such a table can merge only the rows new to its source (see `merge_snapshot`).
+    event_columns: str | None = None
+
+
+def event_table(
+    name: str, description: str, columns: str, source: str, key: tuple[str, ...]
+) -> CoreTable:
+    """A table of events read from one staged table: `columns` is the select list."""
+    select = f"SELECT {columns} FROM staged.{source} WHERE snapshot_date = $snapshot"
+    return CoreTable(name, description, select, key, (source,), event_columns=columns)
 
 
 LEARNERS = CoreTable(
@@ -90,22 +104,21 @@ LEARNING_PATH_MODULES = CoreTable(
     track_last_seen=True,
 )
 
-XP_EVENTS = CoreTable(
+XP_EVENTS = event_table(
     "xp_events",
     "Every XP event (unit, module, learning path completion) ever seen, with the snapshot it "
     "was first seen in. Survives later snapshots that no longer carry it (e.g. a learner left).",
-    """SELECT user_id, source_type, source_uid, xp_reason, xp, awarded_on AS awarded_at
-       FROM staged.progress WHERE snapshot_date = $snapshot""",
+    "user_id, source_type, source_uid, xp_reason, xp, awarded_on AS awarded_at",
+    "progress",
     ("user_id", "source_type", "source_uid", "xp_reason", "xp", "awarded_at"),
-    ("progress",),
 )
 
-AWARDS = CoreTable(
+AWARDS = event_table(
     "awards",
     "Every badge (module completed) and trophy (learning path completed) ever seen.",
-    """SELECT user_id, award_type, source_type, source_uid, award_uid, award_reason,
-              awarded_on AS awarded_at
-       FROM staged.achievements WHERE snapshot_date = $snapshot""",
+    "user_id, award_type, source_type, source_uid, award_uid, award_reason, "
+    "awarded_on AS awarded_at",
+    "achievements",
     (
         "user_id",
         "award_type",
@@ -115,17 +128,15 @@ AWARDS = CoreTable(
         "award_reason",
         "awarded_at",
     ),
-    ("achievements",),
 )
 
-CERTIFICATIONS = CoreTable(
+CERTIFICATIONS = event_table(
     "certifications",
     "Every certification record ever seen (a renewal with new dates is a new record), kept "
     "after the service drops it (it lists certifications expired for at most two years).",
-    """SELECT user_id, source_uid AS certification_uid, transcript_name, awarded_on,
-              certification_start_date, certification_end_date,
-              stay_current_eligibility_start_date
-       FROM staged.certifications WHERE snapshot_date = $snapshot""",
+    "user_id, source_uid AS certification_uid, transcript_name, awarded_on, "
+    "certification_start_date, certification_end_date, stay_current_eligibility_start_date",
+    "certifications",
     (
         "user_id",
         "certification_uid",
@@ -135,16 +146,14 @@ CERTIFICATIONS = CoreTable(
         "certification_end_date",
         "stay_current_eligibility_start_date",
     ),
-    ("certifications",),
 )
 
-APPLIED_SKILLS = CoreTable(
+APPLIED_SKILLS = event_table(
     "applied_skills",
     "Every Applied Skills credential ever seen.",
-    """SELECT user_id, applied_skills_uid, lab_profile_name, exam_scored_date AS scored_at
-       FROM staged.applied_skills WHERE snapshot_date = $snapshot""",
+    "user_id, applied_skills_uid, lab_profile_name, exam_scored_date AS scored_at",
+    "applied_skills",
     ("user_id", "applied_skills_uid", "lab_profile_name", "scored_at"),
-    ("applied_skills",),
 )
 
 CORE_TABLES = (
@@ -169,23 +178,48 @@ def _same(left: str, right: str, columns: tuple[str, ...]) -> str:
     )
 
 
-def merge_snapshot(
-    conn: duckdb.DuckDBPyConnection, table: CoreTable, snapshot: dt.date
-) -> tuple[int, int]:
-    """Merge snapshot D into core.<table>; returns (rows in D, rows new to the table)."""
+class Merged(NamedTuple):
+    rows: int  # rows in the snapshot
+    new: int  # rows new to the table
+    from_changes: bool  # merged only the rows new to the source since its previous snapshot
+
+
+def merge_snapshot(conn: duckdb.DuckDBPyConnection, table: CoreTable, snapshot: dt.date) -> Merged:
+    """Merge snapshot D into core.<table>.
+
+    A table of events whose source's previous snapshot was merged from the staging that is
+    still in place reads only the source rows new on D: every other row of D was in that
+    previous snapshot, so it is in the table already, seen first no later than then.
+    """
     target = core_table(table)
     params = {"snapshot": snapshot}
     ensure_all_stage_tables(conn)
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {CORE}")
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {MERGE_LOG} (table_name VARCHAR NOT NULL, "
+        "snapshot_date DATE NOT NULL, raw_sha256 VARCHAR NOT NULL, contract VARCHAR NOT NULL, "
+        "PRIMARY KEY (table_name, snapshot_date))"
+    )
     last_seen = ", $snapshot AS last_seen_snapshot" if table.track_last_seen else ""
+    exists = conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [CORE, table.name],
+    ).fetchone()
+    if not (exists and exists[0]):  # a new (or dropped and new) table has merged nothing
+        conn.execute(f"DELETE FROM {MERGE_LOG} WHERE table_name = ?", [table.name])
     conn.execute(
         f"CREATE TABLE IF NOT EXISTS {target} AS SELECT *, $snapshot AS first_seen_snapshot"
         f"{last_seen} FROM ({table.select}) WHERE false",
         params,
     )
+    from_changes = _previous_merged(conn, table, snapshot)
+    select = table.select
+    if from_changes:
+        added = changed_rows(STAGED, table.sources[0], "_staged_row", "added")
+        select = f"SELECT {table.event_columns} FROM ({added})"
     conn.execute("BEGIN TRANSACTION")
     try:
-        conn.execute(f"CREATE OR REPLACE TEMP TABLE incoming AS {table.select}", params)
+        conn.execute(f"CREATE OR REPLACE TEMP TABLE incoming AS {select}", params)
         match = _same("t", "i", table.key)
         if table.track_last_seen:
             # Attributes follow the latest snapshot that carries the row.
@@ -218,10 +252,37 @@ def merge_snapshot(
             f"FROM incoming i WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE {match})",
             params,
         ).fetchone()
-        total = conn.execute("SELECT count(*) FROM incoming").fetchone()
+        if from_changes:
+            total = (snapshot_row_count(conn, STAGED, table.sources[0], snapshot),)
+        else:
+            total = conn.execute("SELECT count(*) FROM incoming").fetchone()
+        if table.event_columns:
+            conn.execute(
+                f"INSERT OR REPLACE INTO {MERGE_LOG} SELECT ?, snapshot_date, raw_sha256, "
+                f"contract FROM {STAGE_LOG} WHERE dataset = ? AND snapshot_date = ?",
+                [table.name, table.sources[0], snapshot],
+            )
         conn.execute("DROP TABLE incoming")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    return int(total[0]) if total else 0, int(inserted[0]) if inserted else 0
+    return Merged(int(total[0]) if total else 0, int(inserted[0]) if inserted else 0, from_changes)
+
+
+def _previous_merged(conn: duckdb.DuckDBPyConnection, table: CoreTable, snapshot: dt.date) -> bool:
+    """Whether the source's snapshot before `snapshot` was merged into the table from the
+    staging still in place (same raw file, same contract)."""
+    if not table.event_columns:
+        return False
+    previous = previous_snapshot(conn, STAGED, table.sources[0], snapshot)
+    if previous is None:
+        return False
+    found = conn.execute(
+        f"SELECT count(*) FROM {MERGE_LOG} m JOIN {STAGE_LOG} s "
+        "ON s.dataset = ? AND s.snapshot_date = m.snapshot_date "
+        "AND s.raw_sha256 = m.raw_sha256 AND s.contract = m.contract "
+        "WHERE m.table_name = ? AND m.snapshot_date = ?",
+        [table.sources[0], table.name, previous],
+    ).fetchone()
+    return bool(found and found[0])

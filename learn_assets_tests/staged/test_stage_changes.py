@@ -4,37 +4,15 @@ staging the whole snapshot gives, and is used only when the previous staging sti
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-from pathlib import Path
 
 import duckdb
-import pytest
 
 from learn_assets.contracts.datasets import DATASETS, Dataset
-from learn_assets.generator import generate_sample
 from learn_assets.raw.load import load_snapshot
 from learn_assets.resources.versioned import versions_table
 from learn_assets.staged import stage as stage_module
 from learn_assets.staged.stage import QUARANTINE, STAGED, StageResult, stage_snapshot
-
-
-@pytest.fixture(scope="module")
-def tenant(tmp_path_factory) -> tuple[Path, list[dt.date]]:
-    """Clean days, the row-fault day (bad values, repeated rows, an extra column), then a clean
-    day again (the faults leave)."""
-    out = tmp_path_factory.mktemp("landing")
-    summary = generate_sample(
-        out, users=120, days=4, start=dt.date(2026, 11, 1), seed=5, faults=True, growth=0.01
-    )
-    fault_day = summary.fault_snapshots[0]
-    recovered = fault_day + dt.timedelta(days=2)  # after the file-fault day, which is not loaded
-    shutil.copytree(out / summary.snapshots[-1].isoformat(), out / recovered.isoformat())
-    return out, [*summary.snapshots, fault_day, recovered]
-
-
-def load(conn: duckdb.DuckDBPyConnection, landing: Path, day: dt.date) -> None:
-    for dataset in DATASETS:
-        load_snapshot(conn, dataset, day, landing / day.isoformat() / f"{dataset.name}.csv")
+from learn_assets_tests.conftest import load_day
 
 
 def stored(conn: duckdb.DuckDBPyConnection, dataset: Dataset) -> dict[str, list[tuple]]:
@@ -56,13 +34,15 @@ def stage_all(conn, days) -> dict[tuple[str, dt.date], StageResult]:
     }
 
 
-def test_staging_from_changes_equals_staging_each_whole_snapshot(tenant, tmp_path, monkeypatch):
-    landing, days = tenant
+def test_staging_from_changes_equals_staging_each_whole_snapshot(
+    changing_tenant, tmp_path, monkeypatch
+):
+    landing, days = changing_tenant
     by_changes = duckdb.connect(str(tmp_path / "changes.duckdb"))
     whole = duckdb.connect(str(tmp_path / "whole.duckdb"))
     for conn in (by_changes, whole):
         for day in days:
-            load(conn, landing, day)
+            load_day(conn, landing, day)
     incremental = stage_all(by_changes, days)
     monkeypatch.setattr(stage_module, "_changes_apply", lambda *_: False)
     full = stage_all(whole, days)
@@ -97,9 +77,9 @@ def test_staging_from_changes_equals_staging_each_whole_snapshot(tenant, tmp_pat
 
 
 def test_changes_are_not_used_when_the_previous_staging_no_longer_holds(
-    tenant, tmp_path, monkeypatch
+    changing_tenant, tmp_path, monkeypatch
 ):
-    landing, days = tenant
+    landing, days = changing_tenant
     first, second, third = days[:3]
     users = next(d for d in DATASETS if d.name == "Users")
     conn = duckdb.connect(str(tmp_path / "w.duckdb"))
