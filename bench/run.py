@@ -17,7 +17,9 @@ Steps, all on the same files and each in a fresh warehouse where it says so:
   snapshot into the same warehouse; and the pipeline without exports in another warehouse;
 - naive: `pandas.read_csv` + pandera's pandas backend with the contracts + write to DuckDB, for
   every tenant dataset;
-- backfill: the first 30 snapshots in one run (S; M and L with --backfill [DAYS]).
+- backfill: the first 30 snapshots in one run (--backfill DAYS; 0 skips it). At L the backfill
+  reads a Parquet landing of its own (30 days of CSV would need about 72 GB of disk), with its own
+  one-snapshot reference measured on those files (--backfill-format).
 """
 
 from __future__ import annotations
@@ -88,6 +90,12 @@ def tree_size(path: Path) -> int:
     if path.is_file():
         return path.stat().st_size
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def landing_name(users: int, days: int, fmt: str = "csv") -> str:
+    """One folder per tenant shape and format, so a landing is generated once and reused."""
+    suffix = "" if fmt == "csv" else f"-{fmt}"
+    return f"landing-{users}-{days}d-a{ACTIVITY:g}-g{GROWTH:g}{suffix}"
 
 
 def replace_section(text: str, size: str, section: str) -> str:
@@ -335,9 +343,9 @@ def machine() -> str:
     )
 
 
-def landing_for(users: int, days: int) -> Path:
-    """bench/out/landing-<users>-<days>d, generated once (reused when present)."""
-    landing = OUT / f"landing-{users}-{days}d-a{ACTIVITY:g}-g{GROWTH:g}"
+def landing_for(users: int, days: int, fmt: str = "csv") -> Path:
+    """bench/out/landing-<users>-<days>d[-parquet], generated once (reused when present)."""
+    landing = OUT / landing_name(users, days, fmt)
     if not (landing / "entra_users.csv").exists():
         started = time.perf_counter()
         # In a child: this process stays small, so forked children do not inherit its memory.
@@ -345,12 +353,13 @@ def landing_for(users: int, days: int) -> Path:
             "import datetime, sys; from learn_assets.generator import generate_sample; "
             "generate_sample(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), "
             "datetime.date.fromisoformat(sys.argv[4]), seed=1, activity=float(sys.argv[5]), "
-            "growth=float(sys.argv[6]))"
+            "growth=float(sys.argv[6]), fmt=sys.argv[7])"
         )
-        args = [landing, users, days, START.isoformat(), ACTIVITY, GROWTH]
+        args = [landing, users, days, START.isoformat(), ACTIVITY, GROWTH, fmt]
         subprocess.run([sys.executable, "-c", code, *map(str, args)], check=True)
         print(
-            f"generated {users:,} learners x {days} days in {time.perf_counter() - started:.1f} s"
+            f"generated {users:,} learners x {days} days ({fmt}) in "
+            f"{time.perf_counter() - started:.1f} s"
         )
     return landing
 
@@ -364,10 +373,12 @@ def fresh(work: Path, name: str) -> dict[str, str]:
     return {"warehouse": str(warehouse), "exports": str(exports)}
 
 
-def run_size(size: str, backfill_days: int, naive: bool) -> str:
+def run_size(size: str, backfill_days: int, naive: bool, backfill_format: str = "csv") -> str:
     backfill = backfill_days > 0
     users = SIZES[size]
-    days = backfill_days if backfill else 2
+    # A separate Parquet landing for the backfill when its CSV would not fit on the disk (L).
+    separate = backfill and backfill_format != "csv"
+    days = backfill_days if backfill and not separate else 2
     landing = landing_for(users, days)
     snapshots = sorted(p.name for p in landing.iterdir() if p.is_dir())
     day1 = snapshots[0]
@@ -391,9 +402,25 @@ def run_size(size: str, backfill_days: int, naive: bool) -> str:
     no_exports = measure("pipeline", group="no-exports", **common, **fresh(work, "noexports"))
     naive_m = measure("naive", **common, **fresh(work, "naive")) if naive else None
     back, size_after_30 = None, None
+    back_landing, back_snapshots, back_one, back_size_after_1 = (
+        landing,
+        snapshots,
+        whole,
+        size_after_1,
+    )
+    if separate:
+        # The backfill's own one-snapshot reference and warehouse-after-1, on the same files.
+        back_landing = landing_for(users, backfill_days, backfill_format)
+        back_snapshots = sorted(p.name for p in back_landing.iterdir() if p.is_dir())
+        one_back_db = fresh(work, "backfill-one")
+        back_one = measure("pipeline", landing=str(back_landing), first=back_snapshots[0],
+                           last=back_snapshots[0], **one_back_db)  # fmt: skip
+        back_size_after_1 = tree_size(Path(one_back_db["warehouse"]))
+        shutil.rmtree(one_back_db["exports"], ignore_errors=True)  # disk room for the backfill
     if backfill:
         back_db = fresh(work, "backfill")
-        back = measure("pipeline", **{**common, "last": snapshots[backfill_days - 1]}, **back_db)
+        back = measure("pipeline", landing=str(back_landing), first=back_snapshots[0],
+                       last=back_snapshots[backfill_days - 1], **back_db)  # fmt: skip
         size_after_30 = tree_size(Path(back_db["warehouse"]))
     landing_per_snapshot = tree_size(landing / day1)
 
@@ -405,12 +432,21 @@ def run_size(size: str, backfill_days: int, naive: bool) -> str:
         f"Machine: {machine()}.",
         "",
         f"Command: `make bench SIZE={size}` (`.venv/bin/python bench/run.py --size {size}"
-        f"{f' --backfill {backfill_days}' if backfill and size != 'S' else ''}`), run "
+        f"{f' --backfill {backfill_days}' if backfill_days != BACKFILL_DAYS else ''}"
+        f"{f' --backfill-format {backfill_format}' if separate and size != 'L' else ''}`), run "
         f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC. Tenant: "
         f"`bench/out/{landing.name}` (generator seed 1, activity {ACTIVITY:g}, growth "
         f"{GROWTH:g}, {days} daily snapshot(s) from "
         f"{snapshots[0]}); "
-        f"measured snapshot {day1}.",
+        f"measured snapshot {day1}."
+        + (
+            f" The backfill reads `bench/out/{back_landing.name}`: the same generator settings, "
+            f"{backfill_days} snapshots written as Parquet (30 days of CSV at L need about 72 GB, "
+            "more than this machine's free disk); its one-snapshot reference and warehouse "
+            "sizes come from those files."
+            if separate
+            else ""
+        ),
         "",
         "| measure | value | wall time | peak RSS | notes |",
         "|---|---:|---:|---:|---|",
@@ -465,24 +501,42 @@ def run_size(size: str, backfill_days: int, naive: bool) -> str:
         )
     else:
         lines.append("| naive: pandas + pandera + DuckDB | | skipped | skipped | not run at L |")
+    if separate:
+        lines.append(
+            f"| pipeline, one snapshot, Parquet landing | | {fmt_s(back_one.wall_s)} | "
+            f"{fmt_gb(back_one.peak_gb)} | {back_snapshots[0]} from `{back_landing.name}`, "
+            "fresh warehouse; the backfill's reference |"
+        )
     if back:
         lines.append(
             f"| backfill, {backfill_days} snapshots in one run | | {fmt_s(back.wall_s)} | "
-            f"{fmt_gb(back.peak_gb)} | {snapshots[0]}..{snapshots[backfill_days - 1]} |"
+            f"{fmt_gb(back.peak_gb)} | {back_snapshots[0]}..{back_snapshots[backfill_days - 1]}"
+            f"{' (Parquet landing)' if separate else ''} |"
         )
     else:
         lines.append(
             f"| backfill, {BACKFILL_DAYS} snapshots | | skipped | | not run at size {size} |"
         )
     lines.append(f"| warehouse file after 1 snapshot | {fmt_mb(size_after_1)} | | | |")
+    if separate:
+        lines.append(
+            f"| warehouse file after 1 snapshot, Parquet landing | {fmt_mb(back_size_after_1)} "
+            "| | | the backfill's reference |"
+        )
     if size_after_30:
         lines.append(
-            f"| warehouse file after {backfill_days} snapshots | {fmt_mb(size_after_30)} | | | |"
+            f"| warehouse file after {backfill_days} snapshots | {fmt_mb(size_after_30)} | | | "
+            f"{'Parquet landing' if separate else ''} |"
         )
     lines.append(
         f"| landing (= archive) per snapshot | {fmt_mb(landing_per_snapshot)} | | | "
         "11 CSV files, kept as delivered |"
     )
+    if separate:
+        lines.append(
+            f"| landing (= archive) per snapshot, Parquet | "
+            f"{fmt_mb(tree_size(back_landing / back_snapshots[0]))} | | | 11 Parquet files |"
+        )
 
     # ------------------------------------------------------------ ratios and goals
     goals = [""]
@@ -522,7 +576,7 @@ def run_size(size: str, backfill_days: int, naive: bool) -> str:
         f2 = ratio(second.wall_s, whole.wall_s)
         goals.append("- " + verdict(f2 <= 1.2, f"second snapshot ≤ 1.2 × first: {f2:.2f}×"))
     if back:
-        budget = backfill_days * whole.wall_s
+        budget = backfill_days * back_one.wall_s
         fb = ratio(back.wall_s, budget)
         goals.append(
             "- "
@@ -534,7 +588,7 @@ def run_size(size: str, backfill_days: int, naive: bool) -> str:
             )
         )
     if size_after_30:
-        fw = ratio(size_after_30, size_after_1)
+        fw = ratio(size_after_30, back_size_after_1)
         goals.append(
             "- "
             + verdict(
@@ -565,15 +619,21 @@ def main() -> None:
     parser.add_argument(
         "--backfill",
         type=int,
-        nargs="?",
-        const=BACKFILL_DAYS,
-        default=0,
+        default=BACKFILL_DAYS,
         metavar="DAYS",
-        help=f"also a backfill of DAYS snapshots (default {BACKFILL_DAYS}; always at S)",
+        help=f"snapshots in the range backfill (default {BACKFILL_DAYS}; 0 skips it)",
+    )
+    parser.add_argument(
+        "--backfill-format",
+        choices=("csv", "parquet"),
+        help="landing format of the backfill (default: csv, parquet at L); parquet generates a "
+        "landing of its own, since 30 days of CSV at L need about 72 GB",
     )
     args = parser.parse_args()
-    backfill_days = BACKFILL_DAYS if args.size == "S" and not args.backfill else args.backfill
-    section = run_size(args.size, backfill_days=backfill_days, naive=True)
+    backfill_format = args.backfill_format or ("parquet" if args.size == "L" else "csv")
+    section = run_size(
+        args.size, backfill_days=args.backfill, naive=True, backfill_format=backfill_format
+    )
     print()
     print(section)
     text = RESULTS.read_text() if RESULTS.exists() else HEADER

@@ -35,3 +35,8 @@ def test_ratios_verdicts_and_sizes(bench, tmp_path):
     (tmp_path / "g").write_bytes(b"12")
     assert bench.tree_size(tmp_path) == 7
     assert bench.fmt_s(None) == "n/a" and bench.fmt_s(1234.56) == "1,234.6 s"
+
+
+def test_landing_names_keep_formats_apart(bench):
+    assert bench.landing_name(2000, 30) == "landing-2000-30d-a6-g0.003"
+    assert bench.landing_name(100000, 30, "parquet") == "landing-100000-30d-a6-g0.003-parquet"
