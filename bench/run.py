@@ -193,10 +193,13 @@ def step_layer(args: argparse.Namespace) -> dict:
 
 
 def step_pipeline(args: argparse.Namespace) -> dict:
-    """The whole pipeline (or without exports) for first..last, as `make backfill` runs it."""
+    """The whole pipeline (or without exports) for first..last, as `make backfill` runs it;
+    also the Progress rows of the first and last snapshot."""
     import dagster as dg
+    import duckdb
 
     from learn_assets.jobs import materialize_snapshots
+    from learn_assets.resources.versioned import snapshot_row_count
 
     first, last = dt.date.fromisoformat(args.first), dt.date.fromisoformat(args.last)
     instance = dg.DagsterInstance.ephemeral()
@@ -205,7 +208,10 @@ def step_pipeline(args: argparse.Namespace) -> dict:
     results = materialize_snapshots(
         first, last, _resources(args), instance=instance, skip_groups=skip
     )
-    return {"work_s": time.perf_counter() - started, "steps": _step_seconds(instance, results)}
+    work_s = time.perf_counter() - started
+    with duckdb.connect(args.warehouse, read_only=True) as conn:
+        progress = [snapshot_row_count(conn, "raw", "progress", day) for day in (first, last)]
+    return {"work_s": work_s, "steps": _step_seconds(instance, results), "progress": progress}
 
 
 def _naive_frame(dataset, path: Path):
@@ -508,6 +514,11 @@ def run_size(size: str, backfill_days: int, naive: bool, backfill_format: str = 
             "fresh warehouse; the backfill's reference |"
         )
     if back:
+        first_rows, last_rows = back.data["progress"]
+        lines.append(
+            f"| rows: Progress, backfill's first and last snapshot | {first_rows:,} .. "
+            f"{last_rows:,} | | | {back_snapshots[0]}, {back_snapshots[backfill_days - 1]} |"
+        )
         lines.append(
             f"| backfill, {backfill_days} snapshots in one run | | {fmt_s(back.wall_s)} | "
             f"{fmt_gb(back.peak_gb)} | {back_snapshots[0]}..{back_snapshots[backfill_days - 1]}"
