@@ -408,12 +408,8 @@ def run_size(size: str, backfill_days: int, naive: bool, backfill_format: str = 
     no_exports = measure("pipeline", group="no-exports", **common, **fresh(work, "noexports"))
     naive_m = measure("naive", **common, **fresh(work, "naive")) if naive else None
     back, size_after_30 = None, None
-    back_landing, back_snapshots, back_one, back_size_after_1 = (
-        landing,
-        snapshots,
-        whole,
-        size_after_1,
-    )
+    back_landing, back_snapshots = landing, snapshots
+    back_one, back_size_after_1 = whole, size_after_1
     if separate:
         # The backfill's own one-snapshot reference and warehouse-after-1, on the same files.
         back_landing = landing_for(users, backfill_days, backfill_format)
