@@ -40,3 +40,24 @@ def test_ratios_verdicts_and_sizes(bench, tmp_path):
 def test_landing_names_keep_formats_apart(bench):
     assert bench.landing_name(2000, 30) == "landing-2000-30d-a6-g0.003"
     assert bench.landing_name(100000, 30, "parquet") == "landing-100000-30d-a6-g0.003-parquet"
+
+
+def test_staging_drill_down_times_each_statement_and_passes_the_rest_through():
+    import duckdb
+
+    spec = importlib.util.spec_from_file_location("bench_staging", RUN.with_name("staging.py"))
+    staging = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(staging)
+    with duckdb.connect() as conn:
+        probe = staging.TimedConnection(conn)
+        probe.execute("CREATE TABLE t AS SELECT range AS i FROM range(200000)")
+        assert probe.execute("SELECT count(*) FROM t").fetchone() == (200000,)
+        assert probe.sql("SELECT 1").fetchall() == [(1,)]  # not timed, passed through
+        result, rows = staging.timed(conn, 1, "raw", lambda c: c.execute("SELECT 2").fetchone())
+    assert [sql for _, sql in probe.seconds] == [
+        "CREATE TABLE t AS SELECT range AS i FROM range(200000)",
+        "SELECT count(*) FROM t",
+    ]
+    assert probe.slowest(1)[0].endswith("CREATE TABLE t AS SELECT range AS i FROM range(200000)")
+    assert result == (2,) and len(rows) == 1 and rows[0].startswith("|   raw:")
+    assert rows[0].endswith("SELECT 2 | | | | |")
