@@ -51,13 +51,13 @@ def test_staging_drill_down_times_each_statement_and_passes_the_rest_through():
     with duckdb.connect() as conn:
         probe = staging.TimedConnection(conn)
         probe.execute("CREATE TABLE t AS SELECT range AS i FROM range(200000)")
-        assert probe.execute("SELECT count(*) FROM t").fetchone() == (200000,)
-        assert probe.sql("SELECT 1").fetchall() == [(1,)]  # not timed, passed through
-        result, rows = staging.timed(conn, 1, "raw", lambda c: c.execute("SELECT 2").fetchone())
+        probe.execute("SELECT count(*) FROM t")
+        assert probe.fetchall() == [(200000,)]  # passed through to the connection
+        result, rows = staging.timed(conn, 1, "raw", lambda c: c.execute("SELECT 2").fetchall())
     assert [sql for _, sql in probe.seconds] == [
         "CREATE TABLE t AS SELECT range AS i FROM range(200000)",
         "SELECT count(*) FROM t",
     ]
     assert probe.slowest(1)[0].endswith("CREATE TABLE t AS SELECT range AS i FROM range(200000)")
-    assert result == (2,) and len(rows) == 1 and rows[0].startswith("|   raw:")
+    assert result == [(2,)] and len(rows) == 1 and rows[0].startswith("|   raw:")
     assert rows[0].endswith("SELECT 2 | | | | |")
