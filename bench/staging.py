@@ -72,6 +72,14 @@ def timed(
     return result, rows
 
 
+def dataset_file(folder: Path, name: str) -> Path:
+    """The delivered file of dataset `name` in a snapshot folder, CSV or Parquet."""
+    for suffix in (".csv", ".parquet"):
+        if (folder / f"{name}{suffix}").is_file():
+            return folder / f"{name}{suffix}"
+    raise SystemExit(f"{folder}: no {name}.csv or {name}.parquet")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=100_000)
@@ -102,8 +110,7 @@ def main() -> None:
         for day in days:
             # Users and the catalog first: the reference checks read them.
             for dataset in sorted(DATASETS, key=lambda d: (d.tenant and d.name != "Users", d.name)):
-                folder = landing / args.day.isoformat()
-                path = next(folder.glob(f"{dataset.name}.*"))  # .csv or .parquet
+                path = dataset_file(landing / args.day.isoformat(), dataset.name)
                 t0 = time.perf_counter()
                 load, raw_rows = timed(
                     conn, args.statements, "raw", load_snapshot, dataset, day, path

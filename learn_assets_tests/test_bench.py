@@ -18,6 +18,14 @@ def bench():
     return module
 
 
+@pytest.fixture(scope="module")
+def staging():
+    spec = importlib.util.spec_from_file_location("bench_staging", RUN.with_name("staging.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_results_sections_are_replaced_per_size_in_size_order(bench):
     text = bench.replace_section("# Benchmark\n\n", "M", "## Size M: old\n")
     text = bench.replace_section(text, "S", "## Size S: one\n")
@@ -42,12 +50,9 @@ def test_landing_names_keep_formats_apart(bench):
     assert bench.landing_name(100000, 30, "parquet") == "landing-100000-30d-a6-g0.003-parquet"
 
 
-def test_staging_drill_down_times_each_statement_and_passes_the_rest_through():
+def test_staging_drill_down_times_each_statement_and_passes_the_rest_through(staging):
     import duckdb
 
-    spec = importlib.util.spec_from_file_location("bench_staging", RUN.with_name("staging.py"))
-    staging = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(staging)
     with duckdb.connect() as conn:
         probe = staging.TimedConnection(conn)
         probe.execute("CREATE TABLE t AS SELECT range AS i FROM range(200000)")
@@ -61,3 +66,10 @@ def test_staging_drill_down_times_each_statement_and_passes_the_rest_through():
     assert probe.slowest(1)[0].endswith("CREATE TABLE t AS SELECT range AS i FROM range(200000)")
     assert result == [(2,)] and len(rows) == 1 and rows[0].startswith("|   raw:")
     assert rows[0].endswith("SELECT 2 | | | | |")
+
+
+def test_staging_drill_down_finds_csv_or_parquet_and_names_a_missing_file(staging, tmp_path):
+    (tmp_path / "Users.parquet").write_bytes(b"")
+    assert staging.dataset_file(tmp_path, "Users") == tmp_path / "Users.parquet"
+    with pytest.raises(SystemExit, match="no Progress.csv or Progress.parquet"):
+        staging.dataset_file(tmp_path, "Progress")

@@ -12,6 +12,7 @@ from learn_assets.jobs import snapshot_job
 from learn_assets.partitions import snapshot_partitions
 from learn_assets.raw.load import LOAD_LOG
 from learn_assets.resources import WarehouseResource
+from learn_assets.resources.warehouse import relation_kind
 
 
 def parse_time(value: str, name: str) -> dt.time:
@@ -58,11 +59,7 @@ def overdue_snapshots(
 
 def delivered_snapshots(conn: duckdb.DuckDBPyConnection) -> set[dt.date]:
     """Snapshot dates whose Users file was loaded (the log exists once anything was loaded)."""
-    exists = conn.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_schema = 'raw' AND table_name = '_load_log'"
-    ).fetchone()
-    if not exists or not exists[0]:
+    if relation_kind(conn, "raw", "_load_log") is None:
         return set()
     rows = conn.execute(f"SELECT snapshot_date FROM {LOAD_LOG} WHERE dataset = 'users'")
     return {r[0] for r in rows.fetchall()}

@@ -17,6 +17,7 @@ import duckdb
 
 from learn_assets.resources import quote_ident
 from learn_assets.resources.versioned import changed_rows, previous_snapshot, snapshot_row_count
+from learn_assets.resources.warehouse import relation_kind
 from learn_assets.staged.stage import STAGE_LOG, STAGED, ensure_all_stage_tables
 
 CORE = "core"
@@ -201,11 +202,7 @@ def merge_snapshot(conn: duckdb.DuckDBPyConnection, table: CoreTable, snapshot: 
         "PRIMARY KEY (table_name, snapshot_date))"
     )
     last_seen = ", $snapshot AS last_seen_snapshot" if table.track_last_seen else ""
-    exists = conn.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [CORE, table.name],
-    ).fetchone()
-    if not (exists and exists[0]):  # a new (or dropped and new) table has merged nothing
+    if relation_kind(conn, CORE, table.name) is None:  # a new (or re-created) table merged nothing
         conn.execute(f"DELETE FROM {MERGE_LOG} WHERE table_name = ?", [table.name])
     conn.execute(
         f"CREATE TABLE IF NOT EXISTS {target} AS SELECT *, $snapshot AS first_seen_snapshot"

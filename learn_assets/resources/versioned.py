@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 
 import duckdb
 
-from learn_assets.resources.warehouse import quote_ident, quote_literal
+from learn_assets.resources.warehouse import quote_ident, quote_literal, relation_kind
 
 OPEN_END = dt.date(9999, 12, 31)  # valid_to of a version still present in the latest snapshot
 SNAPSHOTS = "_snapshots"
@@ -51,15 +51,6 @@ def _catalog(schema: str) -> str:
     return f"{quote_ident(schema)}.{SNAPSHOTS}"
 
 
-def _relation_kind(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> str | None:
-    row = conn.execute(
-        "SELECT table_type FROM information_schema.tables "
-        "WHERE table_schema = ? AND table_name = ?",
-        [schema, name],
-    ).fetchone()
-    return row[0] if row else None
-
-
 def ensure_versioned(
     conn: duckdb.DuckDBPyConnection,
     schema: str,
@@ -70,7 +61,7 @@ def ensure_versioned(
 
     `columns` are the data columns as (name, SQL type), without `snapshot_date`.
     """
-    kind = _relation_kind(conn, schema, name)
+    kind = relation_kind(conn, schema, name)
     if kind == "BASE TABLE":
         raise WarehouseLayoutError(
             f"{schema}.{name} is a table holding every snapshot in full, written by an earlier "
@@ -110,7 +101,7 @@ def data_columns(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> lis
 
 def loaded_snapshots(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> list[dt.date]:
     """The snapshots of `<schema>.<name>` that are loaded, ascending."""
-    if _relation_kind(conn, schema, SNAPSHOTS) is None:
+    if relation_kind(conn, schema, SNAPSHOTS) is None:
         return []
     rows = conn.execute(
         f"SELECT snapshot_date FROM {_catalog(schema)} WHERE table_name = ? ORDER BY 1", [name]
@@ -149,7 +140,7 @@ def replace_snapshot(
     table is created from the source's column types on first use. Runs inside the caller's
     transaction; returns the snapshot's row count.
     """
-    exists = _relation_kind(conn, schema, name + "_versions") is not None
+    exists = relation_kind(conn, schema, name + "_versions") is not None
     pick = (
         ", ".join(quote_ident(c) for c in data_columns(conn, schema, name))
         if exists

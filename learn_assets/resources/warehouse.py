@@ -25,6 +25,16 @@ def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def relation_kind(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> str | None:
+    """The relation's table_type ('BASE TABLE', 'VIEW', ...), or None if it does not exist."""
+    row = conn.execute(
+        "SELECT table_type FROM information_schema.tables "
+        "WHERE table_schema = ? AND table_name = ?",
+        [schema, name],
+    ).fetchone()
+    return row[0] if row else None
+
+
 MEMORY_LIMIT = "2GB"
 _MEMORY = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 
