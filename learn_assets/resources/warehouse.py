@@ -63,3 +63,27 @@ class WarehouseResource(DuckDBResource):
                 yield conn
             finally:
                 conn.close()
+
+
+_IN_TRANSACTION: set[int] = set()  # ids of connections inside `transaction()`
+
+
+@contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One DuckDB transaction around the body: committed if it succeeds, rolled back if it
+    raises. Inside an enclosing `transaction()` on the same connection, the body joins it (one
+    transaction for a whole layer, e.g. `learn-assets forget`). DuckDB has no nested
+    transactions and no way to ask whether one is open, so this keeps count itself."""
+    if id(conn) in _IN_TRANSACTION:
+        yield
+        return
+    conn.execute("BEGIN TRANSACTION")
+    _IN_TRANSACTION.add(id(conn))
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    finally:
+        _IN_TRANSACTION.discard(id(conn))
