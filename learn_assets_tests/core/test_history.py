@@ -181,7 +181,7 @@ def test_incremental_history_equals_whole_history(changing_tenant, tmp_path):
                     modes[table.name].append(update.plan.mode)
         for table in CORE_TABLES:
             query = f"SELECT * FROM {history_table(table)}"
-            rows = {mode: sorted(c.execute(query).fetchall(), key=repr) for mode, c in conns.items()}
+            rows = {m: sorted(c.execute(query).fetchall(), key=repr) for m, c in conns.items()}
             assert rows["changes"] == rows["whole"], (table.name, day)
     assert modes["xp_events"] == ["whole"] + ["changes"] * (len(days) - 1)
     assert modes["learners"] == ["whole"] * len(days)
