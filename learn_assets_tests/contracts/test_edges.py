@@ -51,16 +51,17 @@ APPENDED: dict[str, list[tuple[str, str]]] = {
         ("CertificationEndDate", "99991231"),
         ("CertificationEndDate", "99991230"),
         ("AwardedOn", "00010101"),
-        ("AwardedOn", "19000101"),
     ],
     "Achievements": [("AwardedOn", "9999-12-31T23:59:59-05:00")],
     "Users": [("CreatedOn", "0001-01-01T00:00:00+01:00")],
     "HierarchyModule": [("durationInMinutes", "100001"), ("points", "1000001")],
 }
+REJECTED_PROGRESS = (0, 1, 2, 5, 6, 7, 8)  # the appended Progress rows out of range
 # Delivered values changed in place on day 2: (dataset, data row index, column, value).
 CHANGED = [
     ("Users", 0, "CreatedOn", "1900-01-01T00:00:00Z"),
     ("Users", 1, "CreatedOn", "2999-12-31T23:59:59Z"),
+    ("Certifications", -1, "AwardedOn", "19000101"),  # not a base row: its only record
 ]
 QUARANTINED = {
     "Progress": {
@@ -100,8 +101,15 @@ def base_rows(dataset: str, header: list[str], rows: list[list[str]]) -> list[li
 
 
 def add_edges(folder: Path) -> dict[str, list[list[str]]]:
-    """Append and change the edge values of day 2; returns the appended rows per dataset."""
-    appended = {}
+    """Change, then append, the edge values of day 2; returns the appended rows per dataset
+    and, under `changed`, the rows changed in place (as changed)."""
+    appended: dict[str, list[list[str]]] = {"changed": []}
+    for dataset, index, column, value in CHANGED:
+        path = folder / f"{dataset}.csv"
+        header, rows = read_rows(path)
+        rows[index][header.index(column)] = value
+        write_rows(path, header, rows)
+        appended["changed"].append(rows[index])
     for dataset, changes in APPENDED.items():
         path = folder / f"{dataset}.csv"
         header, rows = read_rows(path)
@@ -113,11 +121,6 @@ def add_edges(folder: Path) -> dict[str, list[list[str]]]:
             new.append(row)
         write_rows(path, header, rows + new)
         appended[dataset] = new
-    for dataset, index, column, value in CHANGED:
-        path = folder / f"{dataset}.csv"
-        header, rows = read_rows(path)
-        rows[index][header.index(column)] = value
-        write_rows(path, header, rows)
     return appended
 
 
@@ -178,13 +181,15 @@ def test_out_of_range_values_are_quarantined_with_their_reason(edges):
             )
         )
         assert reasons == QUARANTINED.get(dataset.name, {}), dataset.name
-    (delivered,) = query(
-        db, "SELECT list(XP ORDER BY XP) FROM quarantine.progress WHERE snapshot_date = ?", [D2]
-    )[0]
-    assert sorted(delivered) == sorted(
-        ["-1", "1000001", MAX_BIGINT, MAX_BIGINT]
-        + [r[5] for r in edges[2]["Progress"][6:9]]  # the XP of the bad-timestamp rows
+    # Exactly the appended out-of-range rows, with their delivered text.
+    progress = DATASETS_BY_NAME["Progress"].column_names
+    quarantined = query(
+        db,
+        f"SELECT {', '.join(progress)} FROM quarantine.progress WHERE snapshot_date = ?",
+        [D2],
     )
+    appended = edges[2]["Progress"]
+    assert sorted(quarantined) == sorted(tuple(appended[i]) for i in REJECTED_PROGRESS)
 
 
 def test_values_at_the_edges_of_the_ranges_are_staged(edges):
@@ -202,28 +207,23 @@ def test_values_at_the_edges_of_the_ranges_are_staged(edges):
             dt.datetime(2999, 12, 31, 23, 59, 59, tzinfo=dt.UTC),
         )
     ]
-    certs = DATASETS_BY_NAME["Certifications"]
-    header = list(certs.column_names)
-    never, far, _, early = edges[2]["Certifications"]
-    user = header.index("userId")
+    header = list(DATASETS_BY_NAME["Certifications"].column_names)
+    user, awarded = header.index("userId"), header.index("AwardedOn")
+    never, far, _ = edges[2]["Certifications"]
+    early = edges[2]["changed"][-1]
     rows = query(
         db,
         "SELECT user_id, awarded_on, certification_end_date FROM staged.certifications "
-        "WHERE snapshot_date = ? AND (certification_end_date IS NULL "
-        "OR certification_end_date > DATE '9000-01-01' OR awarded_on < DATE '1900-03-01') "
-        "ORDER BY ALL",
-        [D2],
+        "WHERE snapshot_date = ? AND user_id IN (?, ?, ?) ORDER BY ALL",
+        [D2, never[user], far[user], early[user]],
     )
-    expected = {
-        (never[user], dt.date.fromisoformat(f"{never[5][:4]}-{never[5][4:6]}-{never[5][6:]}"), None),
-        (
-            far[user],
-            dt.date.fromisoformat(f"{far[5][:4]}-{far[5][4:6]}-{far[5][6:]}"),
-            dt.date(9999, 12, 30),
-        ),
-    }
-    assert expected <= set(rows)
-    assert any(r[0] == early[user] and r[1] == dt.date(1900, 1, 1) for r in rows)
+    assert (never[user], yyyymmdd(never[awarded]), None) in rows
+    assert (far[user], yyyymmdd(far[awarded]), dt.date(9999, 12, 30)) in rows
+    assert early[user] in {r[0] for r in rows if r[1] == dt.date(1900, 1, 1)}
+
+
+def yyyymmdd(text: str) -> dt.date:
+    return dt.datetime.strptime(text, "%Y%m%d").date()
 
 
 def test_every_check_passes_and_the_reports_of_the_day_are_built(edges):
@@ -233,9 +233,7 @@ def test_every_check_passes_and_the_reports_of_the_day_are_built(edges):
     blocking = [e for e in evaluations if e.blocking]
     assert blocking and all(e.passed for e in blocking)
     contract = {e.asset_key.path[-1]: e for e in evaluations if e.check_name == "contract_types"}
-    assert set(contract) == {d.table for d in DATASETS} and all(
-        e.passed for e in contract.values()
-    )
+    assert set(contract) == {d.table for d in DATASETS} and all(e.passed for e in contract.values())
     # The certification ending 99991231 never expires; the one ending 9999-12-30 is active.
     statuses = Counter(
         query(
@@ -261,7 +259,7 @@ def test_xp_capped_per_row_sums_without_overflow(edges):
     top = appended["Progress"][3]
     assert top[c["XP"]] == "1000000"
     landing = db.parent / "landing"
-    rejected = {tuple(r) for r in appended["Progress"] if r is not top and r[c["XP"]] != "0"}
+    rejected = {tuple(appended["Progress"][i]) for i in REJECTED_PROGRESS}
     events = set()
     for day in (D1, D2):
         _, rows = read_rows(landing / day.isoformat() / "Progress.csv")
