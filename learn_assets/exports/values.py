@@ -1,11 +1,12 @@
 """Values the exports can write, and a clear error for one they cannot.
 
 The contracts keep every staged date and timestamp within years 1900 to 9999 (timestamps to
-2999), so the reports hold nothing the exports cannot write. Dates and timestamps are the only
-values the writers cannot take whatever they are: CSV, the workbook, the page and the charts all
-go through Python's `datetime`, which holds the years 1 to 9999 only. `check_exportable` looks
-at every such column of a report, in Arrow, before any file is written; anything else failing
-in a writer names the report, column and row the same way (`ExportValueError`).
+2999), so the reports hold nothing the exports cannot write. Dates and timestamps are the values
+a writer cannot take whatever they are: the workbook, the page and the charts go through
+Python's `datetime`, which holds the years 1 to 9999 only (numbers, text and booleans of any
+value are written). `check_exportable` looks at every such column of a report, in Arrow, before
+any file is written, and names the report, the column and the row's key (`ExportValueError`)
+instead of an OverflowError from deep inside a writer.
 """
 
 from __future__ import annotations
@@ -38,10 +39,6 @@ def row_key(table: pa.Table, key: Sequence[str], index: int) -> str:
     return ", ".join(f"{k}={text(table.column(k)[index])}" for k in key)
 
 
-def value_error(report: str, column: str, key: str, value: str, problem: str) -> ExportValueError:
-    return ExportValueError(f"report {report}, column {column}, row {key}: {value} {problem}")
-
-
 def _outside(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
     """Where `column` holds a date or timestamp Python cannot (None: every value fits)."""
     type_ = column.type
@@ -66,10 +63,7 @@ def check_exportable(report: str, table: pa.Table, key: Sequence[str]) -> None:
         if outside is None or not pc.any(outside).as_py():
             continue
         index = pc.index(outside, True).as_py()
-        raise value_error(
-            report,
-            name,
-            row_key(table, key, index),
-            text(column[index]),
-            "is outside the years 1 to 9999 that CSV, Excel and the page can hold",
+        raise ExportValueError(
+            f"report {report}, column {name}, row {row_key(table, key, index)}: "
+            f"{text(column[index])} is outside the years 1 to 9999 that the exports can write"
         )

@@ -21,7 +21,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from learn_assets.exports.neutralize import is_text, neutralize
-from learn_assets.exports.values import check_exportable, row_key, value_error
+from learn_assets.exports.values import check_exportable
 
 EXCEL_MAX_ROWS = 1_048_576  # including the header row
 EXCEL_MAX_TEXT = 32_767  # characters in one cell
@@ -134,8 +134,8 @@ def write_sheet(
     key: tuple[str, ...] = (),
 ) -> int:
     """Write the first `max_rows` rows of `table` to `ws` (never more than Excel's row limit);
-    returns how many rows were left out, which a last line under the table also says. A value
-    that cannot be written fails naming the sheet, the column and the row's `key`."""
+    returns how many rows were left out, which a last line under the table also says. A date or
+    timestamp no cell can hold fails first, naming the sheet, the column and the row's `key`."""
     check_exportable(ws.name, table, key)
     names = table.column_names
     columns = [column_format(n, t) for n, t in zip(names, table.schema.types, strict=True)]
@@ -155,11 +155,7 @@ def write_sheet(
         values = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
         for record in zip(*values, strict=True):
             for col, value in enumerate(record):
-                try:
-                    write_cell(ws, row, col, value, kinds[col], cell_formats[col])
-                except (ArithmeticError, TypeError, ValueError) as e:
-                    where = row_key(table, key, row - 1)
-                    raise value_error(ws.name, names[col], where, repr(value), str(e)) from e
+                write_cell(ws, row, col, value, kinds[col], cell_formats[col])
             row += 1
     left_out = table.num_rows - kept
     if left_out:
