@@ -4,6 +4,8 @@ For each delivered row the compiled query gives the typed values and the list of
 breaks (`reasons`, each naming the column and the rule). The staged layer keeps rows with no
 reason and quarantines the others with their original text. Only the checks below are compiled;
 a contract using any other check fails at import time (see `compile_contract`), not silently.
+Each rule about values (not about reading the text) also holds over the typed columns alone:
+the blocking `contract_types` check evaluates those on every staged row (`rule_counts_select`).
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ class CompiledContract:
 
     @property
     def staged_rules(self) -> tuple[Rule, ...]:
-        """The rules every staged row follows (see `violations_select`)."""
+        """The rules every staged row follows (see `rule_counts_select`)."""
         return tuple(r for r in self.rules if r.staged)
 
 
@@ -79,7 +81,7 @@ def _placeholder_date(raw: str) -> str:
     # 99991231 ("no end", e.g. a certification that does not expire).
     return (
         f"({_blank(raw)} OR trim({raw}) = '0' OR trim({raw}) LIKE '1899____' "
-        f"OR trim({raw}) = '{NO_END_DATE}')"
+        f"OR trim({raw}) = {quote_literal(NO_END_DATE)})"
     )
 
 

@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from learn_assets.contracts.datasets import DATASETS_BY_NAME
+from learn_assets.contracts.sql import NO_END_DATE
 from learn_assets.generator.catalog import Catalog
 from learn_assets.generator.frames import Frame
 from learn_assets.generator.ids import guids
@@ -96,7 +97,6 @@ EDGE_ROW_FAULTS: tuple[RowFault, ...] = (
     RowFault("max_bigint_xp", "Progress", 2, "XP"),
     RowFault("xp_above_max", "Progress", 1, "XP"),
 )
-NO_END_DATE = "99991231"
 MAX_BIGINT = str(2**63 - 1)
 _EDGE_CHANGES: dict[str, Callable[[int], dict[str, str]]] = {
     "never_expires": lambda i: {"CertificationEndDate": NO_END_DATE},
