@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-from collections import Counter
 from pathlib import Path
 
 import duckdb
@@ -235,15 +234,18 @@ def test_every_check_passes_and_the_reports_of_the_day_are_built(edges):
     contract = {e.asset_key.path[-1]: e for e in evaluations if e.check_name == "contract_types"}
     assert set(contract) == {d.table for d in DATASETS} and all(e.passed for e in contract.values())
     # The certification ending 99991231 never expires; the one ending 9999-12-30 is active.
-    statuses = Counter(
-        query(
-            db,
-            "SELECT status, expires_on IS NULL FROM reports.certification_status "
-            "WHERE snapshot_date = ? AND (expires_on IS NULL OR expires_on > DATE '9000-01-01')",
-            [D2],
-        )
+    header = list(DATASETS_BY_NAME["Certifications"].column_names)
+    user, uid = header.index("userId"), header.index("SourceUid")
+    never, far, _ = edges[2]["Certifications"]
+    status = (
+        "SELECT status, expires_on, days_to_expiry FROM reports.certification_status "
+        "WHERE snapshot_date = ? AND user_id = ? AND certification_uid = ?"
     )
-    assert statuses[("active", True)] >= 1 and statuses[("active", False)] == 1
+    assert query(db, status, [D2, never[user], never[uid]]) == [("active", None, None)]
+    far_end = dt.date(9999, 12, 30)
+    assert query(db, status, [D2, far[user], far[uid]]) == [
+        ("active", far_end, (far_end - D2).days)
+    ]
     for report in REPORTS.values():
         where = "WHERE snapshot_date = ?" if report.per_snapshot else "WHERE ? IS NOT NULL"
         (count,) = query(db, f"SELECT count(*) FROM reports.{report.name} {where}", [D2])[0]
