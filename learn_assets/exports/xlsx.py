@@ -21,6 +21,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from learn_assets.exports.neutralize import is_text, neutralize
+from learn_assets.exports.values import check_exportable
 
 EXCEL_MAX_ROWS = 1_048_576  # including the header row
 EXCEL_MAX_TEXT = 32_767  # characters in one cell
@@ -28,6 +29,9 @@ EXCEL_MAX_TEXT = 32_767  # characters in one cell
 _ILLEGAL = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 HEADER_STYLE = {"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E78", "valign": "vcenter"}
 MIN_WIDTH, MAX_WIDTH = 8, 60
+# Excel's calendar: 1900-01-01 to 9999-12-31, with a fake 1900-02-29 (Lotus' leap-year bug), so
+# a day before 1900-03-01 would show one day off. Such dates are written as ISO text instead.
+EXCEL_FIRST_TRUE_DAY = dt.date(1900, 3, 1)
 WIDTH_SAMPLE = 500  # rows looked at to size a column
 WORKBOOK_OPTIONS = {
     "constant_memory": True,  # each row is flushed once written: memory stays flat
@@ -86,9 +90,13 @@ def write_cell(ws: Worksheet, row: int, col: int, value: Any, kind: str, fmt: Fo
     if kind == "text":
         ws.write_string(row, col, excel_text(value if isinstance(value, str) else str(value)))
     elif kind == "timestamp":
-        ws.write_datetime(row, col, excel_timestamp(value), fmt)
+        value = excel_timestamp(value)
+        if value.date() < EXCEL_FIRST_TRUE_DAY:  # as the CSV writes it
+            ws.write_string(row, col, value.isoformat(" ", "seconds"))
+        else:
+            ws.write_datetime(row, col, value, fmt)
     elif kind == "date":
-        if value < dt.date(1900, 3, 1):  # before Excel's calendar (and its fake 1900-02-29)
+        if value < EXCEL_FIRST_TRUE_DAY:
             ws.write_string(row, col, value.isoformat())
         else:
             ws.write_datetime(row, col, value, fmt)
@@ -123,9 +131,12 @@ def write_sheet(
     header: Format,
     formats: Callable[[str], Format],
     max_rows: int = EXCEL_MAX_ROWS - 1,
+    key: tuple[str, ...] = (),
 ) -> int:
     """Write the first `max_rows` rows of `table` to `ws` (never more than Excel's row limit);
-    returns how many rows were left out, which a last line under the table also says."""
+    returns how many rows were left out, which a last line under the table also says. A date or
+    timestamp no cell can hold fails first, naming the sheet, the column and the row's `key`."""
+    check_exportable(ws.name, table, key)
     names = table.column_names
     columns = [column_format(n, t) for n, t in zip(names, table.schema.types, strict=True)]
     kept = min(table.num_rows, max_rows, EXCEL_MAX_ROWS - 2)
@@ -158,13 +169,16 @@ def write_sheet(
 
 
 def write_workbook(
-    tables: Mapping[str, pa.Table], path: Path, max_rows: int = EXCEL_MAX_ROWS - 1
+    tables: Mapping[str, pa.Table],
+    path: Path,
+    max_rows: int = EXCEL_MAX_ROWS - 1,
+    keys: Mapping[str, tuple[str, ...]] | None = None,
 ) -> dict[str, int]:
     """One sheet per table (sheet name = report name, at most 31 characters as Excel allows).
 
     A sheet holds at most `max_rows` rows (and never more than Excel's limit): a spreadsheet of
     millions of rows is slow to write and to open. Returns {sheet: rows left out} (the CSV and
-    Parquet files always hold every row)."""
+    Parquet files always hold every row). `keys` names each table's row key for errors."""
     workbook = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     header = workbook.add_format(HEADER_STYLE)
     cache: dict[str, Format] = {}
@@ -178,7 +192,8 @@ def write_workbook(
     try:
         for name, table in tables.items():
             sheet = workbook.add_worksheet(name[:31])
-            left_out = write_sheet(sheet, table, header, formats, max_rows)
+            key = (keys or {}).get(name, ())
+            left_out = write_sheet(sheet, table, header, formats, max_rows, key)
             if left_out:
                 truncated[name] = left_out
     finally:

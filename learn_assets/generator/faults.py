@@ -5,7 +5,9 @@
   breaking exactly one rule (`ROW_FAULTS` gives kinds and counts). Every injected row is a copy of
   a real row of that snapshot with one field changed, so the rest of it stays valid; original
   rows are never altered. Achievements drifts instead: an extra column and a header spelled in
-  upper case.
+  upper case. `EDGE_ROW_FAULTS` adds values at the edges of the contract's ranges the same way
+  (year 1 and 9999 dates and timestamps, XP above the cap up to 2^63-1, and 99991231, which
+  means "does not expire" and is staged, not quarantined).
 - File-fault snapshot F2 (`start + days + 1`): the clean day with four files a loader must
   reject (a missing required column, an empty file, a truncated last line, invalid UTF-8).
 - `faults.json` in the output folder lists every fault, so tests read the expected counts, files
@@ -31,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from learn_assets.contracts.datasets import DATASETS_BY_NAME
+from learn_assets.contracts.sql import NO_END_DATE
 from learn_assets.generator.catalog import Catalog
 from learn_assets.generator.frames import Frame
 from learn_assets.generator.ids import guids
@@ -84,7 +87,27 @@ ROW_FAULTS: tuple[RowFault, ...] = (
     RowFault("extra_column", "Achievements", 1, "promotionCode"),
     RowFault("case_renamed_column", "Achievements", 1, RENAMED_HEADER),
 )
-_COUNT = {f.kind: f.count for f in ROW_FAULTS}
+
+# Values at the edges of the contract's ranges (issue 13): Progress and Certifications rows.
+EDGE_ROW_FAULTS: tuple[RowFault, ...] = (
+    RowFault("never_expires", "Certifications", 2, "CertificationEndDate"),  # staged, NULL end
+    RowFault("year_one_date", "Certifications", 1, "AwardedOn"),
+    RowFault("year_9999_timestamp", "Progress", 1, "AwardedOn"),
+    RowFault("year_one_timestamp", "Progress", 2, "AwardedOn"),
+    RowFault("max_bigint_xp", "Progress", 2, "XP"),
+    RowFault("xp_above_max", "Progress", 1, "XP"),
+)
+MAX_BIGINT = str(2**63 - 1)
+_EDGE_CHANGES: dict[str, Callable[[int], dict[str, str]]] = {
+    "never_expires": lambda i: {"CertificationEndDate": NO_END_DATE},
+    "year_one_date": lambda i: {"AwardedOn": "00010101"},
+    "year_9999_timestamp": lambda i: {"AwardedOn": "9999-12-31T23:59:59-05:00"},
+    "year_one_timestamp": lambda i: {"AwardedOn": "0001-01-01T00:00:00+01:00"},
+    "max_bigint_xp": lambda i: {"XP": MAX_BIGINT},
+    "xp_above_max": lambda i: {"XP": "1000001"},
+}
+
+_COUNT = {f.kind: f.count for f in (*ROW_FAULTS, *EDGE_ROW_FAULTS)}
 # Row changes per injected-row kind (i = 0-based index within the kind).
 _CHANGES: dict[str, Callable[[int], dict[str, str]]] = {
     "duplicate_row": lambda i: {},
@@ -217,6 +240,9 @@ def plan_faults(
     kinds = {"malformed_json_array": _CHANGES["malformed_json_array"]}
     appended["HierarchyModule"] = _variants("HierarchyModule", bases, kinds)
 
+    for dataset, rows in plan_edge_faults(con, frames, row_cutoff, rng).items():
+        appended.setdefault(dataset, []).extend(rows)
+
     achievements_at_file_day = frames["Achievements"].rows_at(file_cutoff)
     if achievements_at_file_day < 1:
         raise ValueError(
@@ -230,6 +256,29 @@ def plan_faults(
         appended=appended,
         achievements_at_file_day=achievements_at_file_day,
     )
+
+
+def plan_edge_faults(
+    con: duckdb.DuckDBPyConnection,
+    frames: dict[str, Frame],
+    row_cutoff: int,
+    rng: np.random.Generator,
+) -> dict[str, list[Row]]:
+    """The injected rows of `EDGE_ROW_FAULTS`, drawn after every other fault (so those stay as
+    they were). A never-expiring copy is made of a certification with a real end date: its
+    typed key then differs from the original's."""
+    appended = {}
+    for dataset in ("Progress", "Certifications"):
+        kinds = {f.kind: _EDGE_CHANGES[f.kind] for f in EDGE_ROW_FAULTS if f.dataset == dataset}
+        frame = frames[dataset]
+        mask = _visible(frame, row_cutoff)
+        if dataset == "Certifications":
+            ends = frame.table["CertificationEndDate"].to_numpy(zero_copy_only=False)
+            mask &= ends >= 19_000_101  # a real date, not a placeholder (0, 1899xxxx)
+        n = sum(_COUNT[k] for k in kinds)
+        bases = _pick(con, dataset, frame.table, mask, n, rng, f"{dataset} rows")
+        appended[dataset] = _variants(dataset, bases, kinds)
+    return appended
 
 
 def _replace_bytes(path: Path, data: bytes) -> None:
@@ -355,7 +404,7 @@ def write_faults(
     manifest = {
         "row_faults": {
             "snapshot": plan.row_day.isoformat(),
-            "faults": [asdict(f) for f in ROW_FAULTS],
+            "faults": [asdict(f) for f in (*ROW_FAULTS, *EDGE_ROW_FAULTS)],
         },
         "file_faults": {
             "snapshot": plan.file_day.isoformat(),

@@ -39,7 +39,17 @@ SPEC_ROW_FAULTS = {
     ("mixed_tenant", "AppliedSkills"),
     ("extra_column", "Achievements"),
     ("case_renamed_column", "Achievements"),
+    ("never_expires", "Certifications"),
+    ("year_one_date", "Certifications"),
+    ("year_9999_timestamp", "Progress"),
+    ("year_one_timestamp", "Progress"),
+    ("max_bigint_xp", "Progress"),
+    ("xp_above_max", "Progress"),
 }
+# The contract's ranges (learn_assets/contracts/schemas.py), restated as the test expects them.
+FIRST_INSTANT = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LAST_INSTANT = dt.datetime(2999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)
+FIRST_DATE, MAX_XP, MAX_BIGINT = dt.date(1900, 1, 1), 1_000_000, 2**63 - 1
 SPEC_FILE_FAULTS = {
     ("missing_required_column", "Certifications"),
     ("empty_file", "HierarchyCertification"),
@@ -106,6 +116,15 @@ def column(con: duckdb.DuckDBPyConnection, file: Path, name: str) -> set[str]:
 
 def is_int(text: str | None) -> bool:
     return text is not None and re.fullmatch(r"-?\d+", text) is not None
+
+
+def instant(text: str | None) -> dt.datetime | None:
+    """An ISO 8601 timestamp with offset (None if it is not one)."""
+    try:
+        value = dt.datetime.fromisoformat(text or "")
+    except ValueError:
+        return None
+    return value if value.tzinfo else None
 
 
 def hashes(root: Path) -> dict[str, str]:
@@ -198,6 +217,8 @@ def test_progress_row_faults_are_appended_each_broken_one_way(
             row[c["SourceUid"]],
             row[c["XP"]],
         )
+        awarded = instant(row[c["AwardedOn"]])
+        in_range = awarded is not None and FIRST_INSTANT <= awarded <= LAST_INSTANT
         found = {
             "malformed_guid": not GUID.match(user),
             "orphan_user_id": bool(GUID.match(user)) and user not in users,
@@ -205,11 +226,17 @@ def test_progress_row_faults_are_appended_each_broken_one_way(
             "orphan_catalog_uid": st in catalog and uid not in catalog[st],
             "negative_xp": is_int(xp) and int(xp) < 0,
             "non_numeric_xp": not is_int(xp),
+            "max_bigint_xp": is_int(xp) and int(xp) == MAX_BIGINT,
+            "xp_above_max": is_int(xp) and MAX_XP < int(xp) < MAX_BIGINT,
             "huge_field": any(len(v or "") > MAX_TEXT_LENGTH for v in row),
             "wrong_tenant": row[c["tenantId"]] != tenant,
-            "bad_awarded_on": not re.fullmatch(
+            "year_9999_timestamp": awarded is not None and awarded > LAST_INSTANT,
+            "year_one_timestamp": awarded is not None and awarded < FIRST_INSTANT,
+            "bad_awarded_on": in_range
+            and not re.fullmatch(
                 r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}[+-]\d\d:\d\d", row[c["AwardedOn"]] or ""
             ),
+            "unreadable_awarded_on": awarded is None,
             "blank_reason": not row[c["XPReason"]],
         }
         return [k for k, v in found.items() if v]
@@ -232,6 +259,22 @@ def test_progress_row_faults_are_appended_each_broken_one_way(
     assert {r[c["SourceType"]] for r in orphan_users} == {"Unit"}
     (huge,) = [r for r in injected if "huge_field" in faults_of(r)]
     assert huge[c["XPReason"]] == "x" * 1_048_576
+    # Values at the edges of the contract's ranges, exactly as specified.
+    edges = {
+        kind: {r[c[column]] for r in injected if faults_of(r) == [kind]}
+        for kind, column in (
+            ("max_bigint_xp", "XP"),
+            ("xp_above_max", "XP"),
+            ("year_9999_timestamp", "AwardedOn"),
+            ("year_one_timestamp", "AwardedOn"),
+        )
+    }
+    assert edges == {
+        "max_bigint_xp": {"9223372036854775807"},
+        "xp_above_max": {"1000001"},
+        "year_9999_timestamp": {"9999-12-31T23:59:59-05:00"},
+        "year_one_timestamp": {"0001-01-01T00:00:00+01:00"},
+    }
 
 
 def test_duplicates_are_byte_exact_copies_and_the_file_stays_rfc4180(
@@ -268,16 +311,18 @@ def test_certification_row_faults(
 
     def faults_of(row: tuple) -> list[str]:
         start, end = date(row[c["CertificationStartDate"]]), date(row[c["CertificationEndDate"]])
+        dates = (
+            "AwardedOn",
+            "CertificationStartDate",
+            "CertificationEndDate",
+            "StayCurrentEligibilityStartDate",
+        )
         found = {
             "impossible_date": any(
-                not placeholder(row[c[k]]) and date(row[c[k]]) is None
-                for k in (
-                    "AwardedOn",
-                    "CertificationStartDate",
-                    "CertificationEndDate",
-                    "StayCurrentEligibilityStartDate",
-                )
+                not placeholder(row[c[k]]) and date(row[c[k]]) is None for k in dates
             ),
+            "year_one_date": any((date(row[c[k]]) or FIRST_DATE) < FIRST_DATE for k in dates),
+            "never_expires": row[c["CertificationEndDate"]] == "99991231",
             "end_before_start": start is not None and end is not None and end < start,
             "bad_user": not GUID.match(row[c["userId"]]),
             "wrong_tenant": row[c["tenantID"]] != faulty.tenant_id,
@@ -297,6 +342,14 @@ def test_certification_row_faults(
         if faults_of(r) == ["end_before_start"]
     }
     assert bad_ranges == {("20260601", "20260101")}
+    assert {r[c["AwardedOn"]] for r in injected if faults_of(r) == ["year_one_date"]} == {
+        "00010101"
+    }
+    # A never-expiring copy of a certification that has an end date: its key is new.
+    never = [r for r in injected if faults_of(r) == ["never_expires"]]
+    end = c["CertificationEndDate"]
+    originals = {r[:end] + r[end + 1 :]: r[end] for r in clean_rows}
+    assert all(originals[r[:end] + r[end + 1 :]] >= "19000101" for r in never)
 
 
 def test_applied_skills_mixed_tenant(

@@ -31,7 +31,13 @@ QUARANTINE_REASON = {
     "impossible_date": "awarded_on: not a YYYYMMDD date",
     "end_before_start": "certification_start_date after certification_end_date",
     "malformed_json_array": "levels: not a JSON array",
+    "year_one_date": "awarded_on: before 1900-01-01",
+    "year_9999_timestamp": "awarded_on: after 2999-12-31",
+    "year_one_timestamp": "awarded_on: before 1900-01-01",
+    "max_bigint_xp": "xp: above 1000000",
+    "xp_above_max": "xp: above 1000000",
 }
+STAGED = {"never_expires"}  # 99991231: staged, certification_end_date NULL ("does not expire")
 CHECK_FAILURE = {  # kind -> (asset, check) whose failing count equals the fault count
     "orphan_user_id": ("staged/progress", "user_ids_in_users"),
     "orphan_catalog_uid": ("staged/progress", "uids_in_catalog"),
@@ -99,10 +105,32 @@ def test_row_faults_are_quarantined_with_exact_counts(faulty):
     for fault in manifest["row_faults"]["faults"]:
         if fault["kind"] in QUARANTINE_REASON:
             reasons = expected.setdefault(fault["dataset"], {})
-            reasons[QUARANTINE_REASON[fault["kind"]]] = fault["count"]
+            reason = QUARANTINE_REASON[fault["kind"]]
+            reasons[reason] = reasons.get(reason, 0) + fault["count"]
     assert set(expected) == {"Progress", "Certifications", "HierarchyModule"}
     for dataset, reasons in expected.items():
         assert quarantined(db, dataset, day) == reasons, dataset
+
+
+def test_a_certification_ending_99991231_is_staged_as_never_expiring(faulty):
+    manifest, _, db, _ = faulty
+    day = manifest["row_faults"]["snapshot"]
+    (never,) = [f for f in manifest["row_faults"]["faults"] if f["kind"] in STAGED]
+    with duckdb.connect(db, read_only=True) as conn:
+        staged = conn.execute(
+            "SELECT count(*) "
+            "FROM raw.certifications r JOIN staged.certifications s "
+            "ON s.snapshot_date = r.snapshot_date AND s.user_id = lower(r.userId) "
+            "AND s.source_uid = r.SourceUid "
+            "AND s.awarded_on = strptime(r.AwardedOn, '%Y%m%d')::DATE "
+            "AND s.stay_current_eligibility_start_date "
+            "= strptime(r.StayCurrentEligibilityStartDate, '%Y%m%d')::DATE "
+            "WHERE r.snapshot_date = ? AND r.CertificationEndDate = '99991231' "
+            "AND s.certification_end_date IS NULL",
+            [day],
+        ).fetchone()
+    assert staged == (never["count"],)
+    assert "99991231" not in str(quarantined(db, "Certifications", day))
 
 
 def test_cross_dataset_and_drift_faults_fail_their_checks_with_exact_counts(faulty):
