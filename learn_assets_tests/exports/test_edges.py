@@ -108,7 +108,7 @@ def test_a_date_before_year_one_in_a_key_column_is_named_too(tmp_path):
     with duckdb.connect(str(db)) as conn:
         conn.execute(
             "INSERT INTO reports.activity_daily VALUES "
-            "(DATE '0001-01-01' - INTERVAL 1 DAY, 1, 1, 0, 0, 0, 0)"
+            "(DATE '2026-11-02', DATE '0001-01-01' - INTERVAL 1 DAY, 1, 1, 0, 0, 0, 0)"
         )
         with pytest.raises(ExportValueError, match=r"^report activity_daily, column activity_date"):
             export_snapshot(conn, D2, tmp_path / "out")
