@@ -6,7 +6,7 @@ import dagster as dg
 
 from learn_assets.core.build import CORE_TABLES, CoreTable, merge_snapshot
 from learn_assets.partitions import single_run, snapshot_partitions
-from learn_assets.resources import WAREHOUSE_POOL, WarehouseResource
+from learn_assets.resources import WarehouseResource
 
 
 def build_core_asset(table: CoreTable) -> dg.AssetsDefinition:
@@ -18,7 +18,6 @@ def build_core_asset(table: CoreTable) -> dg.AssetsDefinition:
         partitions_def=snapshot_partitions,
         backfill_policy=single_run,
         kinds={"duckdb"},
-        pool=WAREHOUSE_POOL,
         metadata={"dagster/table_name": f"core.{table.name}", "key": ", ".join(table.key)},
     )
     def _core(context: dg.AssetExecutionContext, warehouse: WarehouseResource):

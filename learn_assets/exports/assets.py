@@ -13,7 +13,7 @@ from learn_assets.exports.files import ExportResult, export_snapshot
 from learn_assets.exports.resource import ExportSettings
 from learn_assets.partitions import single_run, snapshot_partitions
 from learn_assets.reports.build import REPORT_TABLES
-from learn_assets.resources import WAREHOUSE_POOL, WarehouseResource
+from learn_assets.resources import WarehouseResource
 
 
 def charts_markdown(result: ExportResult) -> str:
@@ -54,7 +54,6 @@ def export_metadata(results: list[ExportResult]) -> dict[str, dg.MetadataValue]:
     partitions_def=snapshot_partitions,
     backfill_policy=single_run,
     kinds={"duckdb", "csv", "parquet", "xlsx", "html"},
-    pool=WAREHOUSE_POOL,
 )
 def snapshot_files(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, exports: ExportSettings

@@ -6,7 +6,7 @@ import dagster as dg
 
 from learn_assets.partitions import single_run, snapshot_partitions
 from learn_assets.reports.build import REPORT_TABLES, ReportTable, build_report
-from learn_assets.resources import WAREHOUSE_POOL, ReportSettings, WarehouseResource
+from learn_assets.resources import ReportSettings, WarehouseResource
 
 
 def build_report_asset(report: ReportTable) -> dg.AssetsDefinition:
@@ -18,7 +18,6 @@ def build_report_asset(report: ReportTable) -> dg.AssetsDefinition:
         partitions_def=snapshot_partitions,
         backfill_policy=single_run,
         kinds={"duckdb"},
-        pool=WAREHOUSE_POOL,
         metadata={"dagster/table_name": f"reports.{report.name}", "key": ", ".join(report.key)},
     )
     def _report(
