@@ -156,20 +156,20 @@ def file_columns(conn: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
 def as_text(ref: str, sql_type: str, kind: Kind | None) -> str:
     """SQL giving column `ref` of DuckDB type `sql_type` as the text a CSV file would hold, in
     the form the contracts (`contracts/sql.py`) read for a column of `kind`."""
-    kind_type = sql_type.upper()
-    if kind_type == "VARCHAR":
+    duck_type = sql_type.upper()
+    if duck_type == "VARCHAR":
         return ref
-    if kind_type == "DATE":
+    if duck_type == "DATE":
         date_format = "%Y%m%d" if kind is Kind.YYYYMMDD else "%Y-%m-%d"
         return f"strftime({ref}, {quote_literal(date_format)})"
-    if kind_type.startswith("TIMESTAMP"):
+    if duck_type.startswith("TIMESTAMP"):
         # A zoned instant is written in UTC; a naive one is taken as UTC, as staged does.
-        utc = f"({ref} AT TIME ZONE 'UTC')" if kind_type.endswith("TIME ZONE") else ref
+        utc = f"({ref} AT TIME ZONE 'UTC')" if duck_type.endswith("TIME ZONE") else ref
         if kind is Kind.YYYYMMDD:
             return f"strftime({utc}, '%Y%m%d')"
-        fraction = "%n" if kind_type == "TIMESTAMP_NS" else "%f"
+        fraction = "%n" if duck_type == "TIMESTAMP_NS" else "%f"
         return f"strftime({utc}, '%Y-%m-%dT%H:%M:%S.{fraction}+00:00')"
-    if kind_type.endswith("]") or kind_type.startswith(("STRUCT", "MAP", "UNION")):
+    if duck_type.endswith("]") or duck_type.startswith(("STRUCT", "MAP", "UNION")):
         return f"CAST(to_json({ref}) AS VARCHAR)"  # lists as JSON arrays, like the CSV files
     return f"CAST({ref} AS VARCHAR)"
 
@@ -177,15 +177,12 @@ def as_text(ref: str, sql_type: str, kind: Kind | None) -> str:
 def _reject_column(csv_line: str, names: Sequence[str]) -> str | None:
     """The column in which the start of an over-long line (DuckDB keeps its first characters)
     breaks off: the field that does not end within it."""
-    fields, inside, at = 0, False, 0
-    text = csv_line.lstrip("\r\n")
-    while at < len(text):
-        char = text[at]
+    fields, inside = 0, False
+    for char in csv_line.lstrip("\r\n"):
         if char == '"':
             inside = not inside
         elif char == "," and not inside:
             fields += 1
-        at += 1
     return names[fields] if fields < len(names) else None
 
 
@@ -198,13 +195,14 @@ def describe_reject(
     names: Sequence[str],
 ) -> str:
     """One rejected line as `line N (column C): reason`."""
-    if error_type == "LINE SIZE OVER MAXIMUM":
+    if error_type == "LINE SIZE OVER MAXIMUM":  # DuckDB names no column, nor a field
         column = _reject_column(csv_line or "", names)
         actual, limit = _ACTUAL_SIZE.search(message or ""), _MAX_SIZE.search(message or "")
-        message = (
-            f"field too long: the line has {int(actual[1]) if actual else 0:,} bytes, "
-            f"more than the {int(limit[1]) if limit else 0:,} bytes a line may have"
-        )
+        if actual and limit:
+            message = (
+                f"field too long: the line has {int(actual[1]):,} bytes, "
+                f"more than the {int(limit[1]):,} bytes a line may have"
+            )
     where = f" (column {column})" if column else ""
     return f"line {line}{where}: {message}"
 

@@ -10,7 +10,12 @@ import duckdb
 import pytest
 
 from learn_assets.contracts.datasets import DATASETS, DATASETS_BY_NAME, Dataset, Kind
-from learn_assets.raw.load import load_snapshot, mixes_line_endings, normalize_line_endings
+from learn_assets.raw.load import (
+    load_entra_export,
+    load_snapshot,
+    mixes_line_endings,
+    normalize_line_endings,
+)
 from learn_assets.resources import LandingFileError, quote_ident
 from learn_assets.staged.stage import quarantine_table, stage_snapshot, staged_table
 from learn_assets_tests.conftest import tiny_rows, write_csv
@@ -258,6 +263,10 @@ PROBLEMS = {
         f"tenantId,,{HEADER[9:]}\n".encode(),
         "line 1 (column 2): empty column name",
     ),
+    "a line with one field too many (no column to name)": (
+        f"{HEADER}\n{ROW}\n{ROW},extra\n".encode(),
+        "1 unreadable line(s), file not loaded: line 3: Expected Number of Columns: 7 Found: 8",
+    ),
     "a 3 MB field": (
         f"{HEADER}\n{ROW}\n{ROW}\n{HUGE_LINE}\n{ROW}\n".encode(),
         f"1 unreadable line(s), file not loaded: line 4 (column XPReason): field too long: "
@@ -283,3 +292,17 @@ def test_whole_file_problem_names_file_line_and_column_and_keeps_the_previous_sn
         load_snapshot(conn, PROGRESS, D1, bad)
     assert str(err.value) == f"{bad}: {reason}"
     assert raw_rows(conn, "progress", D1) == before
+
+
+def test_entra_export_gets_the_same_reading_rules(conn, tmp_path):
+    rows = "id,displayName\r\na,Ann\r\nb,Bob\n"  # re-saved, then a row added by hand
+    assert load_entra_export(conn, write(tmp_path / "mixed.csv", rows.encode())) == 2
+    assert conn.execute("SELECT * FROM raw.entra_users ORDER BY 1").fetchall() == [
+        ("a", "Ann"),
+        ("b", "Bob"),
+    ]
+    unicode_text = write(tmp_path / "entra.txt.csv", ("\ufeff" + rows).encode("utf-16-le"))
+    with pytest.raises(LandingFileError) as err:
+        load_entra_export(conn, unicode_text)
+    assert str(err.value) == f"{unicode_text}: line 1 (header): {UTF16_ADVICE}"
+    assert conn.execute("SELECT count(*) FROM raw.entra_users").fetchone() == (2,)
