@@ -7,7 +7,7 @@ import dagster as dg
 from learn_assets.core.build import CORE_TABLES, CoreTable, update_core
 from learn_assets.core.checks import core_checks
 from learn_assets.partitions import announce_rebuilt, single_run, snapshot_partitions
-from learn_assets.resources import WAREHOUSE_POOL, WarehouseResource
+from learn_assets.resources import WarehouseResource
 from learn_assets.resources.ledger import Refreshed
 from learn_assets.resources.versioned import loaded_snapshots
 from learn_assets.staged.assets import check_result
@@ -26,7 +26,6 @@ def build_core_asset(table: CoreTable) -> dg.AssetsDefinition:
         partitions_def=snapshot_partitions,
         backfill_policy=single_run,
         kinds={"duckdb"},
-        pool=WAREHOUSE_POOL,
         check_specs=[
             dg.AssetCheckSpec(
                 c.name,

@@ -14,7 +14,7 @@ from learn_assets.exports.refresh import refresh_exports
 from learn_assets.exports.resource import ExportSettings
 from learn_assets.partitions import announce_rebuilt, single_run, snapshot_partitions
 from learn_assets.reports.build import REPORT_TABLES
-from learn_assets.resources import WAREHOUSE_POOL, WarehouseResource
+from learn_assets.resources import WarehouseResource
 
 
 def charts_markdown(result: ExportResult) -> str:
@@ -55,7 +55,6 @@ def export_metadata(results: list[ExportResult]) -> dict[str, dg.MetadataValue]:
     partitions_def=snapshot_partitions,
     backfill_policy=single_run,
     kinds={"duckdb", "csv", "parquet", "xlsx", "html"},
-    pool=WAREHOUSE_POOL,
 )
 def snapshot_files(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, exports: ExportSettings

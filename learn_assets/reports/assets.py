@@ -7,7 +7,7 @@ import dagster as dg
 from learn_assets.partitions import announce_rebuilt, single_run, snapshot_partitions
 from learn_assets.reports.build import REPORT_TABLES, ReportTable, refresh_report
 from learn_assets.reports.checks import report_checks
-from learn_assets.resources import WAREHOUSE_POOL, ReportSettings, WarehouseResource
+from learn_assets.resources import ReportSettings, WarehouseResource
 from learn_assets.staged.assets import check_result
 
 
@@ -23,7 +23,6 @@ def build_report_asset(report: ReportTable) -> dg.AssetsDefinition:
         partitions_def=snapshot_partitions,
         backfill_policy=single_run,
         kinds={"duckdb"},
-        pool=WAREHOUSE_POOL,
         check_specs=[
             dg.AssetCheckSpec(
                 c.name,

@@ -8,7 +8,7 @@ from learn_assets.contracts.datasets import DATASETS, DATASETS_BY_NAME, ENTRA, D
 from learn_assets.contracts.sql import compile_contract
 from learn_assets.metadata import markdown_table
 from learn_assets.partitions import single_run, snapshot_partitions
-from learn_assets.resources import WAREHOUSE_POOL, WarehouseResource
+from learn_assets.resources import WarehouseResource
 from learn_assets.staged.checks import CheckDef, CheckOutcome, checks_for
 from learn_assets.staged.stage import StageResult, stage_entra, stage_snapshot
 
@@ -93,7 +93,6 @@ def build_staged_asset(dataset: Dataset) -> dg.AssetsDefinition:
         partitions_def=partitions,
         backfill_policy=single_run if partitions else None,
         kinds={"duckdb", "pandera"},
-        pool=WAREHOUSE_POOL,
         check_specs=[
             dg.AssetCheckSpec(
                 c.name,

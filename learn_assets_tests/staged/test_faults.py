@@ -174,13 +174,37 @@ def test_file_faults_fail_with_messages_naming_file_line_and_column(faulty):
         "HierarchyLearningPath.csv: 1 unreadable line(s), file not loaded: line 3 (column title): "
         "Invalid unicode (byte sequence mismatch) detected" in messages
     )
+    # The reading faults: five fail naming file, line and column; two load (mixed line endings,
+    # typed Parquet).
+    assert "Users.csv: line 1 (header): looks like UTF-16 (Excel 'Unicode text')" in messages
+    assert (
+        "HierarchyLearningPathModule.csv: line 1 (header): the delimiter looks like ';'" in messages
+    )
+    assert (
+        "AppliedSkills.csv: line 1 (column 6 'UserID'): duplicated column name ('userId', "
+        "column 2, differs only by case" in messages
+    )
+    assert (
+        "HierarchyAppliedSkills.csv: line 1 (column 9): empty column name (a trailing comma on "
+        "the header?)" in messages
+    )
+    line = by_kind["oversized_field"]["line"]
+    assert (
+        f"Progress.csv: 1 unreadable line(s), file not loaded: line {line} (column XPReason): "
+        "field too long" in messages
+    )
     failed = {e.step_key for e in result.get_step_failure_events()}
     assert failed == {
         "raw__certifications",
         "raw__hierarchy_certification",
         "raw__achievements",
         "raw__hierarchy_learning_path",
-    }
+        "raw__users",
+        "raw__hierarchy_learning_path_module",
+        "raw__applied_skills",
+        "raw__hierarchy_applied_skills",
+        "raw__progress",
+    }  # raw__hierarchy_unit (mixed line endings) and raw__hierarchy_module (Parquet) load
 
 
 def test_earlier_partitions_of_every_table_are_unchanged(faulty):
