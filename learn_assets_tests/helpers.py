@@ -47,10 +47,14 @@ def run_snapshots(
         refresh_report(conn, report, days, settings or ReportSettingsValues())
 
 
-def derived_tables(conn: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
-    """Every core history and report table, rows sorted: equal for equal builds."""
+def derived_tables(conn: duckdb.DuckDBPyConnection) -> dict[str, list[tuple] | None]:
+    """Every core history and report table, rows sorted (a table not built yet: None): equal
+    for equal builds."""
     tables = [history_table(t) for t in CORE_TABLES] + [report_table(r) for r in REPORT_TABLES]
-    return {
-        table: sorted(conn.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
-        for table in tables
-    }
+    found: dict[str, list[tuple] | None] = {}
+    for table in tables:
+        try:
+            found[table] = sorted(conn.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
+        except duckdb.CatalogException:
+            found[table] = None
+    return found

@@ -87,8 +87,17 @@ def ensure_stage_tables(
 def ensure_all_stage_tables(conn: duckdb.DuckDBPyConnection) -> None:
     """Create every staged and quarantine table that does not exist yet (empty), so downstream
     SQL runs even before a dataset was first staged (e.g. no Entra export loaded yet)."""
+    present = {
+        (schema, name)
+        for schema, name in conn.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_schema IN (?, ?)",
+            [STAGED, QUARANTINE],
+        ).fetchall()
+    }
     for dataset in (*DATASETS, ENTRA):
-        ensure_stage_tables(conn, dataset, compile_contract(dataset.contract))
+        if {(STAGED, dataset.table), (QUARANTINE, dataset.table)} - present:
+            ensure_stage_tables(conn, dataset, compile_contract(dataset.contract))
 
 
 def stage_snapshot(
