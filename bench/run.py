@@ -92,9 +92,9 @@ def tree_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def landing_name(users: int, days: int, fmt: str = "csv") -> str:
+def landing_name(users: int, days: int, fmt: str = "csv", corrections: bool = False) -> str:
     """One folder per tenant shape and format, so a landing is generated once and reused."""
-    suffix = "" if fmt == "csv" else f"-{fmt}"
+    suffix = ("" if fmt == "csv" else f"-{fmt}") + ("-corrections" if corrections else "")
     return f"landing-{users}-{days}d-a{ACTIVITY:g}-g{GROWTH:g}{suffix}"
 
 
@@ -214,6 +214,24 @@ def step_pipeline(args: argparse.Namespace) -> dict:
     return {"work_s": work_s, "steps": _step_seconds(instance, results), "progress": progress}
 
 
+def step_forget(args: argparse.Namespace) -> dict:
+    """The `forget` job for snapshot --first, as `learn-assets forget` runs it."""
+    import dagster as dg
+
+    from learn_assets.jobs import forget_job, raise_on_failure
+
+    started = time.perf_counter()
+    config = {"ops": {"forget_snapshot": {"config": {"snapshot": args.first}}}}
+    result = forget_job.execute_in_process(
+        run_config=config,
+        instance=dg.DagsterInstance.ephemeral(),
+        resources=_resources(args),
+        raise_on_error=False,
+    )
+    raise_on_failure(result)
+    return {"work_s": time.perf_counter() - started}
+
+
 def _naive_frame(dataset, path: Path):
     """What a user would write by hand: read the CSV with pandas, parse each column by kind,
     validate with the pandera contract (pandas backend), keep the valid rows."""
@@ -288,6 +306,7 @@ STEPS = {
     "layer": step_layer,
     "pipeline": step_pipeline,
     "naive": step_naive,
+    "forget": step_forget,
 }
 
 
@@ -349,9 +368,9 @@ def machine() -> str:
     )
 
 
-def landing_for(users: int, days: int, fmt: str = "csv") -> Path:
-    """bench/out/landing-<users>-<days>d[-parquet], generated once (reused when present)."""
-    landing = OUT / landing_name(users, days, fmt)
+def landing_for(users: int, days: int, fmt: str = "csv", corrections: bool = False) -> Path:
+    """bench/out/landing-<users>-<days>d[-parquet][-corrections], generated once (reused)."""
+    landing = OUT / landing_name(users, days, fmt, corrections)
     if not (landing / "entra_users.csv").exists():
         started = time.perf_counter()
         # In a child: this process stays small, so forked children do not inherit its memory.
@@ -359,9 +378,10 @@ def landing_for(users: int, days: int, fmt: str = "csv") -> Path:
             "import datetime, sys; from learn_assets.generator import generate_sample; "
             "generate_sample(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), "
             "datetime.date.fromisoformat(sys.argv[4]), seed=1, activity=float(sys.argv[5]), "
-            "growth=float(sys.argv[6]), fmt=sys.argv[7])"
+            "growth=float(sys.argv[6]), fmt=sys.argv[7], corrections=sys.argv[8] == 'yes')"
         )
         args = [landing, users, days, START.isoformat(), ACTIVITY, GROWTH, fmt]
+        args.append("yes" if corrections else "no")
         subprocess.run([sys.executable, "-c", code, *map(str, args)], check=True)
         print(
             f"generated {users:,} learners x {days} days ({fmt}) in "
@@ -379,7 +399,47 @@ def fresh(work: Path, name: str) -> dict[str, str]:
     return {"warehouse": str(warehouse), "exports": str(exports)}
 
 
-def run_size(size: str, backfill_days: int, naive: bool, backfill_format: str = "csv") -> str:
+CORRECTION_DAYS = 4  # days 1-3 in one run, then day 4 (normal), day 2 re-delivered, day 2 forgotten
+
+
+@dataclass(frozen=True)
+class Corrected:
+    normal: Measure  # the 4th snapshot, into the warehouse holding the first three
+    redelivered: Measure  # the 2nd snapshot again, corrected: later snapshots rebuilt
+    forgotten: Measure  # the `forget` job for the 2nd snapshot: later snapshots rebuilt
+    days: list[str]
+
+
+def measure_corrections(users: int, work: Path) -> Corrected:
+    """On a --corrections landing: the cost of a normal day, of a corrected re-delivery of an
+    earlier day, and of forgetting a day, in the same warehouse."""
+    source = landing_for(users, CORRECTION_DAYS, corrections=True)
+    landing = work / "landing-corrections"  # a copy of links: the re-delivery changes files
+    shutil.rmtree(landing, ignore_errors=True)
+    shutil.copytree(source, landing, copy_function=os.link)
+    days = sorted(p.name for p in landing.iterdir() if p.is_dir() and p.name[0].isdigit())
+    fixed = json.loads((landing / "corrections.json").read_text())
+    db = fresh(work, "corrections")
+    common = {"landing": str(landing), **db}
+    measure("pipeline", **common, first=days[0], last=days[2])
+    normal = measure("pipeline", **common, first=days[3], last=days[3])
+    redelivered_day = fixed["redelivered_day"]
+    for file in (landing / fixed["redelivery_folder"]).iterdir():
+        target = landing / redelivered_day / file.name
+        target.unlink()
+        shutil.copyfile(file, target)
+    redelivered = measure("pipeline", **common, first=redelivered_day, last=redelivered_day)
+    forgotten = measure("forget", **common, first=redelivered_day)
+    return Corrected(normal, redelivered, forgotten, days)
+
+
+def run_size(
+    size: str,
+    backfill_days: int,
+    naive: bool,
+    backfill_format: str = "csv",
+    corrections: bool = True,
+) -> str:
     backfill = backfill_days > 0
     users = SIZES[size]
     # A separate Parquet landing for the backfill when its CSV would not fit on the disk (L).
@@ -425,6 +485,7 @@ def run_size(size: str, backfill_days: int, naive: bool, backfill_format: str = 
                        last=back_snapshots[backfill_days - 1], **back_db)  # fmt: skip
         size_after_30 = tree_size(Path(back_db["warehouse"]))
     landing_per_snapshot = tree_size(landing / day1)
+    corrected = measure_corrections(users, work) if corrections else None
 
     # ------------------------------------------------------------ the table
     rows = floor.data["rows"]
@@ -544,6 +605,19 @@ def run_size(size: str, backfill_days: int, naive: bool, backfill_format: str = 
             f"| landing (= archive) per snapshot, Parquet | "
             f"{fmt_mb(tree_size(back_landing / back_snapshots[0]))} | | | 11 Parquet files |"
         )
+    if corrected:
+        d = corrected.days
+        lines += [
+            f"| corrections landing: normal day ({d[3]}) | | {fmt_s(corrected.normal.wall_s)} | "
+            f"{fmt_gb(corrected.normal.peak_gb)} | `--corrections` tenant, {d[0]}..{d[2]} "
+            "loaded first |",
+            f"| re-delivered day ({d[1]}, corrected) | | {fmt_s(corrected.redelivered.wall_s)} | "
+            f"{fmt_gb(corrected.redelivered.peak_gb)} | core rebuilt whole; reports and exports "
+            f"of {d[1]}..{d[3]} rebuilt |",
+            f"| forgotten day (`forget {d[1]}`) | | {fmt_s(corrected.forgotten.wall_s)} | "
+            f"{fmt_gb(corrected.forgotten.peak_gb)} | removed everywhere; {d[2]}..{d[3]} "
+            "rebuilt |",
+        ]
 
     # ------------------------------------------------------------ ratios and goals
     goals = [""]
@@ -631,6 +705,13 @@ def main() -> None:
         help=f"snapshots in the range backfill (default {BACKFILL_DAYS}; 0 skips it)",
     )
     parser.add_argument(
+        "--corrections",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="measure a normal day, a corrected re-delivery and a forgotten day on a 4-day "
+        "--corrections landing (default: on at S and M, off at L)",
+    )
+    parser.add_argument(
         "--backfill-format",
         choices=("csv", "parquet"),
         help="landing format of the backfill (default: csv, parquet at L); parquet generates a "
@@ -638,8 +719,13 @@ def main() -> None:
     )
     args = parser.parse_args()
     backfill_format = args.backfill_format or ("parquet" if args.size == "L" else "csv")
+    corrections = args.corrections if args.corrections is not None else args.size != "L"
     section = run_size(
-        args.size, backfill_days=args.backfill, naive=True, backfill_format=backfill_format
+        args.size,
+        backfill_days=args.backfill,
+        naive=True,
+        backfill_format=backfill_format,
+        corrections=corrections,
     )
     print()
     print(section)

@@ -47,14 +47,14 @@ def run_snapshots(
         refresh_report(conn, report, days, settings or ReportSettingsValues())
 
 
-def derived_tables(conn: duckdb.DuckDBPyConnection) -> dict[str, list[tuple] | None]:
-    """Every core history and report table, rows sorted (a table not built yet: None): equal
-    for equal builds."""
+def derived_tables(conn: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
+    """Every core history and report table, rows sorted (a table not built yet has no rows):
+    equal for equal builds."""
     tables = [history_table(t) for t in CORE_TABLES] + [report_table(r) for r in REPORT_TABLES]
-    found: dict[str, list[tuple] | None] = {}
+    found: dict[str, list[tuple]] = {}
     for table in tables:
         try:
             found[table] = sorted(conn.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
         except duckdb.CatalogException:
-            found[table] = None
+            found[table] = []
     return found

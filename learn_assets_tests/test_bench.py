@@ -48,6 +48,7 @@ def test_ratios_verdicts_and_sizes(bench, tmp_path):
 def test_landing_names_keep_formats_apart(bench):
     assert bench.landing_name(2000, 30) == "landing-2000-30d-a6-g0.003"
     assert bench.landing_name(100000, 30, "parquet") == "landing-100000-30d-a6-g0.003-parquet"
+    assert bench.landing_name(2000, 4, corrections=True) == "landing-2000-4d-a6-g0.003-corrections"
 
 
 def test_staging_drill_down_times_each_statement_and_passes_the_rest_through(staging):

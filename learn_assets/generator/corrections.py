@@ -60,14 +60,20 @@ def _split(frame: Frame, picked: np.ndarray, at: int, changed: dict[str, pa.Arra
     )
 
 
+def _visible(frame: Frame, tick: int) -> np.ndarray:
+    """Rows in the snapshot whose cutoff is `tick`."""
+    return (np.asarray(frame.visible_from) < tick) & (tick < np.asarray(frame.visible_until))
+
+
 def apply_corrections(
-    frames: dict[str, Frame], seed: np.random.SeedSequence, held_before: int, at: int
+    frames: dict[str, Frame], seed: np.random.SeedSequence, delivered: tuple[int, int], at: int
 ) -> tuple[dict[str, Frame], int, int]:
-    """Frames in which rows delivered before tick `held_before` (picked at random from `seed`:
-    the same rows for every `at`) carry corrected values from tick `at` on."""
+    """Frames in which rows delivered in both snapshots whose cutoffs are `delivered` (picked
+    at random from `seed`: the same rows for every `at`) carry corrected values from tick `at`
+    on."""
     rng = np.random.default_rng(seed)
     progress = frames["Progress"]
-    before = np.asarray(progress.visible_from) < held_before
+    before = _visible(progress, delivered[0]) & _visible(progress, delivered[1])
     picked = before & (rng.random(len(before)) < CORRECTED_SHARE)
     index = np.flatnonzero(picked)
     xp = np.asarray(progress.table.column("XP").to_numpy())[index]
@@ -86,7 +92,7 @@ def apply_corrections(
     table = certs.table
     end = table.column("CertificationEndDate").to_numpy()
     expiring = end > 19_000_000  # a real date, not the 0 / 18991229 "no date" placeholder
-    held = np.asarray(certs.visible_from) < held_before
+    held = _visible(certs, delivered[0]) & _visible(certs, delivered[1])
     renewed = expiring & held & (rng.random(len(end)) < RENEWED_SHARE)
     index = np.flatnonzero(renewed)
 

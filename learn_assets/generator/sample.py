@@ -124,10 +124,10 @@ def generate_sample(
     if corrections:
         # Values change from the middle day on; the day before is also re-delivered fixed.
         k = days // 2
-        held = int(cutoffs[k]) - 1
-        frames, n_progress, n_certs = apply_corrections(frames, streams[5], held, held)
+        both = (int(cutoffs[k - 1]), int(cutoffs[k]))
+        frames, n_progress, n_certs = apply_corrections(frames, streams[5], both, both[1] - 1)
         redelivery, _, _ = apply_corrections(
-            tenant_frames(learners, history, catalog), streams[5], held, int(cutoffs[k - 1]) - 1
+            tenant_frames(learners, history, catalog), streams[5], both, both[0] - 1
         )
         fixed = Corrections(snapshots[k], snapshots[k - 1], n_progress, n_certs)
 
