@@ -22,16 +22,17 @@ def warehouse_summary(resources: Mapping[str, object]) -> str:
             """SELECT table_schema, table_name,
                       list_contains(list(column_name), 'snapshot_date') AS partitioned
                FROM information_schema.columns
-               WHERE table_name NOT LIKE '\\_%' ESCAPE '\\' AND table_name NOT LIKE '%\\_versions'
-                   ESCAPE '\\'
+               WHERE table_name NOT LIKE '\\_%' ESCAPE '\\'
+                   AND NOT regexp_matches(table_name, '_(versions|history)$')
                GROUP BY ALL ORDER BY table_schema, table_name"""
         ).fetchall()
         snapshots = conn.execute(
             "SELECT min(snapshot_date), max(snapshot_date), count(DISTINCT snapshot_date) "
             "FROM raw._load_log"
         ).fetchone()
-        # Snapshot tables are views over row versions (resources/versioned.py).
-        versioned = set(
+        # Snapshot tables are views over row versions (resources/versioned.py), core tables views
+        # of the current values over their history (core/build.py).
+        views = set(
             conn.execute(
                 "SELECT table_schema, table_name FROM information_schema.tables "
                 "WHERE table_type = 'VIEW'"
@@ -53,9 +54,13 @@ def warehouse_summary(resources: Mapping[str, object]) -> str:
                 total = conn.execute(f"SELECT count(*) FROM {name}").fetchone()
                 row = ("-", total[0], total[0])
             kept = row[2]  # rows stored: a snapshot table keeps each unchanged row once
-            if (schema, table) in versioned:
-                stored = conn.execute(f"SELECT count(*) FROM {versions_table(schema, table)}")
-                kept = stored.fetchone()[0]  # type: ignore[index]
+            if (schema, table) in views:
+                storage = (
+                    versions_table(schema, table)
+                    if partitioned
+                    else f'"{schema}"."{table}_history"'
+                )
+                kept = conn.execute(f"SELECT count(*) FROM {storage}").fetchone()[0]  # type: ignore[index]
             lines.append(
                 f"{schema + '.' + table:<40} {row[0]:>9} {row[1]:>14,} {row[2]:>12,} {kept:>12,}"
             )

@@ -26,7 +26,7 @@ def test_summary_shows_rows_delivered_and_rows_stored(tmp_path, resources):
                 )
     text = warehouse_summary(resources)
     assert "snapshots: 3 (2026-11-01 .. 2026-11-03)" in text
-    assert "_versions" not in text
+    assert "_versions" not in text and "_history" not in text
     line = next(x for x in text.splitlines() if x.startswith("raw.hierarchy_unit "))
     snapshots, latest, everything, stored = (int(n.replace(",", "")) for n in line.split()[1:])
     assert (snapshots, everything) == (3, 3 * latest)
