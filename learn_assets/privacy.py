@@ -35,6 +35,7 @@ PERSONAL_COLUMNS = frozenset(
         "businessphones",
         "mobilephone",
         "faxnumber",
+        "proxyaddresses",
     }
 )
 USER_ID_COLUMNS = frozenset({"userid"})
