@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -54,6 +55,13 @@ def _add_sample_args(p: argparse.ArgumentParser, users: int, days: int) -> None:
         help="new learners per day as a share of the first day's, e.g. 0.005 (default: 30%% of "
         "the learners join spread over the days)",
     )
+    p.add_argument(
+        "--corrections",
+        action="store_true",
+        help="values change in later deliveries (corrected XP, renewed certifications) and a "
+        "corrected re-delivery of an earlier day is written to OUT/corrections/ (see "
+        "OUT/corrections.json); the demo then re-delivers that day and runs it again",
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -75,6 +83,12 @@ def parser() -> argparse.ArgumentParser:
     )
     _add_sample_args(demo, users=DEMO_USERS, days=DEMO_DAYS)
     sub.add_parser("summary", help="print what the warehouse (LEARN_WAREHOUSE) holds")
+    forget = sub.add_parser(
+        "forget",
+        help="remove one snapshot date from every layer and the exports, and rebuild the later "
+        "snapshots that depended on it",
+    )
+    forget.add_argument("snapshot", type=_date, help="the snapshot date, YYYY-MM-DD")
     return root
 
 
@@ -92,6 +106,7 @@ def _generate(args: argparse.Namespace, out: Path, faults: bool = False) -> Samp
         faults=faults,
         activity=args.activity,
         growth=args.growth,
+        corrections=args.corrections,
     )
 
 
@@ -102,6 +117,12 @@ def cmd_sample(args: argparse.Namespace) -> None:
     if summary.fault_snapshots:
         row_day, file_day = summary.fault_snapshots
         faults = f", fault snapshots {row_day} (rows) and {file_day} (files) with faults.json"
+    if summary.corrections:
+        fixed = summary.corrections
+        faults += (
+            f", corrections from {fixed.correction_day} and a re-delivery of "
+            f"{fixed.redelivered_day} in corrections/ (corrections.json)"
+        )
     print(
         f"wrote {len(summary.snapshots)} snapshot(s) "
         f"{summary.snapshots[0]}..{summary.snapshots[-1]}{faults}"
@@ -124,6 +145,13 @@ def cmd_demo(args: argparse.Namespace) -> None:
     first, last = summary.snapshots[0], summary.snapshots[-1]
     print(f"2/3 materializing every asset for snapshots {first}..{last}")
     materialize_snapshots(first, last, resources, progress=print)
+    if summary.corrections:
+        day = summary.corrections.redelivered_day
+        redelivery = Path(landing) / "corrections" / day.isoformat()
+        print(f"    re-delivering {day} with corrections (from {redelivery}) and running it again")
+        for file in redelivery.iterdir():
+            shutil.copyfile(file, Path(landing) / day.isoformat() / file.name)
+        materialize_snapshots(day, day, resources, progress=print)
     print("3/3 done\n")
     print(warehouse_summary(resources))
 
@@ -135,7 +163,41 @@ def cmd_summary(args: argparse.Namespace) -> None:
     print(warehouse_summary(resources_from_env()))
 
 
-COMMANDS = {"sample": cmd_sample, "demo": cmd_demo, "summary": cmd_summary}
+def cmd_forget(args: argparse.Namespace) -> None:
+    """Run the `forget` job in the Dagster instance ($DAGSTER_HOME), so the UI shows the run
+    and the date's partitions as missing again."""
+    from learn_assets.definitions import defs
+    from learn_assets.jobs import QUIET, default_instance, failure_messages
+
+    day = args.snapshot.isoformat()
+    config = {"ops": {"forget_snapshot": {"config": {"snapshot": day}}}} | QUIET
+    with default_instance() as instance:
+        result = defs.get_job_def("forget").execute_in_process(
+            run_config=config, instance=instance, raise_on_error=False
+        )
+    if not result.success:
+        raise ValueError("; ".join(failure_messages(result)))
+    rebuilt = sorted(
+        {
+            e.partition
+            for e in result.get_asset_materialization_events()
+            if e.partition and "rebuilt_because" in e.materialization.metadata
+        }
+    )
+    print(f"forgot {day}: removed from every layer and the exports")
+    print(f"rebuilt the later snapshots that depended on it: {', '.join(rebuilt) or 'none'}")
+    print(
+        "the landing folder still holds it: delete or fix it there, or a backfill over "
+        "that date loads it again"
+    )
+
+
+COMMANDS = {
+    "sample": cmd_sample,
+    "demo": cmd_demo,
+    "summary": cmd_summary,
+    "forget": cmd_forget,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,8 +2,11 @@
 
 import os
 import warnings
+from collections.abc import Sequence
 
 import dagster as dg
+
+from learn_assets.resources.ledger import Refreshed
 
 # backfill_policy (beta) is the documented way to backfill a range in one run, and partitioned
 # check specs (preview) give per-snapshot check history; both are deliberate choices.
@@ -35,3 +38,25 @@ def tag_snapshot_assets(assets: list[dg.AssetsDefinition]) -> list[dg.AssetsDefi
             assets,
         )
     )
+
+
+def announce_rebuilt(
+    context: dg.AssetExecutionContext,
+    key: dg.AssetKey,
+    done: Sequence[Refreshed],
+) -> None:
+    """Record in Dagster the snapshots an asset rebuilt beyond those its run asked for (because
+    an earlier snapshot changed upstream): each gets a materialization of its own, with the
+    reason, so the UI's partition view and the automation downstream see it changed."""
+    requested = set(context.partition_keys)
+    for item in done:
+        if item.snapshot.isoformat() in requested or item.rows is None:
+            continue
+        context.log_event(
+            dg.AssetMaterialization(
+                asset_key=key,
+                partition=item.snapshot.isoformat(),
+                description=f"rebuilt: {item.reason}",
+                metadata={"rebuilt_because": item.reason, "dagster/row_count": item.rows},
+            )
+        )

@@ -39,10 +39,6 @@ PERSONAL_COLUMNS = frozenset(
     }
 )
 USER_ID_COLUMNS = frozenset({"userid"})
-# Sample columns holding values of the column named in the same row's `column` cell (pandera's
-# failure cases: column, check, failure_case).
-NAMED_BY_ROW = frozenset({"failurecase", "value"})
-ROW_COLUMN = "column"
 
 
 def _plain(column: str) -> str:
@@ -74,15 +70,10 @@ class Privacy:
             return pseudonym(self.key, str(value))
         return value
 
-    def row(self, columns: Sequence[str], row: Sequence[object]) -> tuple:
-        named = {c: row[i] for i, c in enumerate(columns)}.get(ROW_COLUMN)
-        return tuple(
-            self.value(str(named) if _plain(c) in NAMED_BY_ROW and named else c, v)
-            for c, v in zip(columns, row, strict=True)
-        )
-
     def sample(
         self, columns: Sequence[str], rows: Sequence[Sequence[object]]
     ) -> tuple[list[str], list[tuple]]:
-        """A sample table (column names, rows) as it may be shown."""
-        return list(columns), [self.row(columns, r) for r in rows]
+        """A sample table (column names, rows) as it may be shown: each cell judged by the name
+        of its column, so a sample names its columns after the data they hold."""
+        shown = [tuple(self.value(c, v) for c, v in zip(columns, r, strict=True)) for r in rows]
+        return list(columns), shown

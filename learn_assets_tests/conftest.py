@@ -9,12 +9,10 @@ import shutil
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from learn_assets.contracts.datasets import DATASETS, Dataset
 from learn_assets.generator import generate_sample
-from learn_assets.raw.load import load_snapshot
 from learn_assets.resources import (
     ExportSettings,
     LandingResource,
@@ -100,12 +98,6 @@ def resources(tmp_path: Path, landing_dir: Path) -> dict[str, object]:
         "report_settings": ReportSettings(),
         "exports": ExportSettings(exports_dir=str(tmp_path / "exports")),
     }
-
-
-def load_day(conn: duckdb.DuckDBPyConnection, landing: Path, day: dt.date) -> None:
-    """Load every dataset of one snapshot folder into raw."""
-    for dataset in DATASETS:
-        load_snapshot(conn, dataset, day, landing / day.isoformat() / f"{dataset.name}.csv")
 
 
 @pytest.fixture(scope="session")

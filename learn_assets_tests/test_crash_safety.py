@@ -1,5 +1,7 @@
 """Killing a run with SIGKILL while it writes a large partition leaves a warehouse that opens,
-with every earlier partition intact; the re-run completes and equals an uninterrupted run."""
+with every earlier partition intact; the next run, with the project's dagster.yaml and nothing
+cleaned up (no daemon, the killed run still marked as started), completes and equals an
+uninterrupted run: the warehouse lock died with the process, and no pool slot is left held."""
 
 import datetime as dt
 import signal
@@ -35,13 +37,9 @@ SELECTION = "tag:partitioned=snapshot_date and (group:raw or group:staged)"
 KILL_AT = 'Started execution of step "staged__progress"'
 
 
-def release_dead_runs(home: str) -> None:
-    """What the daemon's run monitoring does for a run whose process died: mark it failed and
-    free the pool slots it held (else the next run waits for the warehouse slot forever)."""
+def started_runs(home: str) -> int:
     with dg.DagsterInstance.from_config(home) as instance:
-        for run in instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
-            instance.report_run_failed(run)
-            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        return len(instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])))
 
 
 def materialize(env: dict, day: dt.date, kill_at: str | None = None) -> int:
@@ -52,7 +50,7 @@ def materialize(env: dict, day: dt.date, kill_at: str | None = None) -> int:
             process.send_signal(signal.SIGKILL)
             break
     process.stdout.close()
-    return process.wait(timeout=600)
+    return process.wait(timeout=600)  # a run blocked for good fails here instead of hanging
 
 
 @pytest.mark.parametrize("kill_at", [KILL_AT])
@@ -70,7 +68,7 @@ def test_sigkill_mid_write_keeps_earlier_partitions_and_rerun_matches(tmp_path, 
 
     assert materialize(killed, d2, kill_at=kill_at) == -signal.SIGKILL
     assert partition_checksums(killed["LEARN_WAREHOUSE"], d1) == before  # opens; D1 intact
-    release_dead_runs(killed["DAGSTER_HOME"])
+    assert started_runs(killed["DAGSTER_HOME"]) == 1  # the killed run: nobody marked it failed
     assert materialize(killed, d2) == 0
     assert materialize(clean, d2) == 0
     assert checksums(killed["LEARN_WAREHOUSE"]) == checksums(clean["LEARN_WAREHOUSE"])

@@ -249,7 +249,7 @@ def test_the_sample_pseudonym_is_the_reports_pseudonym(private_run):
     assert pseudonym(KEY, " " + shown[0][0].upper()) == shown[0][1]  # delivered spelling
 
 
-def test_keys_unique_and_pandera_samples_are_redacted(tmp_path):
+def test_keys_unique_samples_are_redacted(tmp_path):
     export = tmp_path / "entra_users.csv"
     export.write_text(
         "id,displayName,mail\n"
@@ -268,13 +268,9 @@ def test_keys_unique_and_pandera_samples_are_redacted(tmp_path):
     assert check_result(keys, {None: outcome}).metadata["sample"].value == markdown_table(
         *outcome.sample
     )
-    # pandera's failure cases name the column of each value
-    failures = (
-        ["column", "check", "failure_case"],
-        [("display_name", "str_length", "Ada Lovelace"), ("job_title", "str_length", "CEO")],
-    )
-    assert private.sample(*failures) == (
-        failures[0],
-        [("display_name", "str_length", REDACTED), ("job_title", "str_length", "CEO")],
+    # the contract_types sample: the key, then the rules broken
+    assert private.sample(["user_id", "rules broken"], [("AB-1 ", "x")]) == (
+        ["user_id", "rules broken"],
+        [(pseudonym(KEY, "ab-1"), "x")],
     )
     assert "correct horse" not in repr(private)

@@ -7,6 +7,10 @@ date. The run key is the date plus the content fingerprint: a corrected re-deliv
 an identical one does not. The cursor keeps one small entry per date; files are hashed only when
 a folder's listing has changed and settled, so a landing with a year of snapshots costs one
 directory scan per folder per tick.
+
+A folder that cannot be a snapshot (named like a date that is none, holding two formats of one
+dataset, unreadable) is skipped and reported in the sensor's log and skip reason; every other
+folder still runs.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from learn_assets.contracts.datasets import DATASETS
 from learn_assets.jobs import snapshot_job
 from learn_assets.partitions import snapshot_partitions
 from learn_assets.resources import LandingResource
-from learn_assets.resources.landing import FORMATS, LandingFile
+from learn_assets.resources.landing import FORMATS, LandingFile, LandingFileError
 
 EXPECTED = {d.name.lower() for d in DATASETS}
 FINGERPRINT_TAG = "learn/content_fingerprint"
@@ -43,20 +47,34 @@ class Decision:
     requests: list[tuple[dt.date, str]] = field(default_factory=list)  # (snapshot, content)
     waiting: dict[dt.date, str] = field(default_factory=dict)  # snapshot -> why not yet
     cursor: dict[str, FolderState] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # folder -> why it cannot be a snapshot
 
 
-def dataset_files(files: tuple[LandingFile, ...]) -> dict[str, LandingFile]:
-    """The files that are datasets (`Progress.csv`, ...), by lower-case dataset name."""
-    found = {}
+def dataset_files(files: tuple[LandingFile, ...]) -> dict[str, list[LandingFile]]:
+    """The files that are datasets (`Progress.csv`, ...), by lower-case dataset name (two for a
+    dataset delivered in both formats)."""
+    found: dict[str, list[LandingFile]] = {}
     for f in files:
         stem, _, ext = f.name.rpartition(".")
         if ext.lower() in FORMATS and stem.lower() in EXPECTED:
-            found[stem.lower()] = f
+            found.setdefault(stem.lower(), []).append(f)
     return found
 
 
-def listing_fingerprint(files: Mapping[str, LandingFile]) -> str:
-    text = "\n".join(f"{f.name}\t{f.size}\t{f.modified!r}" for _, f in sorted(files.items()))
+def two_formats(datasets: Mapping[str, list[LandingFile]]) -> str | None:
+    """Why a folder holding one dataset twice (`Progress.csv` and `Progress.parquet`) is skipped."""
+    doubled = [
+        " and ".join(f.name for f in files)
+        for _, files in sorted(datasets.items())
+        if len(files) > 1
+    ]
+    return f"both {'; both '.join(doubled)}: keep exactly one of each" if doubled else None
+
+
+def listing_fingerprint(files: Mapping[str, list[LandingFile]]) -> str:
+    text = "\n".join(
+        f"{f.name}\t{f.size}\t{f.modified!r}" for _, fs in sorted(files.items()) for f in fs
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -68,17 +86,26 @@ def evaluate_landing(
     content_fingerprint: Callable[[dt.date], str],
     first: dt.date,
     last: dt.date,
+    problems: Mapping[str, str] | None = None,
 ) -> Decision:
-    """Which snapshots to run now (pure: the listing, the previous cursor and the clock)."""
+    """Which snapshots to run now (pure: the listing, the previous cursor and the clock).
+
+    `problems` are the folders the listing could not take (name -> why); they and the folders
+    found unusable here are `skipped`, and the other folders are decided as usual."""
     decision = Decision(cursor={day: replace(state) for day, state in cursor.items()})
+    decision.skipped.update(problems or {})
     for day, files in sorted(listing.items()):
         if not first <= day <= last:
             decision.waiting[day] = f"outside the partitions {first}..{last}"
             continue
         datasets = dataset_files(files)
         missing = sorted(EXPECTED - set(datasets))
-        if missing:
-            decision.waiting[day] = f"incomplete: missing {', '.join(missing)}"
+        unusable = two_formats(datasets)
+        if missing or unusable:
+            if unusable:
+                decision.skipped[day.isoformat()] = unusable
+            else:
+                decision.waiting[day] = f"incomplete: missing {', '.join(missing)}"
             if state := decision.cursor.get(day.isoformat()):
                 state.listing, state.judged = "", False  # must settle again, complete
             continue
@@ -90,11 +117,22 @@ def evaluate_landing(
         if now - state.since < quiet_seconds:
             decision.waiting[day] = f"settling: unchanged for {now - state.since:.0f}s"
         elif not state.judged:
-            content = content_fingerprint(day)
+            try:
+                content = content_fingerprint(day)
+            except (OSError, LandingFileError) as e:  # e.g. a file unreadable or gone: next tick
+                decision.skipped[day.isoformat()] = f"cannot be read: {e}"
+                continue
             if content != state.requested:
                 decision.requests.append((day, content))
             state.judged, state.requested = True, content
     return decision
+
+
+def skip_reason(decision: Decision) -> str:
+    """Why nothing runs: the folders skipped (all of them), then the last five waiting."""
+    skipped = "".join(f" Skipped {name}: {why}." for name, why in sorted(decision.skipped.items()))
+    waiting = "; ".join(f"{d}: {why}" for d, why in sorted(decision.waiting.items())[-5:])
+    return f"no new settled snapshot.{skipped} {waiting}".strip()
 
 
 def dump_cursor(cursor: Mapping[str, FolderState]) -> str:
@@ -116,19 +154,22 @@ def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingResource
     today = dt.datetime.now(dt.UTC).date()
     keys = snapshot_partitions.get_partition_keys()
     first = dt.date.fromisoformat(keys[0]) if keys else today
+    scan = landing.scan()
     decision = evaluate_landing(
-        landing.snapshot_listing(),
+        scan.folders,
         load_cursor(context.cursor),
         time.time(),
         landing.quiet_seconds,
         landing.content_fingerprint,
         first,
         dt.date.fromisoformat(keys[-1]) if keys else today,
+        scan.problems,
     )
     context.update_cursor(dump_cursor(decision.cursor))
+    for folder, why in sorted(decision.skipped.items()):
+        context.log.warning(f"landing folder {folder} skipped: {why}")
     if not decision.requests:
-        waiting = "; ".join(f"{d}: {why}" for d, why in sorted(decision.waiting.items())[-5:])
-        return dg.SkipReason(f"no new settled snapshot. {waiting}".strip())
+        return dg.SkipReason(skip_reason(decision))
     return [
         dg.RunRequest(
             run_key=f"{day.isoformat()}:{content[:16]}",

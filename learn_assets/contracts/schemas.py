@@ -9,18 +9,56 @@ rule table is generated from them.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
 from pandera import extensions
 
-from learn_assets.contracts.kinds import Kind
+from learn_assets.contracts.kinds import RANGED_KINDS, TIMESTAMP_KINDS, Kind
 
 GUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 LEARN_SITE = "https://learn.microsoft.com"
 # No real title, summary or uid comes near this; a longer value is a corrupt field.
 MAX_TEXT_LENGTH = 65_536
+
+
+@dataclass(frozen=True)
+class Range:
+    """The valid values of a column, both ends included: a value outside is quarantined with
+    the end it passes (`xp: above 1000000`, `awarded_on: before 1900-01-01`)."""
+
+    low: int | dt.date | pd.Timestamp
+    high: int | dt.date | pd.Timestamp
+
+    def checks(self) -> list[pa.Check]:
+        return [pa.Check.ge(self.low), pa.Check.le(self.high)]
+
+
+# The valid range of every date, timestamp and number, in one place.
+# YYYYMMDD dates: every 8-digit date from Excel's first day on. Before it, 1899xxxx is the "no
+# date" placeholder (NULL); other earlier dates (e.g. 00010101) are corrupt. 99991231, the
+# largest, is read as "no date" too: for an end date, "does not expire".
+FIRST_DAY = dt.date(1900, 1, 1)
+DATES = Range(FIRST_DAY, dt.date(9999, 12, 31))
+# Instants (UTC): 1900-01-01 .. 2999-12-31. A learning event or profile date outside is corrupt
+# (sentinels such as 0001-01-01 or 9999-12-31), and this range keeps every instant, whatever its
+# offset, inside what Python, Arrow and Excel can all hold (years 1 to 9999; Excel from 1900),
+# so reports and exports never meet a value they cannot write.
+TIMESTAMPS = Range(
+    pd.Timestamp("1900-01-01", tz="UTC"), pd.Timestamp("2999-12-31 23:59:59.999999", tz="UTC")
+)
+# XP of one Progress row, and the points of a catalog item (the XP it gives). Real values are
+# 100 to a few thousand; the cap also keeps every sum of XP far from BIGINT's limit (it would
+# take 9.2 trillion capped rows to overflow).
+XP = Range(0, 1_000_000)
+# Duration of a unit, module or learning path: real values are minutes to a few dozen hours.
+MINUTES = Range(0, 100_000)
+DEFAULT_RANGES: dict[Kind, Range] = {Kind.YYYYMMDD: DATES} | dict.fromkeys(
+    TIMESTAMP_KINDS, TIMESTAMPS
+)
 
 
 @extensions.register_check_method(statistics=["first", "second"])
@@ -36,7 +74,8 @@ _DTYPES = {
     Kind.INT: "Int64",
     Kind.DATETIMEOFFSET: pd.DatetimeTZDtype("us", "UTC"),
     Kind.DATETIME: pd.DatetimeTZDtype("us", "UTC"),
-    Kind.YYYYMMDD: "datetime64[us]",
+    # A date, not a timestamp: pandas' own datetime64 covers only 1677-2262 in pandera.
+    Kind.YYYYMMDD: pd.ArrowDtype(pyarrow.date32()),
     Kind.JSON_ARRAY: object,
     Kind.BOOLEAN: "boolean",
     Kind.LOCALE_DATETIME: pd.DatetimeTZDtype("us", "UTC"),
@@ -50,9 +89,13 @@ def col(
     *,
     required: bool = False,
     allowed: tuple[str, ...] = (),
-    minimum: int | None = None,
+    valid: Range | None = None,
 ) -> pa.Column:
-    """A contract column parsed from the delivered column `source`."""
+    """A contract column parsed from the delivered column `source`. Numbers state their `valid`
+    range; dates and timestamps have their kind's (`DEFAULT_RANGES`) unless given."""
+    valid = valid or DEFAULT_RANGES.get(kind)
+    if (valid is None) == (kind in RANGED_KINDS):
+        raise ValueError(f"{source}: a {kind} column needs a valid range, other kinds none")
     checks = []
     if kind is Kind.GUID:
         checks.append(pa.Check.str_matches(GUID_PATTERN))
@@ -62,8 +105,8 @@ def col(
         )
     if allowed:
         checks.append(pa.Check.isin(list(allowed)))
-    if minimum is not None:
-        checks.append(pa.Check.ge(minimum))
+    if valid is not None:
+        checks.extend(valid.checks())
     return pa.Column(
         _DTYPES[kind],
         checks=checks,
@@ -210,9 +253,13 @@ CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
             "award_type": col("AwardType", T),
             "transcript_name": col("TranscriptName", T, "certification title on the transcript"),
             "source_uid": col("SourceUid", T, "certification uid", required=True),
-            "awarded_on": col("AwardedOn", YMD, "YYYYMMDD; placeholder (0, empty, 1899) = NULL"),
+            "awarded_on": col(
+                "AwardedOn", YMD, "YYYYMMDD; placeholder (0, empty, 1899xxxx, 99991231) = NULL"
+            ),
             "certification_start_date": col("CertificationStartDate", YMD),
-            "certification_end_date": col("CertificationEndDate", YMD, "NULL: does not expire"),
+            "certification_end_date": col(
+                "CertificationEndDate", YMD, "NULL (99991231 or a placeholder): does not expire"
+            ),
             "stay_current_eligibility_start_date": col(
                 "StayCurrentEligibilityStartDate", YMD, "renewal opens"
             ),
@@ -233,7 +280,7 @@ CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
                 "SourceType", T, required=True, allowed=("Unit", "Module", "LearningPath")
             ),
             "source_uid": col("SourceUid", T, required=True),
-            "xp": col("XP", N, "experience points", required=True, minimum=0),
+            "xp": col("XP", N, "experience points", required=True, valid=XP),
             "awarded_on": col("AwardedOn", DTO, "when, in UTC", required=True),
         },
         tenant=True,
@@ -286,8 +333,8 @@ CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
             "learning_path_uid": col("LearningPathUid", T, required=True),
             "title": col("title", T),
             **_urls(("url", "url")),
-            "duration_in_minutes": col("durationInMinutes", N, minimum=0),
-            "points": col("points", N, "XP for completing the path", minimum=0),
+            "duration_in_minutes": col("durationInMinutes", N, valid=MINUTES),
+            "points": col("points", N, "XP for completing the path", valid=XP),
             **_urls(("icon_url", "iconUrl")),
             **_catalog_lists("levels", "products", "roles", "languages"),
         },
@@ -312,8 +359,8 @@ CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
             "module_uid": col("moduleUid", T, required=True),
             "title": col("title", T),
             **_urls(("url", "url"), ("icon_url", "iconUrl")),
-            "duration_in_minutes": col("durationInMinutes", N, minimum=0),
-            "points": col("points", N, "XP for completing the module", minimum=0),
+            "duration_in_minutes": col("durationInMinutes", N, valid=MINUTES),
+            "points": col("points", N, "XP for completing the module", valid=XP),
             **_catalog_lists("levels", "products", "roles", "languages"),
         },
         unique=["module_uid"],
@@ -325,8 +372,8 @@ CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
             "unit_uid": col("unitUid", T, required=True),
             "title": col("title", T),
             **_urls(("url", "url")),
-            "duration_in_minutes": col("durationInMinutes", N, minimum=0),
-            "points": col("points", N, "XP for completing the unit", minimum=0),
+            "duration_in_minutes": col("durationInMinutes", N, valid=MINUTES),
+            "points": col("points", N, "XP for completing the unit", valid=XP),
             "module_uid": col("moduleUid", T, "the module the unit belongs to", required=True),
         },
         unique=["unit_uid"],

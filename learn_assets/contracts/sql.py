@@ -4,10 +4,14 @@ For each delivered row the compiled query gives the typed values and the list of
 breaks (`reasons`, each naming the column and the rule). The staged layer keeps rows with no
 reason and quarantines the others with their original text. Only the checks below are compiled;
 a contract using any other check fails at import time (see `compile_contract`), not silently.
+Each rule about values (not about reading the text) also holds over the typed columns alone:
+the blocking `contract_types` check evaluates those on every staged row (`rule_counts_select`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import numbers
 from dataclasses import dataclass
 
 import pandera.pandas as pa
@@ -43,10 +47,13 @@ _KIND_NAMES = {
 
 @dataclass(frozen=True)
 class Rule:
-    """One row-level rule: `violated` is a SQL predicate over typed (and raw) columns."""
+    """One row-level rule: `violated` is a SQL predicate over typed (and raw) columns.
+    `staged` is the same rule over the typed columns only, which a staged row must never
+    break (None for rules about reading the delivered text)."""
 
     reason: str
     violated: str
+    staged: str | None
 
 
 @dataclass(frozen=True)
@@ -56,14 +63,26 @@ class CompiledContract:
     rules: tuple[Rule, ...]
     key: tuple[str, ...]
 
+    @property
+    def staged_rules(self) -> tuple[Rule, ...]:
+        """The rules every staged row follows (see `rule_counts_select`)."""
+        return tuple(r for r in self.rules if r.staged)
+
 
 def _blank(raw: str) -> str:
     return f"NULLIF(trim({raw}), '') IS NULL"
 
 
+NO_END_DATE = "99991231"  # the largest YYYYMMDD, used for "no end": read as NULL
+
+
 def _placeholder_date(raw: str) -> str:
-    # The "no date" values: empty, 0, or a 1899 date (Power BI's 1899-12-29/30 zero date).
-    return f"({_blank(raw)} OR trim({raw}) = '0' OR trim({raw}) LIKE '1899____')"
+    # The "no date" values: empty, 0, a 1899 date (Power BI's 1899-12-29/30 zero date), or
+    # 99991231 ("no end", e.g. a certification that does not expire).
+    return (
+        f"({_blank(raw)} OR trim({raw}) = '0' OR trim({raw}) LIKE '1899____' "
+        f"OR trim({raw}) = {quote_literal(NO_END_DATE)})"
+    )
 
 
 def typed_expression(kind: Kind, raw: str) -> str:
@@ -116,42 +135,90 @@ def is_guid(ref: str) -> str:
     return f"(length({ref}) = 36 AND {hyphens} AND TRY_CAST({ref} AS UUID) IS NOT NULL)"
 
 
+def bound_literal(value: object) -> str:
+    """A range end of the contract as a typed DuckDB literal (integer, DATE or TIMESTAMPTZ)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral | dt.date):
+        raise ValueError(f"range end {value!r} is not an integer, a date or a timestamp")
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, dt.datetime):  # pandas Timestamps too
+        if value.tzinfo is None:
+            raise ValueError(f"range end {value!r} has no time zone")
+        return f"{quote_literal(value.isoformat())}::TIMESTAMPTZ"
+    return f"{quote_literal(value.isoformat())}::DATE"
+
+
+def bound_text(value: object) -> str:
+    """A range end as the reasons say it: `1000000`, `1900-01-01`; an instant at the start or
+    the end of a UTC day as that day (`after 2999-12-31`: after the end of that day)."""
+    if isinstance(value, dt.datetime):
+        utc = value.astimezone(dt.UTC)
+        whole_day = utc.time() in (dt.time.min, dt.time.max)
+        return utc.date().isoformat() if whole_day else utc.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _range_rule(column: str, bound: object, low: bool) -> Rule:
+    """The rule of one end of a range: below (before) the low end, above (after) the high one."""
+    ref = quote_ident(column)
+    word = (
+        ("before" if low else "after")
+        if isinstance(bound, dt.date)
+        else ("below" if low else "above")
+    )
+    violated = f"{ref} {'<' if low else '>'} {bound_literal(bound)}"
+    return Rule(f"{column}: {word} {bound_text(bound)}", violated, violated)
+
+
 def _check_rule(column: str, check: pa.Check) -> Rule | None:
     name, stats = check.name, check.statistics
     ref = quote_ident(column)
+    rule: tuple[str, str] | None = None
     if name == "str_matches" and stats["pattern"] == GUID_PATTERN:
-        return Rule(f"{column}: not a GUID", f"NOT {is_guid(ref)}")
-    if name == "str_matches":
+        rule = (f"{column}: not a GUID", f"NOT {is_guid(ref)}")
+    elif name == "str_matches":
         pattern = quote_literal(str(stats["pattern"]))
-        return Rule(
-            f"{column}: not matching {stats['pattern']}", f"NOT regexp_matches({ref}, {pattern})"
+        rule = (
+            f"{column}: not matching {stats['pattern']}",
+            f"NOT regexp_matches({ref}, {pattern})",
         )
-    if name == "isin":
+    elif name == "isin":
         values = [str(v) for v in stats["allowed_values"]]
         listed = ", ".join(quote_literal(v) for v in values)
-        return Rule(f"{column}: not one of {', '.join(values)}", f"{ref} NOT IN ({listed})")
-    if name == "greater_than_or_equal_to":
-        return Rule(f"{column}: below {stats['min_value']}", f"{ref} < {int(stats['min_value'])}")
-    if name == "str_length":  # the minimum is "required" (blank text is NULL here)
+        rule = (f"{column}: not one of {', '.join(values)}", f"{ref} NOT IN ({listed})")
+    elif name == "greater_than_or_equal_to":
+        return _range_rule(column, stats["min_value"], low=True)
+    elif name == "less_than_or_equal_to":
+        return _range_rule(column, stats["max_value"], low=False)
+    elif name == "str_length":  # the minimum is "required" (blank text is NULL here)
         limit = stats.get("max_value")
         if limit is None:
             return None
-        return Rule(
-            f"{column}: longer than {int(limit)} characters", f"length({ref}) > {int(limit)}"
+        rule = (f"{column}: longer than {int(limit)} characters", f"length({ref}) > {int(limit)}")
+    elif name == "str_startswith":
+        prefix = str(stats["string"])
+        rule = (
+            f"{column}: not starting with {prefix}",
+            f"NOT starts_with({ref}, {quote_literal(prefix)})",
         )
-    if name == "str_startswith":  # derived absolute URLs, true by construction
-        return None
-    raise ValueError(f"contract check {name!r} on {column} has no SQL translation")
+    if rule is None:
+        raise ValueError(f"contract check {name!r} on {column} has no SQL translation")
+    return Rule(rule[0], rule[1], rule[1])
 
 
 def _frame_rule(check: pa.Check) -> Rule:
     if check.name == "not_after":
         first, second = check.statistics["first"], check.statistics["second"]
-        return Rule(
-            f"{first} after {second}",
-            f"{quote_ident(first)} > {quote_ident(second)}",
-        )
+        violated = f"{quote_ident(first)} > {quote_ident(second)}"
+        return Rule(f"{first} after {second}", violated, violated)
     raise ValueError(f"contract check {check.name!r} has no SQL translation")
+
+
+def _missing(kind: Kind, ref: str) -> str:
+    """A required staged value that is missing: NULL, or blank text."""
+    return _blank(ref) if SQL_TYPES[kind] == "VARCHAR" else f"{ref} IS NULL"
 
 
 def compile_contract(schema: pa.DataFrameSchema) -> CompiledContract:
@@ -167,16 +234,18 @@ def compile_contract(schema: pa.DataFrameSchema) -> CompiledContract:
                 f"CASE WHEN {base} IS NULL THEN NULL WHEN {base} LIKE 'http%' THEN {base} "
                 f"ELSE {quote_literal(LEARN_SITE)} || {base} END"
             )
+            rules.extend(r for check in column.checks if (r := _check_rule(name, check)))
             continue
         source = column.metadata["source"]
         typed[name] = typed_expression(kind, quote_ident(source))
         raw = raw_ref(source)
         if not column.nullable:
-            rules.append(Rule(f"{name}: missing (required)", _blank(raw)))
-        if kind in _KIND_NAMES:
             rules.append(
-                Rule(f"{name}: not {_KIND_NAMES[kind]}", _unreadable(kind, raw, quote_ident(name)))
+                Rule(f"{name}: missing (required)", _blank(raw), _missing(kind, quote_ident(name)))
             )
+        if kind in _KIND_NAMES:
+            unreadable = _unreadable(kind, raw, quote_ident(name))
+            rules.append(Rule(f"{name}: not {_KIND_NAMES[kind]}", unreadable, None))
         rules.extend(r for check in column.checks if (r := _check_rule(name, check)))
     rules.extend(_frame_rule(check) for check in schema.checks)
     return CompiledContract(typed, types, tuple(rules), tuple(schema.unique or schema.columns))
@@ -219,3 +288,29 @@ def repeats_select(source_columns: tuple[str, ...], source: str, judged: str) ->
             WHERE hash({cols}) IN (SELECT row_hash FROM {judged} GROUP BY 1 HAVING count(*) > 1)
         ) WHERE copy > 1
     """
+
+
+def _any_broken(rules: tuple[Rule, ...]) -> str:
+    return " OR ".join(f"coalesce(({rule.staged}), false)" for rule in rules) or "false"
+
+
+def rule_counts_select(rules: tuple[Rule, ...], source: str) -> str:
+    """One row over the staged rows of `source`: how many there are, how many break any of
+    `rules` (their `staged` predicate), then how many break each rule, in order."""
+    per_rule = "".join(f", count(*) FILTER (WHERE {rule.staged})" for rule in rules)
+    return f"SELECT count(*), count(*) FILTER (WHERE {_any_broken(rules)}){per_rule} FROM {source}"
+
+
+def breaking_rows_select(
+    rules: tuple[Rule, ...], columns: tuple[str, ...], source: str, limit: int
+) -> str:
+    """The first `limit` staged rows of `source` breaking any of `rules`: `columns` and the
+    reasons of the rules each breaks."""
+    cols = ", ".join(quote_ident(c) for c in columns)
+    reasons = ", ".join(
+        f"CASE WHEN {rule.staged} THEN {quote_literal(rule.reason)} END" for rule in rules
+    )
+    return (
+        f"SELECT {cols}, concat_ws('; ', {reasons or 'NULL'}) AS rules FROM {source} "
+        f"WHERE {_any_broken(rules)} ORDER BY ALL LIMIT {int(limit)}"
+    )

@@ -1,44 +1,69 @@
-"""Core layer assets: `core/<table>`, each merging its staged snapshot(s) into history."""
+"""Core layer assets: `core/<table>`, each the history of its staged snapshots."""
 
 import datetime as dt
 
 import dagster as dg
 
-from learn_assets.core.build import CORE_TABLES, CoreTable, merge_snapshot
-from learn_assets.partitions import single_run, snapshot_partitions
-from learn_assets.resources import WAREHOUSE_POOL, WarehouseResource
+from learn_assets.core.build import CORE_TABLES, CoreTable, update_core
+from learn_assets.core.checks import core_checks
+from learn_assets.partitions import announce_rebuilt, single_run, snapshot_partitions
+from learn_assets.resources import WarehouseResource
+from learn_assets.resources.ledger import Refreshed
+from learn_assets.resources.versioned import loaded_snapshots
+from learn_assets.staged.assets import check_result
 
 
 def build_core_asset(table: CoreTable) -> dg.AssetsDefinition:
+    key = dg.AssetKey(["core", table.name])
+    checks = core_checks(table)
+
     @dg.asset(
-        key=["core", table.name],
-        deps=[dg.AssetKey(["staged", source]) for source in table.sources],
-        description=f"{table.description} Table `core.{table.name}`.",
+        key=key,
+        deps=[dg.AssetKey(["staged", source.table]) for source in table.sources],
+        description=f"{table.description} Table `core.{table.name}` (current values) over "
+        f"`core.{table.name}_history` (every value, valid_from..valid_to).",
         group_name="core",
         partitions_def=snapshot_partitions,
         backfill_policy=single_run,
         kinds={"duckdb"},
-        pool=WAREHOUSE_POOL,
+        check_specs=[
+            dg.AssetCheckSpec(
+                c.name,
+                asset=key,
+                description=c.description,
+                blocking=c.blocking,
+                partitions_def=snapshot_partitions,
+            )
+            for c in checks
+        ],
         metadata={"dagster/table_name": f"core.{table.name}", "key": ", ".join(table.key)},
     )
     def _core(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-        seen = new = 0
+        requested = [dt.date.fromisoformat(k) for k in sorted(context.partition_keys)]
         with warehouse.get_connection() as conn:
-            for key in sorted(context.partition_keys):
-                merged = merge_snapshot(conn, table, dt.date.fromisoformat(key))
-                how = " (read the rows new since the previous snapshot)"
-                context.log.info(
-                    f"core.{table.name} {key}: {merged.rows} rows, {merged.new} new"
-                    + (how if merged.from_changes else "")
-                )
-                seen, new = seen + merged.rows, new + merged.new
-            total = conn.execute(f"SELECT count(*) FROM core.{table.name}").fetchone()
+            update = update_core(conn, table)
+            context.log.info(
+                f"core.{table.name}: {update.plan.mode} ({update.plan.reason}); "
+                f"{update.rows} history rows"
+            )
+            loaded = sorted(
+                {d for s in table.sources for d in loaded_snapshots(conn, "staged", s.table)}
+            )
+            rebuilt = [
+                Refreshed(d, update.rows, f"core.{table.name}: {update.plan.reason}")
+                for d in loaded
+                if update.earliest is not None and d >= update.earliest and d not in requested
+            ]
+            outcomes = {c.name: {d: c.evaluate(conn, table, d) for d in requested} for c in checks}
+        announce_rebuilt(context, key, rebuilt)
         return dg.MaterializeResult(
             metadata={
-                "rows_in_snapshot": seen,
-                "rows_new": new,
-                "dagster/row_count": int(total[0]) if total else 0,
-            }
+                "dagster/row_count": update.rows,
+                "update": update.plan.mode,
+                "reason": update.plan.reason,
+                "snapshots_rebuilt": [r.snapshot.isoformat() for r in rebuilt],
+            },
+            check_results=[check_result(c, outcomes[c.name]) for c in checks],
         )
 
     return _core

@@ -9,11 +9,12 @@ import datetime as dt
 import dagster as dg
 
 from learn_assets.exports.charts import CHART_TITLES
-from learn_assets.exports.files import ExportResult, export_snapshot
+from learn_assets.exports.files import ExportResult
+from learn_assets.exports.refresh import refresh_exports
 from learn_assets.exports.resource import ExportSettings
-from learn_assets.partitions import single_run, snapshot_partitions
+from learn_assets.partitions import announce_rebuilt, single_run, snapshot_partitions
 from learn_assets.reports.build import REPORT_TABLES
-from learn_assets.resources import WAREHOUSE_POOL, WarehouseResource
+from learn_assets.resources import WarehouseResource
 
 
 def charts_markdown(result: ExportResult) -> str:
@@ -56,25 +57,30 @@ def export_metadata(results: list[ExportResult]) -> dict[str, dg.MetadataValue]:
     partitions_def=snapshot_partitions,
     backfill_policy=single_run,
     kinds={"duckdb", "csv", "parquet", "xlsx", "html"},
-    pool=WAREHOUSE_POOL,
 )
 def snapshot_files(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, exports: ExportSettings
 ) -> dg.MaterializeResult:
-    results = []
+    requested = [dt.date.fromisoformat(k) for k in sorted(context.partition_keys)]
     with warehouse.get_connection() as conn:
-        for key in sorted(context.partition_keys):
-            result = export_snapshot(
-                conn, dt.date.fromisoformat(key), exports.root, exports.xlsx_max_rows
+        done = refresh_exports(conn, requested, exports.root, xlsx_max_rows=exports.xlsx_max_rows)
+    results = []
+    for item, result in done:
+        if result is None:
+            context.log.info(f"exports {item.snapshot}: folder removed ({item.reason})")
+            continue
+        context.log.info(
+            f"exports {item.snapshot}: {len(result.files)} files in {result.folder} ({item.reason})"
+        )
+        for sheet, left_out in result.truncated_sheets.items():
+            context.log.warning(
+                f"exports {item.snapshot}: reports.xlsx sheet {sheet} shows the first "
+                f"{exports.xlsx_max_rows:,} rows (LEARN_XLSX_MAX_ROWS), {left_out:,} left "
+                "out; the CSV and Parquet files have them all"
             )
-            context.log.info(f"exports {key}: {len(result.files)} files in {result.folder}")
-            for sheet, left_out in result.truncated_sheets.items():
-                context.log.warning(
-                    f"exports {key}: reports.xlsx sheet {sheet} shows the first "
-                    f"{exports.xlsx_max_rows:,} rows (LEARN_XLSX_MAX_ROWS), {left_out:,} left "
-                    "out; the CSV and Parquet files have them all"
-                )
+        if item.requested:
             results.append(result)
+    announce_rebuilt(context, context.asset_key, [item for item, _ in done])
     return dg.MaterializeResult(metadata=export_metadata(results))
 
 

@@ -31,7 +31,8 @@ from learn_assets.exports.charts import render_charts
 from learn_assets.exports.neutralize import is_text, neutralize_column
 from learn_assets.exports.page import render_page
 from learn_assets.exports.resource import XLSX_MAX_ROWS
-from learn_assets.exports.tables import DataQuality, read_data_quality, read_reports
+from learn_assets.exports.tables import REPORTS, DataQuality, read_data_quality, read_reports
+from learn_assets.exports.values import check_exportable
 from learn_assets.exports.xlsx import about_rows, write_workbook
 
 WORKBOOK = "reports.xlsx"
@@ -110,15 +111,22 @@ def export_tables(
     quality: DataQuality | None = None,
 ) -> ExportResult:
     """Write every export of one snapshot from its report tables (see `read_reports`) and its
-    data quality (see `read_data_quality`; None: not recorded)."""
+    data quality (see `read_data_quality`; None: not recorded).
+    A value no export can write fails before any file is written, naming the report, the
+    column and the row (`ExportValueError`)."""
     quality = quality or DataQuality(snapshot)
+    keys = {name: REPORTS[name].key if name in REPORTS else () for name in tables}
+    for name, table in tables.items():
+        check_exportable(name, table, keys[name])
     folder = snapshot_folder(exports_dir, snapshot)
     files: list[Path] = []
     for name, table in tables.items():
         files.append(write_csv(table, folder / f"{name}.csv"))
         files.append(write_parquet(table, folder / f"{name}.parquet"))
     with atomic_path(folder / WORKBOOK) as tmp:
-        truncated = write_workbook(tables, tmp, xlsx_max_rows, about_rows(snapshot, quality))
+        truncated = write_workbook(
+            tables, tmp, xlsx_max_rows, keys, about=about_rows(snapshot, quality)
+        )
     files.append(folder / WORKBOOK)
     charts = render_charts(tables, snapshot)
     for name, png in charts.items():

@@ -25,20 +25,16 @@ REPORTS: dict[str, ReportTable] = {r.name: r for r in REPORT_TABLES}
 def read_report(
     conn: duckdb.DuckDBPyConnection, report: ReportTable, snapshot: dt.date
 ) -> pa.Table:
-    """The report's rows for `snapshot` (activity_daily: the whole table), in key order.
+    """The report's rows for `snapshot`, in key order.
 
     Timestamps come out in UTC: the session time zone decides the zone Arrow carries.
     """
     conn.execute("SET TimeZone = 'UTC'")
     order = ", ".join(quote_ident(k) for k in report.key)
-    if report.per_snapshot:
-        relation = conn.sql(
-            f"SELECT * FROM {report_table(report)} WHERE snapshot_date = $snapshot "
-            f"ORDER BY {order}",
-            params={"snapshot": snapshot},
-        )
-    else:
-        relation = conn.sql(f"SELECT * FROM {report_table(report)} ORDER BY {order}")
+    relation = conn.sql(
+        f"SELECT * FROM {report_table(report)} WHERE snapshot_date = $snapshot ORDER BY {order}",
+        params={"snapshot": snapshot},
+    )
     return _plain_strings(relation.to_arrow_table())
 
 

@@ -22,6 +22,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from learn_assets.exports.neutralize import is_text, neutralize
 from learn_assets.exports.tables import DataQuality
+from learn_assets.exports.values import check_exportable
 
 ABOUT_SHEET = "About"
 ABOUT_WIDTHS = (16, 110)  # label, text (wrapped)
@@ -31,6 +32,9 @@ EXCEL_MAX_TEXT = 32_767  # characters in one cell
 _ILLEGAL = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 HEADER_STYLE = {"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E78", "valign": "vcenter"}
 MIN_WIDTH, MAX_WIDTH = 8, 60
+# Excel's calendar: 1900-01-01 to 9999-12-31, with a fake 1900-02-29 (Lotus' leap-year bug), so
+# a day before 1900-03-01 would show one day off. Such dates are written as ISO text instead.
+EXCEL_FIRST_TRUE_DAY = dt.date(1900, 3, 1)
 WIDTH_SAMPLE = 500  # rows looked at to size a column
 WORKBOOK_OPTIONS = {
     "constant_memory": True,  # each row is flushed once written: memory stays flat
@@ -89,9 +93,13 @@ def write_cell(ws: Worksheet, row: int, col: int, value: Any, kind: str, fmt: Fo
     if kind == "text":
         ws.write_string(row, col, excel_text(value if isinstance(value, str) else str(value)))
     elif kind == "timestamp":
-        ws.write_datetime(row, col, excel_timestamp(value), fmt)
+        value = excel_timestamp(value)
+        if value.date() < EXCEL_FIRST_TRUE_DAY:  # as the CSV writes it
+            ws.write_string(row, col, value.isoformat(" ", "seconds"))
+        else:
+            ws.write_datetime(row, col, value, fmt)
     elif kind == "date":
-        if value < dt.date(1900, 3, 1):  # before Excel's calendar (and its fake 1900-02-29)
+        if value < EXCEL_FIRST_TRUE_DAY:
             ws.write_string(row, col, value.isoformat())
         else:
             ws.write_datetime(row, col, value, fmt)
@@ -126,9 +134,12 @@ def write_sheet(
     header: Format,
     formats: Callable[[str], Format],
     max_rows: int = EXCEL_MAX_ROWS - 1,
+    key: tuple[str, ...] = (),
 ) -> int:
     """Write the first `max_rows` rows of `table` to `ws` (never more than Excel's row limit);
-    returns how many rows were left out, which a last line under the table also says."""
+    returns how many rows were left out, which a last line under the table also says. A date or
+    timestamp no cell can hold fails first, naming the sheet, the column and the row's `key`."""
+    check_exportable(ws.name, table, key)
     names = table.column_names
     columns = [column_format(n, t) for n, t in zip(names, table.schema.types, strict=True)]
     kept = min(table.num_rows, max_rows, EXCEL_MAX_ROWS - 2)
@@ -185,6 +196,7 @@ def write_workbook(
     tables: Mapping[str, pa.Table],
     path: Path,
     max_rows: int = EXCEL_MAX_ROWS - 1,
+    keys: Mapping[str, tuple[str, ...]] | None = None,
     about: Sequence[tuple[str, str]] = (),
 ) -> dict[str, int]:
     """An `About` sheet first when `about` has rows (see `about_rows`), then one sheet per table
@@ -192,7 +204,7 @@ def write_workbook(
 
     A sheet holds at most `max_rows` rows (and never more than Excel's limit): a spreadsheet of
     millions of rows is slow to write and to open. Returns {sheet: rows left out} (the CSV and
-    Parquet files always hold every row)."""
+    Parquet files always hold every row). `keys` names each table's row key for errors."""
     workbook = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     header = workbook.add_format(HEADER_STYLE)
     cache: dict[str, Format] = {}
@@ -209,7 +221,8 @@ def write_workbook(
             write_about(workbook.add_worksheet(ABOUT_SHEET), about, header, wrap)
         for name, table in tables.items():
             sheet = workbook.add_worksheet(name[:31])
-            left_out = write_sheet(sheet, table, header, formats, max_rows)
+            key = (keys or {}).get(name, ())
+            left_out = write_sheet(sheet, table, header, formats, max_rows, key)
             if left_out:
                 truncated[name] = left_out
     finally:

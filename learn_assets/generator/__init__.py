@@ -37,8 +37,10 @@ Documented quirks, always placed the same way:
 
 Fault injection (`faults=True`, CSV only; `faults.py`): after the clean days, a row-fault
 snapshot (clean day plus appended rows each breaking one rule, and Achievements schema drift) and
-a file-fault snapshot (missing column, empty file, truncated last line, invalid UTF-8), listed
-with their counts, files and lines in `out/faults.json`.
+a file-fault snapshot (missing column, empty file, truncated last line, invalid UTF-8, and the
+reading faults: UTF-16, `;` delimiter, duplicated and empty header names, a 3 MB field, plus mixed
+line endings and typed Parquet, which load), listed with their counts, files and lines in
+`out/faults.json`.
 """
 
 from learn_assets.generator.sample import SampleSummary, generate_sample

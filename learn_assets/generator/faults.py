@@ -5,13 +5,19 @@
   breaking exactly one rule (`ROW_FAULTS` gives kinds and counts). Every injected row is a copy of
   a real row of that snapshot with one field changed, so the rest of it stays valid; original
   rows are never altered. Achievements drifts instead: an extra column and a header spelled in
-  upper case.
+  upper case. `EDGE_ROW_FAULTS` adds values at the edges of the contract's ranges the same way
+  (year 1 and 9999 dates and timestamps, XP above the cap up to 2^63-1, and 99991231, which
+  means "does not expire" and is staged, not quarantined).
 - File-fault snapshot F2 (`start + days + 1`): the clean day with four files a loader must
-  reject (a missing required column, an empty file, a truncated last line, invalid UTF-8).
+  reject (a missing required column, an empty file, a truncated last line, invalid UTF-8), and
+  the reading faults of `write_reading_faults` in its seven other files: five more to reject
+  (UTF-16, `;` delimiter, duplicated and empty header names, an over-long field) and two that
+  load exactly like the clean file (`LOADING_FILE_FAULTS`: mixed line endings, typed Parquet).
 - `faults.json` in the output folder lists every fault, so tests read the expected counts, files
   and lines from it instead of repeating them.
 
-Faults are CSV-only and deterministic: base rows are chosen by a random stream of their own.
+Faults are written from CSV (one becomes Parquet) and deterministic: base rows are chosen by a
+random stream of their own.
 """
 
 from __future__ import annotations
@@ -30,7 +36,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from learn_assets.contracts.datasets import DATASETS_BY_NAME
+from learn_assets.contracts.datasets import DATASETS_BY_NAME, Kind
+from learn_assets.contracts.sql import NO_END_DATE
 from learn_assets.generator.catalog import Catalog
 from learn_assets.generator.frames import Frame
 from learn_assets.generator.ids import guids
@@ -84,7 +91,27 @@ ROW_FAULTS: tuple[RowFault, ...] = (
     RowFault("extra_column", "Achievements", 1, "promotionCode"),
     RowFault("case_renamed_column", "Achievements", 1, RENAMED_HEADER),
 )
-_COUNT = {f.kind: f.count for f in ROW_FAULTS}
+
+# Values at the edges of the contract's ranges (issue 13): Progress and Certifications rows.
+EDGE_ROW_FAULTS: tuple[RowFault, ...] = (
+    RowFault("never_expires", "Certifications", 2, "CertificationEndDate"),  # staged, NULL end
+    RowFault("year_one_date", "Certifications", 1, "AwardedOn"),
+    RowFault("year_9999_timestamp", "Progress", 1, "AwardedOn"),
+    RowFault("year_one_timestamp", "Progress", 2, "AwardedOn"),
+    RowFault("max_bigint_xp", "Progress", 2, "XP"),
+    RowFault("xp_above_max", "Progress", 1, "XP"),
+)
+MAX_BIGINT = str(2**63 - 1)
+_EDGE_CHANGES: dict[str, Callable[[int], dict[str, str]]] = {
+    "never_expires": lambda i: {"CertificationEndDate": NO_END_DATE},
+    "year_one_date": lambda i: {"AwardedOn": "00010101"},
+    "year_9999_timestamp": lambda i: {"AwardedOn": "9999-12-31T23:59:59-05:00"},
+    "year_one_timestamp": lambda i: {"AwardedOn": "0001-01-01T00:00:00+01:00"},
+    "max_bigint_xp": lambda i: {"XP": MAX_BIGINT},
+    "xp_above_max": lambda i: {"XP": "1000001"},
+}
+
+_COUNT = {f.kind: f.count for f in (*ROW_FAULTS, *EDGE_ROW_FAULTS)}
 # Row changes per injected-row kind (i = 0-based index within the kind).
 _CHANGES: dict[str, Callable[[int], dict[str, str]]] = {
     "duplicate_row": lambda i: {},
@@ -217,6 +244,9 @@ def plan_faults(
     kinds = {"malformed_json_array": _CHANGES["malformed_json_array"]}
     appended["HierarchyModule"] = _variants("HierarchyModule", bases, kinds)
 
+    for dataset, rows in plan_edge_faults(con, frames, row_cutoff, rng).items():
+        appended.setdefault(dataset, []).extend(rows)
+
     achievements_at_file_day = frames["Achievements"].rows_at(file_cutoff)
     if achievements_at_file_day < 1:
         raise ValueError(
@@ -230,6 +260,29 @@ def plan_faults(
         appended=appended,
         achievements_at_file_day=achievements_at_file_day,
     )
+
+
+def plan_edge_faults(
+    con: duckdb.DuckDBPyConnection,
+    frames: dict[str, Frame],
+    row_cutoff: int,
+    rng: np.random.Generator,
+) -> dict[str, list[Row]]:
+    """The injected rows of `EDGE_ROW_FAULTS`, drawn after every other fault (so those stay as
+    they were). A never-expiring copy is made of a certification with a real end date: its
+    typed key then differs from the original's."""
+    appended = {}
+    for dataset in ("Progress", "Certifications"):
+        kinds = {f.kind: _EDGE_CHANGES[f.kind] for f in EDGE_ROW_FAULTS if f.dataset == dataset}
+        frame = frames[dataset]
+        mask = _visible(frame, row_cutoff)
+        if dataset == "Certifications":
+            ends = frame.table["CertificationEndDate"].to_numpy(zero_copy_only=False)
+            mask &= ends >= 19_000_101  # a real date, not a placeholder (0, 1899xxxx)
+        n = sum(_COUNT[k] for k in kinds)
+        bases = _pick(con, dataset, frame.table, mask, n, rng, f"{dataset} rows")
+        appended[dataset] = _variants(dataset, bases, kinds)
+    return appended
 
 
 def _replace_bytes(path: Path, data: bytes) -> None:
@@ -350,12 +403,13 @@ def write_faults(
             INVALID_UTF8_LINE,
             "title",
         ),
+        *write_reading_faults(con, file_folder),
     )
 
     manifest = {
         "row_faults": {
             "snapshot": plan.row_day.isoformat(),
-            "faults": [asdict(f) for f in ROW_FAULTS],
+            "faults": [asdict(f) for f in (*ROW_FAULTS, *EDGE_ROW_FAULTS)],
         },
         "file_faults": {
             "snapshot": plan.file_day.isoformat(),
@@ -364,3 +418,136 @@ def write_faults(
     }
     _replace_bytes(out / MANIFEST_FILE, (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
     return manifest
+
+
+# --- Reading faults: what hand-edited, re-saved or differently exported files look like --------
+# One per F2 dataset the file faults above leave clean; self-contained (no random draws), so the
+# other faults' files and draws stay as they are.
+
+LOADING_FILE_FAULTS = ("mixed_line_endings", "typed_parquet")  # load exactly like the clean file
+MIXED_LF_ROWS = 2  # LF rows appended to a CRLF file
+DUPLICATED_HEADER = "UserID"  # the dictionary's userId, again, by case
+OVERSIZED_FIELD_CHARS = 3 << 20  # above DuckDB's 2,000,000-byte line limit
+OVERSIZED_LINE = 4  # 1-based, the header is line 1
+
+
+def _lf_rows_appended(path: Path, n: int) -> int:
+    """End the last `n` lines of a CRLF file with LF; returns the first such line's number."""
+    lines = path.read_bytes().split(b"\r\n")
+    if lines[-1] or b"\n" in b"".join(lines) or len(lines) < n + 2:
+        raise AssertionError(f"{path}: expected a CRLF file with at least {n} data lines")
+    body, tail = lines[: -1 - n], lines[-1 - n : -1]
+    _replace_bytes(path, b"\r\n".join(body) + b"\r\n" + b"".join(line + b"\n" for line in tail))
+    return len(body) + 1
+
+
+def _to_utf16(path: Path) -> None:
+    """Re-save as UTF-16 LE with a byte-order mark, as Excel's "Unicode text" does."""
+    text = path.read_bytes().decode("utf-8-sig")
+    _replace_bytes(path, ("\ufeff" + text).encode("utf-16-le"))
+
+
+def _semicolons(path: Path) -> None:
+    """Delimit with `;` (Excel in a locale whose decimal separator is a comma)."""
+    data = path.read_bytes()
+    if b";" in data or b'"' in data:
+        raise AssertionError(f"{path}: values with ';' or quotes cannot be re-delimited")
+    _replace_bytes(path, data.replace(b",", b";"))
+
+
+def _duplicated_header(path: Path, name: str, copy_of: int) -> None:
+    """Append column `name` holding a copy of column `copy_of` (0-based) to an LF file."""
+    lines = path.read_bytes().split(b"\n")
+    out = [lines[0] + b"," + name.encode()]
+    for line in lines[1:-1]:
+        value = next(csv.reader([line.decode("utf-8")]))[copy_of].encode("utf-8")
+        if any(c in value for c in b',"\r\n'):
+            raise AssertionError(f"{path}: value {value!r} would need quotes")
+        out.append(line + b"," + value)
+    _replace_bytes(path, b"\n".join([*out, lines[-1]]))
+
+
+def _trailing_comma(path: Path) -> None:
+    """An empty, unnamed last column on every line of a CRLF file (the header ends with `,`)."""
+    lines = path.read_bytes().split(b"\r\n")
+    _replace_bytes(path, b"\r\n".join([*(line + b"," for line in lines[:-1]), lines[-1]]))
+
+
+def _oversized_field(path: Path, line_number: int, column: int, chars: int) -> None:
+    """Make one field of line `line_number` of an LF file `chars` characters long."""
+    lines = path.read_bytes().split(b"\n")
+    text = lines[line_number - 1].decode("utf-8")
+    fields = next(csv.reader([text]))
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="").writerow(fields)
+    if buf.getvalue() != text:
+        raise AssertionError(f"{path}: line {line_number} would not be written back as it was")
+    fields[column] = "x" * chars
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="").writerow(fields)
+    lines[line_number - 1] = buf.getvalue().encode("utf-8")
+    _replace_bytes(path, b"\n".join(lines))
+
+
+def _typed_parquet(con: duckdb.DuckDBPyConnection, path: Path, dataset: str) -> Path:
+    """Re-write a CSV file as Parquet with typed columns: integers as INTEGER, JSON arrays as
+    lists of VARCHAR (what a Spark or pandas export gives). Returns the Parquet file."""
+    columns = []
+    for c in DATASETS_BY_NAME[dataset].columns:
+        ref = quote_ident(c.name)
+        if c.kind is Kind.INT:
+            ref = f"CAST({ref} AS INTEGER)"
+        elif c.kind is Kind.JSON_ARRAY:
+            ref = f"CAST(CAST({ref} AS JSON) AS VARCHAR[])"
+        columns.append(f"{ref} AS {quote_ident(c.name)}")
+    rel = con.sql(
+        f"SELECT {', '.join(columns)} FROM read_csv(?, header = true, all_varchar = true, "
+        "delim = ',', quote = '\"', escape = '\"')",
+        params=[str(path)],
+    )
+    target = path.with_suffix(".parquet")
+    tmp = target.with_name(target.name + ".tmp")
+    rel.write_parquet(str(tmp), compression="zstd")
+    os.replace(tmp, target)
+    path.unlink()
+    return target
+
+
+def write_reading_faults(con: duckdb.DuckDBPyConnection, folder: Path) -> tuple[FileFault, ...]:
+    """Turn seven clean CSV files of the file-fault `folder` into reading faults; their list."""
+    day = folder.name
+
+    def rel(path: Path) -> str:
+        return f"{day}/{path.name}"
+
+    unit, users, lp_modules, skills, skill_catalog, progress, modules = (
+        folder / f"{name}.csv"
+        for name in (
+            "HierarchyUnit",
+            "Users",
+            "HierarchyLearningPathModule",
+            "AppliedSkills",
+            "HierarchyAppliedSkills",
+            "Progress",
+            "HierarchyModule",
+        )
+    )
+    first_lf = _lf_rows_appended(unit, MIXED_LF_ROWS)
+    _to_utf16(users)
+    _semicolons(lp_modules)
+    skill_columns = DATASETS_BY_NAME["AppliedSkills"].column_names
+    _duplicated_header(skills, DUPLICATED_HEADER, skill_columns.index("userId"))
+    _trailing_comma(skill_catalog)
+    progress_columns = DATASETS_BY_NAME["Progress"].column_names
+    xp_reason = progress_columns.index("XPReason")
+    _oversized_field(progress, OVERSIZED_LINE, xp_reason, OVERSIZED_FIELD_CHARS)
+    parquet = _typed_parquet(con, modules, "HierarchyModule")
+    return (
+        FileFault("mixed_line_endings", "HierarchyUnit", rel(unit), first_lf, None),
+        FileFault("utf16", "Users", rel(users), 1, None),
+        FileFault("semicolon_delimiter", "HierarchyLearningPathModule", rel(lp_modules), 1, None),
+        FileFault("duplicated_header_column", "AppliedSkills", rel(skills), 1, DUPLICATED_HEADER),
+        FileFault("empty_header_name", "HierarchyAppliedSkills", rel(skill_catalog), 1, None),
+        FileFault("oversized_field", "Progress", rel(progress), OVERSIZED_LINE, "XPReason"),
+        FileFault("typed_parquet", "HierarchyModule", rel(parquet), None, "levels"),
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ import numpy as np
 
 from learn_assets.contracts.datasets import DATASETS
 from learn_assets.generator.catalog import build_catalog
+from learn_assets.generator.corrections import REDELIVERY_DIR, Corrections, apply_corrections
 from learn_assets.generator.entra import entra_frame, entra_select
 from learn_assets.generator.faults import plan_faults, write_faults
 from learn_assets.generator.frames import tenant_frames
@@ -33,6 +35,7 @@ class SampleSummary:
     fmt: str
     # (row-fault day, file-fault day) with faults, else empty; not in `snapshots` nor `rows`.
     fault_snapshots: tuple[dt.date, ...] = ()
+    corrections: Corrections | None = None
 
 
 def _validate(
@@ -44,6 +47,7 @@ def _validate(
     faults: bool = False,
     activity: float = 1.0,
     growth: float | None = None,
+    corrections: bool = False,
 ) -> None:
     def is_int(value: object) -> bool:
         return isinstance(value, int | np.integer) and not isinstance(value, bool)
@@ -66,6 +70,8 @@ def _validate(
         raise ValueError(f"activity must be a number in (0, 50], got {activity!r}")
     if growth is not None and (not isinstance(growth, int | float) or not 0 <= growth <= 1):
         raise ValueError(f"growth must be a number in [0, 1], got {growth!r}")
+    if corrections and days < 3:
+        raise ValueError(f"--corrections needs at least 3 days, got {days}")
 
 
 def generate_sample(
@@ -78,6 +84,7 @@ def generate_sample(
     faults: bool = False,
     activity: float = 1.0,
     growth: float | None = None,
+    corrections: bool = False,
 ) -> SampleSummary:
     """Write `days` full daily snapshots of a sample tenant with `users` learners under `out`.
 
@@ -91,14 +98,16 @@ def generate_sample(
 
     `activity` scales how much each learner studies (more Progress rows per learner); `growth`
     sets how many learners join per day, as a share of the first day's (default: 30% of all
-    learners join spread over the days).
+    learners join spread over the days). `corrections` makes some values change in later
+    deliveries and writes a corrected re-delivery of an earlier day (see `corrections.py`).
     """
-    _validate(users, days, start, seed, fmt, faults, activity, growth)
+    _validate(users, days, start, seed, fmt, faults, activity, growth, corrections)
     out = Path(out)
     # Independent streams per part, so e.g. the Entra export can change without moving events.
     # The fault stream is a fifth child: spawning it leaves the first four (and clean bytes) as is.
+    streams = np.random.SeedSequence(seed).spawn(6)
     tenant_rng, learner_rng, history_rng, entra_rng, fault_rng = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)
+        np.random.default_rng(s) for s in streams[:5]
     )
     tenant_id = str(guids(tenant_rng, 1)[0])
     snapshots = [start + dt.timedelta(days=i) for i in range(days)]
@@ -111,6 +120,16 @@ def generate_sample(
     learners = build_learners(learner_rng, int(users), cutoffs, early_share(days, growth))
     history = build_history(history_rng, learners, catalog, cutoffs, activity)
     frames = tenant_frames(learners, history, catalog)
+    redelivery, fixed = None, None
+    if corrections:
+        # Values change from the middle day on; the day before is also re-delivered fixed.
+        k = days // 2
+        held = int(cutoffs[k]) - 1
+        frames, n_progress, n_certs = apply_corrections(frames, streams[5], held, held)
+        redelivery, _, _ = apply_corrections(
+            tenant_frames(learners, history, catalog), streams[5], held, int(cutoffs[k - 1]) - 1
+        )
+        fixed = Corrections(snapshots[k], snapshots[k - 1], n_progress, n_certs)
 
     con = connect(tenant_id)
     rows: dict[str, dict[str, int]] = {}
@@ -151,6 +170,8 @@ def generate_sample(
             first_folder = first_folder or folder
         if plan is not None:
             write_faults(con, out, plan, frames)
+        if redelivery is not None and fixed is not None and first_folder is not None:
+            _write_redelivery(con, out, fixed, redelivery, first_folder, fmt, cutoffs, written)
 
         entra = entra_frame(entra_rng, learners, int(cutoffs[0]))
         con.register("entra_frame", entra)
@@ -168,4 +189,29 @@ def generate_sample(
         learners=learners.n,
         fmt=fmt,
         fault_snapshots=fault_days,
+        corrections=fixed,
     )
+
+
+def _write_redelivery(
+    con, out: Path, fixed: Corrections, frames, first_folder: Path, fmt: str, cutoffs, written
+) -> None:
+    """`<out>/corrections/<day>/`: the re-delivered day, and `<out>/corrections.json`."""
+    day = fixed.redelivered_day
+    cutoff = int(cutoffs[written.index(day)])
+    folder = out / REDELIVERY_DIR / day.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    for ds in DATASETS:
+        path = folder / f"{ds.name}.{fmt}"
+        if ds.tenant:
+            write_frame(con, ds, frames[ds.name].table, path, fmt, cutoff=cutoff)
+        else:
+            shutil.copyfile(first_folder / path.name, path)
+    described = {
+        "correction_day": fixed.correction_day.isoformat(),
+        "redelivered_day": day.isoformat(),
+        "redelivery_folder": f"{REDELIVERY_DIR}/{day.isoformat()}",
+        "corrected_progress_rows": fixed.corrected_progress,
+        "renewed_certifications": fixed.renewed_certifications,
+    }
+    (out / "corrections.json").write_text(json.dumps(described, indent=2) + "\n")

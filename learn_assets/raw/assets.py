@@ -8,7 +8,7 @@ from learn_assets.contracts.datasets import DATASETS, ENTRA_COLUMNS, Dataset
 from learn_assets.metadata import markdown_table
 from learn_assets.partitions import single_run, snapshot_partitions
 from learn_assets.raw.load import ENTRA_TABLE, RawLoad, load_entra_export, load_snapshot, raw_table
-from learn_assets.resources import WAREHOUSE_POOL, LandingResource, WarehouseResource
+from learn_assets.resources import LandingResource, WarehouseResource
 
 ENTRA_PRESENT_CHECK = "entra_export_present"
 
@@ -63,7 +63,6 @@ def build_raw_asset(dataset: Dataset) -> dg.AssetsDefinition:
         partitions_def=snapshot_partitions,
         backfill_policy=single_run,
         kinds={"duckdb"},
-        pool=WAREHOUSE_POOL,
         tags={"learn/data": "tenant" if dataset.tenant else "catalog"},
         metadata={
             "dagster/column_schema": raw_column_schema(dataset),
@@ -93,7 +92,6 @@ def build_raw_asset(dataset: Dataset) -> dg.AssetsDefinition:
     key=["raw", "entra_users"],
     group_name="raw",
     kinds={"duckdb"},
-    pool=WAREHOUSE_POOL,
     check_specs=[
         dg.AssetCheckSpec(
             ENTRA_PRESENT_CHECK,

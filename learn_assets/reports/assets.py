@@ -4,21 +4,35 @@ import datetime as dt
 
 import dagster as dg
 
-from learn_assets.partitions import single_run, snapshot_partitions
-from learn_assets.reports.build import REPORT_TABLES, ReportTable, build_report
-from learn_assets.resources import WAREHOUSE_POOL, ReportSettings, WarehouseResource
+from learn_assets.partitions import announce_rebuilt, single_run, snapshot_partitions
+from learn_assets.reports.build import REPORT_TABLES, ReportTable, refresh_report
+from learn_assets.reports.checks import report_checks
+from learn_assets.resources import ReportSettings, WarehouseResource
+from learn_assets.staged.assets import check_result
 
 
 def build_report_asset(report: ReportTable) -> dg.AssetsDefinition:
+    key = dg.AssetKey(["reports", report.name])
+    checks = report_checks(report)
+
     @dg.asset(
-        key=["reports", report.name],
+        key=key,
         deps=[dg.AssetKey(dep.split("/")) for dep in report.deps],
         description=f"{report.description} Table `reports.{report.name}`.",
         group_name="reports",
         partitions_def=snapshot_partitions,
         backfill_policy=single_run,
         kinds={"duckdb"},
-        pool=WAREHOUSE_POOL,
+        check_specs=[
+            dg.AssetCheckSpec(
+                c.name,
+                asset=key,
+                description=c.description,
+                blocking=c.blocking,
+                partitions_def=snapshot_partitions,
+            )
+            for c in checks
+        ],
         metadata={"dagster/table_name": f"reports.{report.name}", "key": ", ".join(report.key)},
     )
     def _report(
@@ -27,15 +41,23 @@ def build_report_asset(report: ReportTable) -> dg.AssetsDefinition:
         report_settings: ReportSettings,
     ):
         settings = report_settings.values()
-        keys = sorted(context.partition_keys)
-        # activity_daily is rebuilt whole from the facts: once per run is enough.
-        days = keys if report.per_snapshot else keys[-1:]
-        rows = 0
+        requested = [dt.date.fromisoformat(k) for k in sorted(context.partition_keys)]
         with warehouse.get_connection() as conn:
-            for key in days:
-                rows = build_report(conn, report, dt.date.fromisoformat(key), settings)
-                context.log.info(f"reports.{report.name} {key}: {rows} rows")
-        return dg.MaterializeResult(metadata={"dagster/row_count": rows})
+            done = refresh_report(conn, report, requested, settings)
+            built = [item.snapshot for item in done if item.rows is not None]
+            outcomes = {c.name: {d: c.evaluate(conn, report, d) for d in built} for c in checks}
+        for item in done:
+            what = "removed" if item.rows is None else f"{item.rows} rows"
+            context.log.info(f"reports.{report.name} {item.snapshot}: {what} ({item.reason})")
+        announce_rebuilt(context, key, done)
+        rows = sum(item.rows or 0 for item in done if item.requested)
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": rows,
+                "snapshots_rebuilt": [i.snapshot.isoformat() for i in done if not i.requested],
+            },
+            check_results=[check_result(c, outcomes[c.name]) for c in checks],
+        )
 
     return _report
 

@@ -1,9 +1,10 @@
 """Report tables (schema `reports`): the public interface analysts and BI tools query.
 
-Every report but activity_daily is "as of" a snapshot date D (`$snapshot`): it reads that
-snapshot's staged tables (who is present, their certifications, the catalog) and the core facts
-first seen in D or earlier, so a report for D is the same whether built day by day or in a range
-backfill. Definitions follow Microsoft's Power BI template where it has one: module completed = a
+Every report is "as of" a snapshot date D (`$snapshot`): it reads that snapshot's staged tables
+(who is present, their certifications, the catalog) and the core history as of D (`core.as_of`),
+so a report for D depends only on the deliveries loaded for dates up to D, never on the order
+they were loaded in (`refresh_report` rebuilds every later snapshot whose inputs changed).
+Definitions follow Microsoft's Power BI template where it has one: module completed = a
 Badge, learning path completed = a Trophy, module started = a completed unit of the module, path
 progress = completed modules of the path / modules in the path, completion rate = completed /
 started.
@@ -16,9 +17,24 @@ from dataclasses import dataclass
 
 import duckdb
 
+from learn_assets.core.build import (
+    APPLIED_SKILLS,
+    AWARDS,
+    CERTIFICATIONS,
+    CONTENT,
+    XP_EVENTS,
+    as_of,
+)
 from learn_assets.resources import quote_ident
+from learn_assets.resources.ledger import (
+    Refreshed,
+    mark_consumed,
+    pending_changes,
+    plan_snapshots,
+)
 from learn_assets.resources.reporting import ReportSettingsValues
-from learn_assets.resources.versioned import replace_snapshot
+from learn_assets.resources.versioned import delete_snapshot, loaded_snapshots, replace_snapshot
+from learn_assets.resources.warehouse import transaction
 from learn_assets.staged.stage import ensure_all_stage_tables
 
 REPORTS = "reports"
@@ -31,7 +47,15 @@ class ReportTable:
     select: str  # parameters: $snapshot, and for some $window, $pseudonymize, $key
     key: tuple[str, ...]
     deps: tuple[str, ...]  # asset keys "layer/table" this report reads
-    per_snapshot: bool = True  # False: the whole table is rebuilt (activity_daily)
+
+    @property
+    def qualified(self) -> str:
+        return f"{REPORTS}.{self.name}"
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The tables read, as the change ledger names them ("core.xp_events")."""
+        return tuple(dep.replace("/", ".") for dep in self.deps)
 
 
 # A learner's name when privacy mode is off, else a stable pseudonym (keyed hash).
@@ -86,12 +110,12 @@ MODULE_PROGRESS = ReportTable(
         SELECT unit_uid, module_uid FROM staged.hierarchy_unit WHERE snapshot_date = $snapshot
     ), done AS (
         SELECT x.user_id, u.module_uid, count(DISTINCT x.source_uid) AS units_completed
-        FROM core.xp_events x JOIN units u ON u.unit_uid = x.source_uid
-        WHERE x.source_type = 'Unit' AND x.first_seen_snapshot <= $snapshot
+        FROM {as_of(XP_EVENTS)} x JOIN units u ON u.unit_uid = x.source_uid
+        WHERE x.source_type = 'Unit'
         GROUP BY ALL
     ), badges AS (
-        SELECT DISTINCT user_id, source_uid AS module_uid FROM core.awards
-        WHERE award_type = 'Badge' AND first_seen_snapshot <= $snapshot
+        SELECT DISTINCT user_id, source_uid AS module_uid FROM {as_of(AWARDS)}
+        WHERE award_type = 'Badge'
     ), started AS (
         SELECT user_id, module_uid FROM done UNION SELECT user_id, module_uid FROM badges
     )
@@ -130,8 +154,8 @@ LEARNING_PATH_PROGRESS = ReportTable(
         WHERE p.snapshot_date = $snapshot
         GROUP BY ALL
     ), trophies AS (
-        SELECT DISTINCT user_id, source_uid AS learning_path_uid FROM core.awards
-        WHERE award_type = 'Trophy' AND first_seen_snapshot <= $snapshot
+        SELECT DISTINCT user_id, source_uid AS learning_path_uid FROM {as_of(AWARDS)}
+        WHERE award_type = 'Trophy'
     ), started AS (
         SELECT user_id, learning_path_uid FROM per_path
         UNION SELECT user_id, learning_path_uid FROM trophies
@@ -173,20 +197,20 @@ LEARNER_SUMMARY = ReportTable(
         SELECT user_id, sum(xp)::BIGINT AS total_xp,
                count(DISTINCT source_uid) FILTER (WHERE source_type = 'Unit') AS units_completed,
                max(awarded_at) AS last_at
-        FROM core.xp_events WHERE first_seen_snapshot <= $snapshot GROUP BY ALL
+        FROM {as_of(XP_EVENTS)} GROUP BY ALL
     ), awards AS (
         SELECT user_id,
                count(DISTINCT source_uid) FILTER (WHERE award_type = 'Badge') AS modules_completed,
                count(DISTINCT source_uid) FILTER (WHERE award_type = 'Trophy') AS paths_completed,
                max(awarded_at) AS last_at
-        FROM core.awards WHERE first_seen_snapshot <= $snapshot GROUP BY ALL
+        FROM {as_of(AWARDS)} GROUP BY ALL
     ), certs AS (
         SELECT user_id, count(*) FILTER (WHERE status <> 'expired') AS active_certifications
         FROM reports.certification_status WHERE snapshot_date = $snapshot GROUP BY ALL
     ), skills AS (
         SELECT user_id, count(DISTINCT applied_skills_uid) AS applied_skills,
                max(scored_at) AS last_at
-        FROM core.applied_skills WHERE first_seen_snapshot <= $snapshot GROUP BY ALL
+        FROM {as_of(APPLIED_SKILLS)} GROUP BY ALL
     )
     SELECT $snapshot::DATE AS snapshot_date, u.user_id,
            CASE WHEN $pseudonymize THEN NULL ELSE u.aad_object_id END AS aad_object_id,
@@ -301,7 +325,7 @@ CONTENT_POPULARITY = ReportTable(
     "content_popularity",
     "How many learners started and completed each module, learning path, certification and "
     "applied skill (certifications and applied skills: learners holding them).",
-    """
+    f"""
     WITH counts AS (
         SELECT 'module' AS content_type, module_uid AS content_uid,
                count(*) AS learners_started, count(*) FILTER (WHERE completed) AS completions
@@ -315,16 +339,16 @@ CONTENT_POPULARITY = ReportTable(
         UNION ALL
         SELECT 'applied_skill', s.applied_skills_uid, count(DISTINCT s.user_id),
                count(DISTINCT s.user_id)
-        FROM core.applied_skills s
+        FROM {as_of(APPLIED_SKILLS)} s
         JOIN staged.users u ON u.snapshot_date = $snapshot AND u.user_id = s.user_id
-        WHERE s.first_seen_snapshot <= $snapshot GROUP BY ALL
+        GROUP BY ALL
     )
     SELECT $snapshot::DATE AS snapshot_date, c.content_uid, c.content_type, t.title,
            c.learners_started, c.completions
     FROM counts c
-    LEFT JOIN core.content t USING (content_type, content_uid)
+    LEFT JOIN {as_of(CONTENT)} t USING (content_type, content_uid)
     """,
-    ("snapshot_date", "content_uid"),
+    ("snapshot_date", "content_type", "content_uid"),
     (
         "reports/module_progress",
         "reports/learning_path_progress",
@@ -340,7 +364,7 @@ SNAPSHOT_CHANGES = ReportTable(
     "What is new or gone since the previous snapshot: learner_joined, learner_left, "
     "module_completed, learning_path_completed, certification_earned, certification_gone, "
     "applied_skill_earned. Empty for the first snapshot (nothing to compare with).",
-    """
+    f"""
     WITH prev AS (
         SELECT max(snapshot_date) AS d FROM staged.users WHERE snapshot_date < $snapshot
     ), users_now AS (SELECT user_id FROM staged.users WHERE snapshot_date = $snapshot),
@@ -383,7 +407,7 @@ SNAPSHOT_CHANGES = ReportTable(
     SELECT $snapshot::DATE AS snapshot_date, c.change, c.user_id, c.uid, t.title,
            (SELECT d FROM prev) AS previous_snapshot
     FROM changes c
-    LEFT JOIN core.content t ON t.content_type = c.content_type AND t.content_uid = c.uid
+    LEFT JOIN {as_of(CONTENT)} t ON t.content_type = c.content_type AND t.content_uid = c.uid
     WHERE (SELECT d FROM prev) IS NOT NULL
     """,
     ("snapshot_date", "change", "user_id", "uid"),
@@ -398,15 +422,16 @@ SNAPSHOT_CHANGES = ReportTable(
 
 ACTIVITY_DAILY = ReportTable(
     "activity_daily",
-    "Learning activity per UTC day over all history (every event ever seen): active learners "
-    "(any XP event or award that day), XP, units, modules and paths completed, certifications "
-    "earned. Not per snapshot: each build recomputes the whole table from the core facts.",
-    """
+    "Learning activity per UTC day over all history known as of the snapshot (every event "
+    "first seen by then): active learners (any XP event or award that day), XP, units, modules "
+    "and paths completed, certifications earned.",
+    f"""
     WITH xp AS (
         SELECT timezone('UTC', awarded_at)::DATE AS day, user_id, xp, source_type
-        FROM core.xp_events
+        FROM {as_of(XP_EVENTS)}
     ), awards AS (
-        SELECT timezone('UTC', awarded_at)::DATE AS day, user_id, award_type FROM core.awards
+        SELECT timezone('UTC', awarded_at)::DATE AS day, user_id, award_type
+        FROM {as_of(AWARDS)}
     ), active AS (
         SELECT day, count(DISTINCT user_id) AS active_learners
         FROM (SELECT day, user_id FROM xp UNION ALL SELECT day, user_id FROM awards)
@@ -420,9 +445,10 @@ ACTIVITY_DAILY = ReportTable(
         FROM awards GROUP BY day
     ), cert_days AS (
         SELECT awarded_on AS day, count(DISTINCT (user_id, certification_uid)) AS certs
-        FROM core.certifications WHERE awarded_on IS NOT NULL GROUP BY day
+        FROM {as_of(CERTIFICATIONS)} WHERE awarded_on IS NOT NULL GROUP BY day
     )
-    SELECT day AS activity_date, coalesce(active_learners, 0) AS active_learners,
+    SELECT $snapshot::DATE AS snapshot_date, day AS activity_date,
+           coalesce(active_learners, 0) AS active_learners,
            coalesce(xp, 0)::BIGINT AS xp, coalesce(units, 0) AS units_completed,
            coalesce(modules, 0) AS modules_completed,
            coalesce(paths, 0) AS learning_paths_completed,
@@ -430,9 +456,8 @@ ACTIVITY_DAILY = ReportTable(
     FROM active FULL JOIN xp_days USING (day) FULL JOIN award_days USING (day)
          FULL JOIN cert_days USING (day)
     """,
-    ("activity_date",),
+    ("snapshot_date", "activity_date"),
     ("core/xp_events", "core/awards", "core/certifications"),
-    per_snapshot=False,
 )
 
 # In dependency order.
@@ -459,7 +484,7 @@ def build_report(
     snapshot: dt.date,
     settings: ReportSettingsValues,
 ) -> int:
-    """Replace snapshot D of the report (or the whole table) atomically; returns its rows."""
+    """Replace snapshot D of the report atomically; returns its rows."""
     params = {
         "snapshot": snapshot,
         "window": settings.expiry_window_days,
@@ -467,24 +492,41 @@ def build_report(
         "key": settings.pseudonym_key,
     }
     used = {k: v for k, v in params.items() if f"${k}" in report.select}
-    target = report_table(report)
     conn.execute("SET TimeZone = 'UTC'")
+    with transaction(conn):
+        return replace_snapshot(conn, REPORTS, report.name, snapshot, report.select, used)
+
+
+ANCHOR = ("staged", "users")  # a report snapshot exists while its Users snapshot is loaded
+
+
+def refresh_report(
+    conn: duckdb.DuckDBPyConnection,
+    report: ReportTable,
+    requested: list[dt.date],
+    settings: ReportSettingsValues,
+) -> list[Refreshed]:
+    """Build the requested snapshots of the report, and bring every other loaded snapshot up to
+    date with what changed upstream since the report was last built: a snapshot on or after
+    the earliest change is rebuilt; one whose Users snapshot was removed is removed."""
     ensure_all_stage_tables(conn)
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {REPORTS}")
-    conn.execute("BEGIN TRANSACTION")
-    try:
-        if report.per_snapshot:
-            rows = (replace_snapshot(conn, REPORTS, report.name, snapshot, report.select, used),)
+    changes = pending_changes(conn, report.qualified, report.sources)
+    steps = plan_snapshots(
+        requested,
+        loaded_snapshots(conn, REPORTS, report.name),
+        loaded_snapshots(conn, *ANCHOR),
+        changes,
+    )
+    done = []
+    for step in steps:
+        if step.remove:
+            with transaction(conn):
+                delete_snapshot(conn, REPORTS, report.name, step.snapshot)
+            done.append(Refreshed(step.snapshot, None, step.reason))
         else:
-            order = ", ".join(quote_ident(k) for k in report.key)
-            conn.execute(
-                f"CREATE OR REPLACE TABLE {target} AS "
-                f"SELECT * FROM ({report.select}) ORDER BY {order}",
-                used,
-            )
-            rows = conn.execute(f"SELECT count(*) FROM {target}").fetchone()
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    return int(rows[0]) if rows else 0
+            rows = build_report(conn, report, step.snapshot, settings)
+            done.append(Refreshed(step.snapshot, rows, step.reason))
+    with transaction(conn):
+        mark_consumed(conn, report.qualified, changes, report.sources)
+    return done

@@ -5,12 +5,7 @@ from learn_assets.resources.landing import LandingFileError, LandingResource
 from learn_assets.resources.reporting import ReportSettings, ReportSettingsValues
 from learn_assets.resources.settings import resources_from_env
 from learn_assets.resources.storage import Storage, StorageError, file_sha256
-from learn_assets.resources.warehouse import (
-    WAREHOUSE_POOL,
-    WarehouseResource,
-    quote_ident,
-    quote_literal,
-)
+from learn_assets.resources.warehouse import WarehouseResource, quote_ident, quote_literal
 
 __all__ = [
     "ExportSettings",
@@ -18,7 +13,6 @@ __all__ = [
     "LandingResource",
     "ReportSettings",
     "ReportSettingsValues",
-    "WAREHOUSE_POOL",
     "WarehouseResource",
     "quote_ident",
     "quote_literal",

@@ -37,6 +37,26 @@ class LandingFile:
     modified: float  # seconds since the epoch (UTC)
 
 
+@dataclass(frozen=True)
+class LandingScan:
+    """The dated folders with their files, and the folders named like a date that cannot be a
+    snapshot (`2026-13-01`, one that cannot be listed), each with the reason."""
+
+    folders: dict[dt.date, tuple[LandingFile, ...]]
+    problems: dict[str, str]  # folder name -> why it is skipped
+
+
+def folder_date(name: str) -> dt.date | None:
+    """The snapshot date a folder name gives; None for a name not shaped like YYYY-MM-DD.
+    ValueError (naming the folder) for one shaped like a date that is none, e.g. 2026-13-01."""
+    if not _DATE_DIR.match(name):
+        return None
+    try:
+        return dt.date.fromisoformat(name)
+    except ValueError as e:
+        raise ValueError(f"not a date ({e})") from e
+
+
 class LandingResource(dg.ConfigurableResource):
     """Landing folder with one sub-folder per snapshot date, as the sample generator writes it."""
 
@@ -105,37 +125,45 @@ class LandingResource(dg.ConfigurableResource):
         return local
 
     def snapshot_dates(self) -> list[dt.date]:
-        """Snapshot dates that have a folder in the landing directory, oldest first."""
+        """Snapshot dates that have a folder in the landing directory, oldest first (folders
+        named like a date that is none are left out; `scan` reports them)."""
         if self.remote:
-            return sorted(
-                dt.date.fromisoformat(e.name)
-                for e in self.storage().list()
-                if e.is_dir and _DATE_DIR.match(e.name)
-            )
-        if not self.root.is_dir():
-            return []
-        return sorted(
-            dt.date.fromisoformat(p.name)
-            for p in self.root.iterdir()
-            if p.is_dir() and _DATE_DIR.match(p.name)
-        )
+            names = [e.name for e in self.storage().list() if e.is_dir]
+        elif self.root.is_dir():
+            names = [p.name for p in self.root.iterdir() if p.is_dir()]
+        else:
+            names = []
+        return sorted(day for day in map(_valid_date, names) if day)
 
     def snapshot_listing(self) -> dict[dt.date, tuple[LandingFile, ...]]:
-        """Every dated folder with its files (names, sizes, modification times): one directory
-        scan per folder and no file reads, so a sensor can call it every tick. A remote landing
-        is listed in one paged request; nothing is downloaded."""
+        """Every dated folder with its files (names, sizes, modification times)."""
+        return self.scan().folders
+
+    def scan(self) -> LandingScan:
+        """Every dated folder with its files (names, sizes, modification times), and the folders
+        that cannot be a snapshot: one directory scan per folder and no file reads, so a sensor
+        can call it every tick. A remote landing is listed in one paged request; nothing is
+        downloaded."""
         if self.remote:
-            return remote_listing(self.storage())
-        listing = {}
-        for day in self.snapshot_dates():
-            with os.scandir(self.snapshot_dir(day)) as entries:
-                files = [
-                    LandingFile(e.name, st.st_size, st.st_mtime)
-                    for e in entries
-                    if e.is_file() and (st := e.stat())
-                ]
-            listing[day] = tuple(sorted(files, key=lambda f: f.name))
-        return listing
+            return remote_scan(self.storage())
+        folders: dict[dt.date, tuple[LandingFile, ...]] = {}
+        problems: dict[str, str] = {}
+        if not self.root.is_dir():
+            return LandingScan(folders, problems)
+        with os.scandir(self.root) as entries:
+            # A symlink that leads nowhere is a folder that cannot be listed, not a file.
+            candidates = [e for e in entries if e.is_symlink() or e.is_dir()]
+        for entry in candidates:
+            try:
+                day = folder_date(entry.name)
+                if day is None:
+                    continue
+                folders[day] = folder_files(Path(entry.path))
+            except ValueError as e:
+                problems[entry.name] = str(e)
+            except OSError as e:
+                problems[entry.name] = f"cannot be listed: {e.strerror or e}"
+        return LandingScan(dict(sorted(folders.items())), dict(sorted(problems.items())))
 
     def entra_export_path(self) -> Path:
         """The Entra export as a local path (downloaded to the cache if remote); a path that
@@ -172,14 +200,38 @@ def is_current(local: Path, entry: Entry) -> bool:
     return st.st_size == entry.size and abs(st.st_mtime - entry.modified) < 1e-3
 
 
-def remote_listing(storage: Storage) -> dict[dt.date, tuple[LandingFile, ...]]:
-    """`snapshot_listing` of a remote landing: the files directly inside each dated folder."""
+def _valid_date(name: str) -> dt.date | None:
+    try:
+        return folder_date(name)
+    except ValueError:
+        return None
+
+
+def folder_files(folder: Path) -> tuple[LandingFile, ...]:
+    """The files directly in `folder`, by name; OSError if it cannot be listed."""
+    with os.scandir(folder) as entries:
+        files = [
+            LandingFile(e.name, st.st_size, st.st_mtime)
+            for e in entries
+            if e.is_file() and (st := e.stat())
+        ]
+    return tuple(sorted(files, key=lambda f: f.name))
+
+
+def remote_scan(storage: Storage) -> LandingScan:
+    """`LandingResource.scan` of a remote landing: the files directly inside each dated folder."""
     listing: dict[dt.date, list[LandingFile]] = {}
+    problems: dict[str, str] = {}
     for relative, entry in storage.walk_files(max_depth=2).items():
         folder, _, name = relative.partition("/")
-        if _DATE_DIR.match(folder) and name and "/" not in name:
-            day = dt.date.fromisoformat(folder)
+        try:
+            day = folder_date(folder)
+        except ValueError as e:
+            problems[folder] = str(e)
+            continue
+        if day and name and "/" not in name:
             listing.setdefault(day, []).append(LandingFile(name, entry.size, entry.modified))
-    return {
+    folders = {
         day: tuple(sorted(files, key=lambda f: f.name)) for day, files in sorted(listing.items())
     }
+    return LandingScan(folders, dict(sorted(problems.items())))

@@ -38,6 +38,7 @@ ENV_DEFAULTS = {
     "LEARN_CACHE_DIR": "data/cache",  # local copies of a remote (Azure) landing's files
     "LEARN_DATASHARE_DIR": "",  # empty: no Data Share archiver
     "LEARN_ARCHIVE_QUIET_SECONDS": "60",
+    "LEARN_LOCK_TIMEOUT": "600",  # seconds a step waits for another process's warehouse lock
 }
 SECRETS = ("LEARN_PSEUDONYM_KEY",)  # passed as EnvVar: never shown in the UI or logged
 TRUE_WORDS = ("true", "1", "yes", "on")
@@ -97,6 +98,18 @@ def report_settings_from_env(env: Mapping[str, str]) -> ReportSettings:
     )
 
 
+def seconds_setting(name: str, env: Mapping[str, str] | None = None) -> float:
+    """A setting that is a number of seconds (0 or more); anything else fails naming it."""
+    value = setting(name, env)
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise ValueError(f"{name} must be a number of seconds (0 or more), got {value!r}")
+    return seconds
+
+
 def resources_from_env(env: Mapping[str, str] | None = None) -> dict[str, object]:
     env = os.environ if env is None else env
     return {
@@ -113,6 +126,7 @@ def resources_from_env(env: Mapping[str, str] | None = None) -> dict[str, object
         "warehouse": WarehouseResource(
             database=setting("LEARN_WAREHOUSE", env),
             memory_limit=setting("LEARN_DUCKDB_MEMORY_LIMIT", env),
+            lock_timeout=seconds_setting("LEARN_LOCK_TIMEOUT", env),
         ),
         "report_settings": report_settings_from_env(env),
         "exports": ExportSettings(

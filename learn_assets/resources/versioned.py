@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 
 import duckdb
 
+from learn_assets.resources.ledger import record_change
 from learn_assets.resources.warehouse import quote_ident, quote_literal, relation_kind
 
 OPEN_END = dt.date(9999, 12, 31)  # valid_to of a version still present in the latest snapshot
@@ -165,6 +166,8 @@ def replace_snapshot(
     if snapshot in loaded:
         _unload(conn, versions_table(schema, name), columns, snapshot, following)
     _load(conn, versions_table(schema, name), columns, snapshot, following)
+    latest = snapshot not in loaded and following is None
+    record_change(conn, f"{schema}.{name}", snapshot, "append" if latest else "replace")
 
     rows = conn.execute(f"SELECT count(*) FROM {_INCOMING}").fetchone()
     count = int(rows[0]) if rows else 0
@@ -187,6 +190,7 @@ def delete_snapshot(conn: duckdb.DuckDBPyConnection, schema: str, name: str, sna
         f"DELETE FROM {_catalog(schema)} WHERE table_name = ? AND snapshot_date = ?",
         [name, snapshot],
     )
+    record_change(conn, f"{schema}.{name}", snapshot, "delete")
 
 
 def _following(loaded: Sequence[dt.date], snapshot: dt.date) -> dt.date | None:
@@ -468,6 +472,7 @@ def append_changes(
     conn.execute(
         f"INSERT OR REPLACE INTO {_catalog(schema)} VALUES (?, ?, ?)", [name, snapshot, count]
     )
+    record_change(conn, f"{schema}.{name}", snapshot, "append")
     conn.execute("DROP TABLE _versioned_changes")
     conn.execute("DROP TABLE _versioned_counts")
     return count

@@ -9,7 +9,7 @@ from learn_assets.contracts.sql import compile_contract
 from learn_assets.metadata import markdown_table
 from learn_assets.partitions import single_run, snapshot_partitions
 from learn_assets.privacy import Privacy
-from learn_assets.resources import WAREHOUSE_POOL, ReportSettings, WarehouseResource
+from learn_assets.resources import ReportSettings, WarehouseResource
 from learn_assets.staged.check_log import LoggedCheck, check_status, record_checks
 from learn_assets.staged.checks import CheckDef, CheckOutcome, checks_for
 from learn_assets.staged.stage import StageResult, stage_entra, stage_snapshot
@@ -136,7 +136,6 @@ def build_staged_asset(dataset: Dataset) -> dg.AssetsDefinition:
         partitions_def=partitions,
         backfill_policy=single_run if partitions else None,
         kinds={"duckdb", "pandera"},
-        pool=WAREHOUSE_POOL,
         check_specs=[
             dg.AssetCheckSpec(
                 c.name,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from learn_assets.resources.warehouse import relation_kind
+from learn_assets.resources.warehouse import relation_kind, transaction
 
 SCHEMA, TABLE = "staged", "_check_log"
 CHECK_LOG = f"{SCHEMA}.{TABLE}"
@@ -54,8 +54,7 @@ def record_checks(
 ) -> None:
     """Replace the logged checks of `dataset` for `snapshot` (one transaction)."""
     ensure_check_log(conn)
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         conn.execute(
             f"DELETE FROM {CHECK_LOG} WHERE dataset = ? AND snapshot_date IS NOT DISTINCT FROM ?",
             [dataset, snapshot],
@@ -69,10 +68,6 @@ def record_checks(
                     for c in checks
                 ],
             )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
 
 
 def logged_checks(

@@ -21,6 +21,7 @@ from learn_assets.contracts.sql import (
 )
 from learn_assets.raw.load import ENTRA_TABLE, LOAD_LOG, RAW_SCHEMA
 from learn_assets.resources import quote_ident
+from learn_assets.resources.ledger import record_change
 from learn_assets.resources.versioned import (
     append_changes,
     changed_rows,
@@ -190,6 +191,7 @@ def stage(
             )
             _log_staging(conn, dataset, compiled, snapshot)
         else:
+            before = _checksum(conn, staged_table(dataset))
             for table in (staged_table(dataset), quarantine_table(dataset)):
                 conn.execute(f"DELETE FROM {table}")
             inserted = conn.execute(f"INSERT INTO {staged_table(dataset)} {keep}").fetchone()
@@ -197,6 +199,9 @@ def stage(
             conn.execute(
                 f"INSERT INTO {quarantine_table(dataset)} BY NAME {quarantine}", quarantine_params
             )
+            if _checksum(conn, staged_table(dataset)) != before:
+                # Not per snapshot: every snapshot of what reads it (e.g. names) may change.
+                record_change(conn, f"{STAGED}.{dataset.table}", None, "replace")
         total = conn.execute("SELECT count(*) FROM judged").fetchone()
         raw_rows = int(total[0]) if total else 0
         failures = _failures(conn, dataset, snapshot)
@@ -256,6 +261,12 @@ def stage_changes(
         conn.execute("ROLLBACK")
         raise
     return StageResult(snapshot, raw_rows, staged_rows, raw_rows - staged_rows, failures, True)
+
+
+def _checksum(conn: duckdb.DuckDBPyConnection, table: str) -> tuple:
+    """(rows, order-independent hash of the rows) of a small table."""
+    row = conn.execute(f"SELECT count(*), coalesce(sum(hash(t)), 0) FROM {table} t").fetchone()
+    return tuple(row) if row else ()
 
 
 def _failures(

@@ -7,9 +7,16 @@ import pandera.pandas as pa
 import pytest
 
 from learn_assets.contracts.datasets import DATASETS, ENTRA
-from learn_assets.contracts.kinds import Kind
-from learn_assets.contracts.schemas import GUID_PATTERN
-from learn_assets.contracts.sql import _unreadable, compile_contract, is_guid, typed_expression
+from learn_assets.contracts.kinds import RANGED_KINDS, Kind
+from learn_assets.contracts.schemas import DATES, GUID_PATTERN, TIMESTAMPS, XP, col
+from learn_assets.contracts.sql import (
+    _unreadable,
+    bound_literal,
+    bound_text,
+    compile_contract,
+    is_guid,
+    typed_expression,
+)
 
 UTC = dt.UTC
 
@@ -54,7 +61,7 @@ def test_datetimeoffset_keeps_the_instant_in_utc():
     assert parse(Kind.DATETIMEOFFSET, "yesterday") == (None, True)
 
 
-@pytest.mark.parametrize("placeholder", [None, "", "0", "18991229", "18991230"])
+@pytest.mark.parametrize("placeholder", [None, "", "0", "18991229", "18991230", "99991231"])
 def test_yyyymmdd_placeholders_mean_no_date(placeholder):
     assert parse(Kind.YYYYMMDD, placeholder) == (None, False)
 
@@ -115,3 +122,87 @@ def test_fast_guid_predicate_agrees_with_the_contract_pattern(value):
             [GUID_PATTERN, value],
         ).fetchone()
     assert fast == regex
+
+
+@pytest.mark.parametrize("dataset", [*DATASETS, ENTRA], ids=lambda d: d.name)
+def test_every_date_timestamp_and_number_has_its_range_in_the_contract(dataset):
+    reasons = {r.reason for r in compile_contract(dataset.contract).rules}
+    for name, column in dataset.contract.columns.items():
+        kind = column.metadata["kind"]
+        if kind in RANGED_KINDS:
+            below, above = ("before", "after") if kind is not Kind.INT else ("below", "above")
+            low = [r for r in reasons if r.startswith(f"{name}: {below} ")]
+            high = [r for r in reasons if r.startswith(f"{name}: {above} ")]
+            assert len(low) == len(high) == 1, name
+
+
+def test_range_rules_name_the_end_passed():
+    progress = compile_contract(next(d for d in DATASETS if d.name == "Progress").contract)
+    certifications = compile_contract(
+        next(d for d in DATASETS if d.name == "Certifications").contract
+    )
+    reasons = {r.reason for r in progress.rules + certifications.rules}
+    assert {
+        "xp: below 0",
+        "xp: above 1000000",
+        "awarded_on: before 1900-01-01",
+        "awarded_on: after 2999-12-31",
+        "certification_end_date: before 1900-01-01",
+        "certification_end_date: after 9999-12-31",
+    } <= reasons
+    assert (XP.low, XP.high, DATES.low, DATES.high) == (
+        0,
+        1_000_000,
+        dt.date(1900, 1, 1),
+        dt.date(9999, 12, 31),
+    )
+
+
+def test_range_ends_become_typed_sql_literals():
+    with duckdb.connect() as conn:
+        conn.execute("SET TimeZone = 'UTC'")
+        values = conn.execute(
+            "SELECT "
+            + ", ".join(
+                bound_literal(v) for v in (XP.high, DATES.low, TIMESTAMPS.low, TIMESTAMPS.high)
+            )
+        ).fetchone()
+    assert values == (
+        1_000_000,
+        dt.date(1900, 1, 1),
+        dt.datetime(1900, 1, 1, tzinfo=UTC),
+        dt.datetime(2999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    )
+    assert bound_text(TIMESTAMPS.high) == "2999-12-31"
+    assert bound_text(dt.datetime(2026, 1, 1, 12, tzinfo=UTC)) == "2026-01-01T12:00:00+00:00"
+    for wrong in (True, 1.5, "1", dt.datetime(2026, 1, 1)):
+        with pytest.raises(ValueError, match="range end"):
+            bound_literal(wrong)
+
+
+def test_a_number_date_or_timestamp_column_without_a_range_is_refused():
+    with pytest.raises(ValueError, match="XP: a int column needs a valid range"):
+        col("XP", Kind.INT)
+    with pytest.raises(ValueError, match="title: a text column needs a valid range, other"):
+        col("title", Kind.TEXT, valid=XP)
+    assert len(col("AwardedOn", Kind.DATETIMEOFFSET).checks) == 2  # the kind's own range
+
+
+@pytest.mark.parametrize(
+    ("value", "utc"),
+    [
+        ("9999-12-31T23:59:59-05:00", "10000-01-01 04:59:59+00"),
+        ("0001-01-01T00:00:00+01:00", "0001-12-31 (BC) 23:00:00+00"),
+    ],
+)
+def test_out_of_range_timestamps_are_read_then_judged_by_the_range(value, utc):
+    """DuckDB reads instants Python cannot hold; the range rule, not the parser, rejects them."""
+    with duckdb.connect() as conn:
+        conn.execute("SET TimeZone = 'UTC'")
+        typed = typed_expression(Kind.DATETIMEOFFSET, "v")
+        text, bad = conn.execute(
+            f"SELECT ({typed})::VARCHAR, {_unreadable(Kind.DATETIMEOFFSET, 'v', typed)} "
+            "FROM (SELECT ?::VARCHAR AS v)",
+            [value],
+        ).fetchone()
+    assert (text, bad) == (utc, False)

@@ -52,7 +52,7 @@ SCHEMA = {
         title VARCHAR, learners_started BIGINT, completions BIGINT""",
     "snapshot_changes": """snapshot_date DATE, change VARCHAR, user_id VARCHAR, uid VARCHAR,
         title VARCHAR, previous_snapshot DATE""",
-    "activity_daily": """activity_date DATE, active_learners BIGINT, xp BIGINT,
+    "activity_daily": """snapshot_date DATE, activity_date DATE, active_learners BIGINT, xp BIGINT,
         units_completed BIGINT, modules_completed BIGINT, learning_paths_completed BIGINT,
         certifications_earned BIGINT""",
 }
@@ -202,11 +202,11 @@ ROWS: dict[str, list[tuple]] = {
         (D2, "learner_joined", U4, None, None, D1),
     ],
     "activity_daily": [
-        (dt.date(2026, 10, 20), 1, 300, 1, 0, 0, 0),
-        (dt.date(2026, 10, 31), 2, 1200, 3, 1, 0, 1),
-        (D1, 3, 900, 2, 1, 1, 0),
-        (D2, 1, 100, 1, 0, 0, 0),
-        (dt.date(2026, 11, 3), 1, 50, 1, 0, 0, 0),  # seen in a later snapshot: still exported
+        (D2, dt.date(2026, 10, 20), 1, 300, 1, 0, 0, 0),
+        (D2, dt.date(2026, 10, 31), 2, 1200, 3, 1, 0, 1),
+        (D2, D1, 3, 900, 2, 1, 1, 0),
+        (D2, D2, 1, 100, 1, 0, 0, 0),
+        (D2, dt.date(2026, 11, 3), 1, 50, 1, 0, 0, 0),  # dated after the snapshot: exported
     ],
 }
 

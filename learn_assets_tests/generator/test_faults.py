@@ -7,6 +7,7 @@ run without faults over `DAYS + 2` days, whose last two days are the fault days 
 from __future__ import annotations
 
 import collections
+import csv
 import datetime as dt
 import hashlib
 import json
@@ -39,13 +40,33 @@ SPEC_ROW_FAULTS = {
     ("mixed_tenant", "AppliedSkills"),
     ("extra_column", "Achievements"),
     ("case_renamed_column", "Achievements"),
+    ("never_expires", "Certifications"),
+    ("year_one_date", "Certifications"),
+    ("year_9999_timestamp", "Progress"),
+    ("year_one_timestamp", "Progress"),
+    ("max_bigint_xp", "Progress"),
+    ("xp_above_max", "Progress"),
 }
+# The contract's ranges (learn_assets/contracts/schemas.py), restated as the test expects them.
+FIRST_INSTANT = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LAST_INSTANT = dt.datetime(2999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)
+FIRST_DATE, MAX_XP, MAX_BIGINT = dt.date(1900, 1, 1), 1_000_000, 2**63 - 1
 SPEC_FILE_FAULTS = {
     ("missing_required_column", "Certifications"),
     ("empty_file", "HierarchyCertification"),
     ("truncated_last_line", "Achievements"),
     ("invalid_utf8", "HierarchyLearningPath"),
 }
+SPEC_READING_FAULTS = {
+    ("mixed_line_endings", "HierarchyUnit"),
+    ("utf16", "Users"),
+    ("semicolon_delimiter", "HierarchyLearningPathModule"),
+    ("duplicated_header_column", "AppliedSkills"),
+    ("empty_header_name", "HierarchyAppliedSkills"),
+    ("oversized_field", "Progress"),
+    ("typed_parquet", "HierarchyModule"),
+}
+PARQUET_FAULTS = {"typed_parquet"}
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +129,15 @@ def is_int(text: str | None) -> bool:
     return text is not None and re.fullmatch(r"-?\d+", text) is not None
 
 
+def instant(text: str | None) -> dt.datetime | None:
+    """An ISO 8601 timestamp with offset (None if it is not one)."""
+    try:
+        value = dt.datetime.fromisoformat(text or "")
+    except ValueError:
+        return None
+    return value if value.tzinfo else None
+
+
 def hashes(root: Path) -> dict[str, str]:
     return {
         p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -132,10 +162,13 @@ def test_manifest_lists_the_specified_faults_and_the_summary_the_days(
     progress = counts(manifest, "Progress")
     assert len(set(progress.values())) > 4
     file_faults = manifest["file_faults"]["faults"]
-    assert {(f["kind"], f["dataset"]) for f in file_faults} == SPEC_FILE_FAULTS
+    assert {
+        (f["kind"], f["dataset"]) for f in file_faults
+    } == SPEC_FILE_FAULTS | SPEC_READING_FAULTS
     for f in file_faults:
         assert set(f) == {"kind", "dataset", "file", "line", "column"}
-        assert f["file"] == f"{FILE_DAY.isoformat()}/{f['dataset']}.csv"
+        suffix = "parquet" if f["kind"] in PARQUET_FAULTS else "csv"
+        assert f["file"] == f"{FILE_DAY.isoformat()}/{f['dataset']}.{suffix}"
         assert (faulty.out / f["file"]).is_file()
     assert sorted(p.name for p in faulty.out.iterdir()) == [
         *(d.isoformat() for d in (*faulty.snapshots, ROW_DAY, FILE_DAY)),
@@ -151,18 +184,11 @@ def test_clean_days_and_unfaulted_files_equal_a_clean_run(
     faulted = {
         f"{ROW_DAY.isoformat()}/{d}.csv"
         for d in ("Progress", "Certifications", "AppliedSkills", "HierarchyModule", "Achievements")
-    } | {
-        f"{FILE_DAY.isoformat()}/{d}.csv"
-        for d in (
-            "Certifications",
-            "HierarchyCertification",
-            "Achievements",
-            "HierarchyLearningPath",
-        )
-    }
-    assert set(mine) == set(reference) | {"faults.json"}
+    } | {f"{FILE_DAY.isoformat()}/{d.name}.csv" for d in DATASETS}  # every one: 4 + 7 faults
+    parquet = f"{FILE_DAY.isoformat()}/HierarchyModule"  # the typed_parquet fault
+    assert set(mine) == set(reference) - {f"{parquet}.csv"} | {f"{parquet}.parquet", "faults.json"}
     # Every other file of the fault days is the clean generator's, byte for byte (valid).
-    assert {k for k in reference if mine[k] != reference[k]} == faulted
+    assert {k for k in reference if mine.get(k) != reference[k]} == faulted
     assert faulty.rows == {d: clean.rows[d] for d in faulty.rows}
 
 
@@ -198,6 +224,8 @@ def test_progress_row_faults_are_appended_each_broken_one_way(
             row[c["SourceUid"]],
             row[c["XP"]],
         )
+        awarded = instant(row[c["AwardedOn"]])
+        in_range = awarded is not None and FIRST_INSTANT <= awarded <= LAST_INSTANT
         found = {
             "malformed_guid": not GUID.match(user),
             "orphan_user_id": bool(GUID.match(user)) and user not in users,
@@ -205,11 +233,17 @@ def test_progress_row_faults_are_appended_each_broken_one_way(
             "orphan_catalog_uid": st in catalog and uid not in catalog[st],
             "negative_xp": is_int(xp) and int(xp) < 0,
             "non_numeric_xp": not is_int(xp),
+            "max_bigint_xp": is_int(xp) and int(xp) == MAX_BIGINT,
+            "xp_above_max": is_int(xp) and MAX_XP < int(xp) < MAX_BIGINT,
             "huge_field": any(len(v or "") > MAX_TEXT_LENGTH for v in row),
             "wrong_tenant": row[c["tenantId"]] != tenant,
-            "bad_awarded_on": not re.fullmatch(
+            "year_9999_timestamp": awarded is not None and awarded > LAST_INSTANT,
+            "year_one_timestamp": awarded is not None and awarded < FIRST_INSTANT,
+            "bad_awarded_on": in_range
+            and not re.fullmatch(
                 r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}[+-]\d\d:\d\d", row[c["AwardedOn"]] or ""
             ),
+            "unreadable_awarded_on": awarded is None,
             "blank_reason": not row[c["XPReason"]],
         }
         return [k for k, v in found.items() if v]
@@ -232,6 +266,22 @@ def test_progress_row_faults_are_appended_each_broken_one_way(
     assert {r[c["SourceType"]] for r in orphan_users} == {"Unit"}
     (huge,) = [r for r in injected if "huge_field" in faults_of(r)]
     assert huge[c["XPReason"]] == "x" * 1_048_576
+    # Values at the edges of the contract's ranges, exactly as specified.
+    edges = {
+        kind: {r[c[column]] for r in injected if faults_of(r) == [kind]}
+        for kind, column in (
+            ("max_bigint_xp", "XP"),
+            ("xp_above_max", "XP"),
+            ("year_9999_timestamp", "AwardedOn"),
+            ("year_one_timestamp", "AwardedOn"),
+        )
+    }
+    assert edges == {
+        "max_bigint_xp": {"9223372036854775807"},
+        "xp_above_max": {"1000001"},
+        "year_9999_timestamp": {"9999-12-31T23:59:59-05:00"},
+        "year_one_timestamp": {"0001-01-01T00:00:00+01:00"},
+    }
 
 
 def test_duplicates_are_byte_exact_copies_and_the_file_stays_rfc4180(
@@ -268,16 +318,18 @@ def test_certification_row_faults(
 
     def faults_of(row: tuple) -> list[str]:
         start, end = date(row[c["CertificationStartDate"]]), date(row[c["CertificationEndDate"]])
+        dates = (
+            "AwardedOn",
+            "CertificationStartDate",
+            "CertificationEndDate",
+            "StayCurrentEligibilityStartDate",
+        )
         found = {
             "impossible_date": any(
-                not placeholder(row[c[k]]) and date(row[c[k]]) is None
-                for k in (
-                    "AwardedOn",
-                    "CertificationStartDate",
-                    "CertificationEndDate",
-                    "StayCurrentEligibilityStartDate",
-                )
+                not placeholder(row[c[k]]) and date(row[c[k]]) is None for k in dates
             ),
+            "year_one_date": any((date(row[c[k]]) or FIRST_DATE) < FIRST_DATE for k in dates),
+            "never_expires": row[c["CertificationEndDate"]] == "99991231",
             "end_before_start": start is not None and end is not None and end < start,
             "bad_user": not GUID.match(row[c["userId"]]),
             "wrong_tenant": row[c["tenantID"]] != faulty.tenant_id,
@@ -297,6 +349,14 @@ def test_certification_row_faults(
         if faults_of(r) == ["end_before_start"]
     }
     assert bad_ranges == {("20260601", "20260101")}
+    assert {r[c["AwardedOn"]] for r in injected if faults_of(r) == ["year_one_date"]} == {
+        "00010101"
+    }
+    # A never-expiring copy of a certification that has an end date: its key is new.
+    never = [r for r in injected if faults_of(r) == ["never_expires"]]
+    end = c["CertificationEndDate"]
+    originals = {r[:end] + r[end + 1 :]: r[end] for r in clean_rows}
+    assert all(originals[r[:end] + r[end + 1 :]] >= "19000101" for r in never)
 
 
 def test_applied_skills_mixed_tenant(
@@ -419,17 +479,72 @@ def _decodes(line: bytes) -> bool:
     return True
 
 
-def test_other_file_fault_day_datasets_load_as_valid_csv(
-    faulty: SampleSummary, manifest: dict, con
+def test_reading_faults_change_only_what_they_say(
+    faulty: SampleSummary, clean: SampleSummary, manifest: dict, con
 ) -> None:
-    faulted = {f["dataset"] for f in manifest["file_faults"]["faults"]}
-    for ds in DATASETS:
-        if ds.name in faulted:
-            continue
-        header, rows = read(con, path(faulty, FILE_DAY, ds.name))
-        assert header == list(ds.column_names), ds.name
-        if ds.name in ("Users", "HierarchyModule", "HierarchyUnit"):
-            assert rows, ds.name
+    def files(kind: str) -> tuple[dict, bytes, bytes]:
+        fault = file_fault(manifest, kind)
+        data = (faulty.out / fault["file"]).read_bytes()
+        return fault, data, path(clean, FILE_DAY, fault["dataset"]).read_bytes()
+
+    mixed, data, reference = files("mixed_line_endings")
+    lines = data.split(b"\n")
+    bare_lf = [i + 1 for i, line in enumerate(lines[:-1]) if not line.endswith(b"\r")]
+    assert bare_lf == [mixed["line"], mixed["line"] + 1] == [len(lines) - 2, len(lines) - 1]
+    assert data.replace(b"\r\n", b"\n") == reference.replace(b"\r\n", b"\n") != data
+
+    _, data, reference = files("utf16")
+    assert data.startswith(b"\xff\xfe") and data.decode("utf-16") == reference.decode("utf-8-sig")
+
+    _, data, reference = files("semicolon_delimiter")
+    assert data.replace(b";", b",") == reference and b"," not in data
+
+    duplicated, data, reference = files("duplicated_header_column")
+    header, rows = data.split(b"\n", 1)[0].decode().split(","), list(csv_rows(data))
+    assert header == [*DATASETS_BY_NAME["AppliedSkills"].column_names, duplicated["column"]]
+    assert duplicated["column"] == "UserID" and len(rows) > 2
+    assert all(row[-1] == row[1] for row in rows)  # a copy of userId
+    assert b"\n".join(line.rsplit(b",", 1)[0] for line in data.split(b"\n")[:-1]) + b"\n" == (
+        reference
+    )
+
+    empty, data, reference = files("empty_header_name")
+    assert empty["line"] == 1 and data.split(b"\r\n", 1)[0].endswith(b",")
+    assert data.replace(b",\r\n", b"\r\n") == reference and data.count(b",\r\n") == (
+        reference.count(b"\r\n")
+    )
+
+    oversized, data, reference = files("oversized_field")
+    at = oversized["line"] - 1
+    lines, clean_lines = data.split(b"\n"), reference.split(b"\n")
+    assert lines[:at] + lines[at + 1 :] == clean_lines[:at] + clean_lines[at + 1 :]
+    assert b'"' not in reference  # Progress values need no quotes: fields split at commas
+    big, expected = lines[at].decode().split(","), clean_lines[at].decode().split(",")
+    column = DATASETS_BY_NAME["Progress"].column_names.index(oversized["column"])
+    expected[column] = "x" * (3 << 20)
+    assert big == expected and len(lines[at]) > 3_000_000
+
+    typed = file_fault(manifest, "typed_parquet")
+    parquet = faulty.out / typed["file"]
+    assert not parquet.with_suffix(".csv").exists()
+    described = con.sql("DESCRIBE SELECT * FROM read_parquet(?)", params=[str(parquet)])
+    types = {row[0]: row[1] for row in described.fetchall()}
+    assert types["levels"] == types[typed["column"]] == "VARCHAR[]"
+    assert types["durationInMinutes"] == types["points"] == "INTEGER"
+    as_text = con.sql(
+        "SELECT * REPLACE (CAST(to_json(levels) AS VARCHAR) AS levels, "
+        "CAST(to_json(products) AS VARCHAR) AS products, "
+        "CAST(to_json(roles) AS VARCHAR) AS roles, "
+        "CAST(to_json(languages) AS VARCHAR) AS languages, "
+        "CAST(durationInMinutes AS VARCHAR) AS durationInMinutes, "
+        "CAST(points AS VARCHAR) AS points) FROM read_parquet(?)",
+        params=[str(parquet)],
+    ).fetchall()
+    assert as_text == read(con, path(clean, FILE_DAY, typed["dataset"]))[1]
+
+
+def csv_rows(data: bytes) -> list[list[str]]:
+    return list(csv.reader(data.decode().splitlines()))[1:]
 
 
 def test_fault_output_is_deterministic(tmp_path: Path) -> None:

@@ -48,7 +48,7 @@ def test_match_columns_names_file_and_missing_column(tmp_path):
 
 
 def test_match_columns_rejects_columns_equal_but_for_case(tmp_path):
-    with pytest.raises(LandingFileError, match="differ only by case"):
+    with pytest.raises(LandingFileError, match=r"\(column 2 'TenantID'\).*differs only by case"):
         match_columns(["tenantId"], ["tenantId", "TenantID"], tmp_path / "f.csv")
 
 

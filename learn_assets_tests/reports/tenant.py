@@ -233,9 +233,14 @@ DIRECTORY = [
 ]
 
 
+def write_snapshot(landing: Path, day: dt.date, tenant_files: dict[str, list[dict]]) -> None:
+    """One snapshot folder: the given tenant datasets plus the catalog."""
+    for name, rows in {**tenant_files, **CATALOG}.items():
+        dataset = DATASETS_BY_NAME[name]
+        write_csv(landing / day.isoformat() / f"{name}.csv", dataset.column_names, rows)
+
+
 def write_tenant(landing: Path) -> None:
     for day, tenant_files in SNAPSHOTS.items():
-        for name, rows in {**tenant_files, **CATALOG}.items():
-            dataset = DATASETS_BY_NAME[name]
-            write_csv(landing / day.isoformat() / f"{name}.csv", dataset.column_names, rows)
+        write_snapshot(landing, day, tenant_files)
     write_csv(landing / "entra_users.csv", ENTRA_COLUMNS, DIRECTORY)

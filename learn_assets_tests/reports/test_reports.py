@@ -198,17 +198,28 @@ def test_snapshot_changes(built):
     ]
 
 
-def test_activity_daily_counts_utc_days(built):
-    got = rows(built, "SELECT * FROM reports.activity_daily ORDER BY activity_date")
-    assert got == [
-        (dt.date(2025, 1, 1), 0, 0, 0, 0, 0, 1),  # certifications earned, by award date
-        (dt.date(2025, 12, 1), 0, 0, 0, 0, 0, 1),
-        (dt.date(2026, 3, 1), 0, 0, 0, 0, 0, 1),
-        (dt.date(2026, 6, 1), 0, 0, 0, 0, 0, 1),
-        (dt.date(2026, 10, 30), 1, 400, 2, 1, 0, 0),
-        (dt.date(2026, 10, 31), 2, 200, 2, 0, 0, 0),  # Bob (09:00 -05:00) and Cy, who left later
-        (dt.date(2026, 11, 1), 1, 2300, 1, 1, 1, 0),  # Ada's Oct 31 evening at UTC-8
-    ]
+ACTIVITY_D1 = [
+    (dt.date(2025, 1, 1), 0, 0, 0, 0, 0, 1),  # certifications earned, by award date
+    (dt.date(2025, 12, 1), 0, 0, 0, 0, 0, 1),
+    (dt.date(2026, 3, 1), 0, 0, 0, 0, 0, 1),
+    (dt.date(2026, 6, 1), 0, 0, 0, 0, 0, 1),
+    (dt.date(2026, 10, 30), 1, 400, 2, 1, 0, 0),
+    (dt.date(2026, 10, 31), 2, 200, 2, 0, 0, 0),  # Bob (09:00 -05:00) and Cy, who left later
+]
+
+
+def test_activity_daily_counts_utc_days_known_as_of_each_snapshot(built):
+    def activity(day: dt.date) -> list[tuple]:
+        return rows(
+            built,
+            "SELECT * EXCLUDE (snapshot_date) FROM reports.activity_daily "
+            "WHERE snapshot_date = ? ORDER BY activity_date",
+            day,
+        )
+
+    assert activity(D1) == ACTIVITY_D1
+    # D2 also knows Ada's Oct 31 evening at UTC-8 (Nov 1 in UTC), first delivered on D2.
+    assert activity(D2) == [*ACTIVITY_D1, (dt.date(2026, 11, 1), 1, 2300, 1, 1, 1, 0)]
 
 
 def all_reports(resources) -> dict[str, list[tuple]]:

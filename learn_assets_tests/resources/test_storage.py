@@ -11,6 +11,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from learn_assets.automation.sensors import landing_sensor
 from learn_assets.contracts.datasets import DATASETS
 from learn_assets.definitions import ASSETS
 from learn_assets.generator import generate_sample
@@ -118,6 +119,24 @@ def test_remote_landing_lists_like_the_local_folder(sample: Path, remote: Landin
     remote.storage().write_bytes("2026-11-03/Users.csv", b"tenantId\n")
     assert remote.snapshot_dates() == [D1, D2, D3]
     assert [f.name for f in remote.snapshot_listing()[D3]] == ["Users.csv"]
+
+
+def test_remote_landing_skips_and_reports_folders_that_cannot_be_snapshots(
+    remote: LandingResource,
+) -> None:
+    storage = remote.storage()
+    storage.write_bytes("2026-13-01/Users.csv", b"tenantId\n")
+    storage.write_bytes("2026-11-02/Progress.parquet", b"PAR1")
+    scan = remote.scan()
+    assert scan.problems == {"2026-13-01": "not a date (month must be in 1..12)"}
+    assert list(scan.folders) == remote.snapshot_dates() == [D1, D2]
+
+    settled = LandingResource(
+        landing_dir=remote.landing_dir, cache_dir=remote.cache_dir, quiet_seconds=0
+    )
+    with dg.build_sensor_context(resources={"landing": settled}) as context:
+        requests = landing_sensor(context)
+    assert [r.partition_key for r in requests] == [D1.isoformat()]
 
 
 def test_snapshot_file_downloads_once_and_again_when_the_file_changes(

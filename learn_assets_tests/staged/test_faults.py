@@ -31,7 +31,13 @@ QUARANTINE_REASON = {
     "impossible_date": "awarded_on: not a YYYYMMDD date",
     "end_before_start": "certification_start_date after certification_end_date",
     "malformed_json_array": "levels: not a JSON array",
+    "year_one_date": "awarded_on: before 1900-01-01",
+    "year_9999_timestamp": "awarded_on: after 2999-12-31",
+    "year_one_timestamp": "awarded_on: before 1900-01-01",
+    "max_bigint_xp": "xp: above 1000000",
+    "xp_above_max": "xp: above 1000000",
 }
+STAGED = {"never_expires"}  # 99991231: staged, certification_end_date NULL ("does not expire")
 CHECK_FAILURE = {  # kind -> (asset, check) whose failing count equals the fault count
     "orphan_user_id": ("staged/progress", "user_ids_in_users"),
     "orphan_catalog_uid": ("staged/progress", "uids_in_catalog"),
@@ -99,10 +105,32 @@ def test_row_faults_are_quarantined_with_exact_counts(faulty):
     for fault in manifest["row_faults"]["faults"]:
         if fault["kind"] in QUARANTINE_REASON:
             reasons = expected.setdefault(fault["dataset"], {})
-            reasons[QUARANTINE_REASON[fault["kind"]]] = fault["count"]
+            reason = QUARANTINE_REASON[fault["kind"]]
+            reasons[reason] = reasons.get(reason, 0) + fault["count"]
     assert set(expected) == {"Progress", "Certifications", "HierarchyModule"}
     for dataset, reasons in expected.items():
         assert quarantined(db, dataset, day) == reasons, dataset
+
+
+def test_a_certification_ending_99991231_is_staged_as_never_expiring(faulty):
+    manifest, _, db, _ = faulty
+    day = manifest["row_faults"]["snapshot"]
+    (never,) = [f for f in manifest["row_faults"]["faults"] if f["kind"] in STAGED]
+    with duckdb.connect(db, read_only=True) as conn:
+        staged = conn.execute(
+            "SELECT count(*) "
+            "FROM raw.certifications r JOIN staged.certifications s "
+            "ON s.snapshot_date = r.snapshot_date AND s.user_id = lower(r.userId) "
+            "AND s.source_uid = r.SourceUid "
+            "AND s.awarded_on = strptime(r.AwardedOn, '%Y%m%d')::DATE "
+            "AND s.stay_current_eligibility_start_date "
+            "= strptime(r.StayCurrentEligibilityStartDate, '%Y%m%d')::DATE "
+            "WHERE r.snapshot_date = ? AND r.CertificationEndDate = '99991231' "
+            "AND s.certification_end_date IS NULL",
+            [day],
+        ).fetchone()
+    assert staged == (never["count"],)
+    assert "99991231" not in str(quarantined(db, "Certifications", day))
 
 
 def test_cross_dataset_and_drift_faults_fail_their_checks_with_exact_counts(faulty):
@@ -146,13 +174,37 @@ def test_file_faults_fail_with_messages_naming_file_line_and_column(faulty):
         "HierarchyLearningPath.csv: 1 unreadable line(s), file not loaded: line 3 (column title): "
         "Invalid unicode (byte sequence mismatch) detected" in messages
     )
+    # The reading faults: five fail naming file, line and column; two load (mixed line endings,
+    # typed Parquet).
+    assert "Users.csv: line 1 (header): looks like UTF-16 (Excel 'Unicode text')" in messages
+    assert (
+        "HierarchyLearningPathModule.csv: line 1 (header): the delimiter looks like ';'" in messages
+    )
+    assert (
+        "AppliedSkills.csv: line 1 (column 6 'UserID'): duplicated column name ('userId', "
+        "column 2, differs only by case" in messages
+    )
+    assert (
+        "HierarchyAppliedSkills.csv: line 1 (column 9): empty column name (a trailing comma on "
+        "the header?)" in messages
+    )
+    line = by_kind["oversized_field"]["line"]
+    assert (
+        f"Progress.csv: 1 unreadable line(s), file not loaded: line {line} (column XPReason): "
+        "field too long" in messages
+    )
     failed = {e.step_key for e in result.get_step_failure_events()}
     assert failed == {
         "raw__certifications",
         "raw__hierarchy_certification",
         "raw__achievements",
         "raw__hierarchy_learning_path",
-    }
+        "raw__users",
+        "raw__hierarchy_learning_path_module",
+        "raw__applied_skills",
+        "raw__hierarchy_applied_skills",
+        "raw__progress",
+    }  # raw__hierarchy_unit (mixed line endings) and raw__hierarchy_module (Parquet) load
 
 
 def test_earlier_partitions_of_every_table_are_unchanged(faulty):
@@ -171,19 +223,18 @@ def test_the_row_fault_day_quarantines_too_much_of_certifications(faulty):
     }
     shares = {a for (a, c), e in checks.items() if c == "quarantine_share" and not e.passed}
     assert shares == {"staged/certifications"}
-    bad = sum(
-        f["count"] for f in manifest["row_faults"]["faults"] if f["dataset"] == "Certifications"
-    )
     with duckdb.connect(db, read_only=True) as conn:
         (delivered,) = conn.execute(
             "SELECT count(*) FROM raw.certifications WHERE snapshot_date = ?", [day]
         ).fetchone()
-    assert (bad, delivered) == (5, 43)
+    reasons = quarantined(db, "Certifications", day)
+    assert (sum(reasons.values()), delivered) == (6, 46)
     assert checks[("staged/certifications", "quarantine_share")].description == (
-        f"5 of 43 Certifications rows of {day} (11.6%) are quarantined, more than "
+        f"6 of 46 Certifications rows of {day} (13%) are quarantined, more than "
         "LEARN_MAX_QUARANTINE_SHARE allows (5%): the reports would miss them. Most broken rules: "
         "certification_start_date after certification_end_date (3); awarded_on: not a YYYYMMDD "
-        f"date (2). See quarantine.certifications and fix the delivery, or set "
+        f"date (2); awarded_on: before 1900-01-01 (1). See quarantine.certifications and fix the "
+        "delivery, or set "
         f"LEARN_ACCEPT_ANOMALY={day} and run this snapshot again."
     )
     assert checks[("staged/users", "user_count_plausible")].passed

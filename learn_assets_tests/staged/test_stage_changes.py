@@ -12,7 +12,7 @@ from learn_assets.raw.load import load_snapshot
 from learn_assets.resources.versioned import versions_table
 from learn_assets.staged import stage as stage_module
 from learn_assets.staged.stage import QUARANTINE, STAGED, StageResult, stage_snapshot
-from learn_assets_tests.conftest import load_day
+from learn_assets_tests.helpers import load_day
 
 
 def stored(conn: duckdb.DuckDBPyConnection, dataset: Dataset) -> dict[str, list[tuple]]:

@@ -1,0 +1,74 @@
+"""Which snapshots' export folders to write or remove: the requested ones, and every existing
+folder whose reports changed since the exports were last written."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import uuid
+from pathlib import Path
+
+import duckdb
+
+from learn_assets.exports.files import ExportResult, export_snapshot, snapshot_folder
+from learn_assets.reports.build import ANCHOR, REPORT_TABLES
+from learn_assets.resources.ledger import (
+    Refreshed,
+    mark_consumed,
+    pending_changes,
+    plan_snapshots,
+)
+from learn_assets.resources.versioned import loaded_snapshots
+from learn_assets.resources.warehouse import transaction
+
+CONSUMER = "exports.snapshot_files"
+SOURCES = tuple(r.qualified for r in REPORT_TABLES)
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def exported_snapshots(exports_dir: Path) -> list[dt.date]:
+    """Snapshots that have an export folder, ascending."""
+    if not Path(exports_dir).is_dir():
+        return []
+    found = []
+    for entry in Path(exports_dir).iterdir():
+        if entry.is_dir() and _DATE.match(entry.name):
+            try:
+                found.append(dt.date.fromisoformat(entry.name))
+            except ValueError:
+                continue  # e.g. 2026-13-01: not ours
+    return sorted(found)
+
+
+def remove_folder(folder: Path) -> None:
+    """Remove a snapshot's export folder; renamed first so no reader sees it half-deleted."""
+    if not folder.exists():
+        return
+    doomed = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.removed")
+    os.replace(folder, doomed)
+    shutil.rmtree(doomed)
+
+
+def refresh_exports(
+    conn: duckdb.DuckDBPyConnection, requested: list[dt.date], exports_dir: Path, **options
+) -> list[tuple[Refreshed, ExportResult | None]]:
+    """Write the requested snapshots' exports, rewrite every existing folder on or after the
+    earliest report change not yet exported, and remove the folders of snapshots no longer
+    loaded. `options` go to `export_snapshot`."""
+    changes = pending_changes(conn, CONSUMER, SOURCES)
+    steps = plan_snapshots(
+        requested, exported_snapshots(exports_dir), loaded_snapshots(conn, *ANCHOR), changes
+    )
+    done: list[tuple[Refreshed, ExportResult | None]] = []
+    for step in steps:
+        if step.remove:
+            remove_folder(snapshot_folder(exports_dir, step.snapshot))
+            done.append((Refreshed(step.snapshot, None, step.reason), None))
+            continue
+        result = export_snapshot(conn, step.snapshot, exports_dir, **options)
+        done.append((Refreshed(step.snapshot, sum(result.rows.values()), step.reason), result))
+    with transaction(conn):
+        mark_consumed(conn, CONSUMER, changes, SOURCES)
+    return done

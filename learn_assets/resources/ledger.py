@@ -1,0 +1,242 @@
+"""The change ledger: which snapshots of which warehouse table changed, in order, and how far
+each downstream table has caught up.
+
+Every write of a snapshot table (`versioned.replace_snapshot`, `append_changes`,
+`delete_snapshot`) and every rebuild of a derived table appends a row to `<schema>._changes`:
+the table, the snapshot that changed (NULL: every snapshot, e.g. the unpartitioned Entra export)
+and how:
+
+- `append`: a snapshot loaded after every loaded snapshot of that table. The rows that changed
+  are exactly its versions starting or ending there (`versioned.changed_rows`).
+- `replace`: a snapshot loaded again, or loaded before a later one (out of order).
+- `delete`: a snapshot removed (`learn-assets forget`).
+
+A downstream table (a *consumer*, e.g. `core.xp_events` or `reports.learner_summary`) records in
+`<its schema>._consumed` the last change of each source it has taken into account. What changed
+since then decides its next update (`plan_update`): nothing, only the changed rows, or everything
+from the earliest changed snapshot on. So a result never depends on the order in which snapshots
+were loaded, re-run, removed or interleaved by concurrent runs: whichever step writes a consumer
+last has seen every change before it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import duckdb
+
+from learn_assets.resources.warehouse import quote_ident, relation_kind
+
+CHANGES = "_changes"
+CONSUMED = "_consumed"
+Kind = Literal["append", "replace", "delete"]
+KINDS: tuple[Kind, ...] = ("append", "replace", "delete")
+
+
+@dataclass(frozen=True)
+class Change:
+    source: str  # qualified table name, e.g. "staged.progress"
+    seq: int
+    snapshot: dt.date | None  # None: every snapshot changed
+    kind: Kind
+
+
+def _split(qualified: str) -> tuple[str, str]:
+    schema, _, name = qualified.partition(".")
+    if not schema or not name:
+        raise ValueError(f"expected schema.table, got {qualified!r}")
+    return schema, name
+
+
+def _changes_table(schema: str) -> str:
+    return f"{quote_ident(schema)}.{CHANGES}"
+
+
+def _consumed_table(schema: str) -> str:
+    return f"{quote_ident(schema)}.{CONSUMED}"
+
+
+def ensure_ledger(conn: duckdb.DuckDBPyConnection, schema: str) -> None:
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {_changes_table(schema)} (seq BIGINT NOT NULL PRIMARY KEY, "
+        "table_name VARCHAR NOT NULL, snapshot_date DATE, kind VARCHAR NOT NULL, "
+        "recorded_at TIMESTAMPTZ NOT NULL)"
+    )
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {_consumed_table(schema)} (consumer VARCHAR NOT NULL, "
+        "source VARCHAR NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (consumer, source))"
+    )
+
+
+def record_change(
+    conn: duckdb.DuckDBPyConnection, qualified: str, snapshot: dt.date | None, kind: Kind
+) -> None:
+    """Append a change of `qualified` (in the caller's transaction)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown change kind {kind!r}")
+    schema, name = _split(qualified)
+    ensure_ledger(conn, schema)
+    table = _changes_table(schema)
+    conn.execute(
+        f"INSERT INTO {table} SELECT coalesce(max(seq), 0) + 1, ?, ?, ?, now() FROM {table}",
+        [name, snapshot, kind],
+    )
+
+
+def pending_changes(
+    conn: duckdb.DuckDBPyConnection, consumer: str, sources: Iterable[str]
+) -> list[Change]:
+    """Changes of `sources` that `consumer` has not taken into account yet, oldest first."""
+    consumer_schema, _ = _split(consumer)
+    found: list[Change] = []
+    for source in sources:
+        schema, name = _split(source)
+        if relation_kind(conn, schema, CHANGES) is None:
+            continue
+        seen = 0
+        if relation_kind(conn, consumer_schema, CONSUMED) is not None:
+            row = conn.execute(
+                f"SELECT seq FROM {_consumed_table(consumer_schema)} "
+                "WHERE consumer = ? AND source = ?",
+                [consumer, source],
+            ).fetchone()
+            seen = int(row[0]) if row else 0
+        rows = conn.execute(
+            f"SELECT seq, snapshot_date, kind FROM {_changes_table(schema)} "
+            "WHERE table_name = ? AND seq > ? ORDER BY seq",
+            [name, seen],
+        ).fetchall()
+        found += [Change(source, int(seq), day, kind) for seq, day, kind in rows]
+    return found
+
+
+def has_consumed(conn: duckdb.DuckDBPyConnection, consumer: str) -> bool:
+    """Whether `consumer` was ever built (recorded what it consumed)."""
+    schema, _ = _split(consumer)
+    if relation_kind(conn, schema, CONSUMED) is None:
+        return False
+    row = conn.execute(
+        f"SELECT count(*) FROM {_consumed_table(schema)} WHERE consumer = ?", [consumer]
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def mark_consumed(
+    conn: duckdb.DuckDBPyConnection,
+    consumer: str,
+    changes: Sequence[Change],
+    sources: Iterable[str],
+) -> None:
+    """Record that `consumer` has taken `changes` into account (and exists, even when none of
+    `sources` changed yet). In the caller's transaction."""
+    schema, _ = _split(consumer)
+    ensure_ledger(conn, schema)
+    latest: dict[str, int] = {source: 0 for source in sources}
+    for change in changes:
+        latest[change.source] = max(latest.get(change.source, 0), change.seq)
+    for source, seq in latest.items():
+        conn.execute(
+            f"INSERT INTO {_consumed_table(schema)} VALUES (?, ?, ?) ON CONFLICT DO UPDATE "
+            "SET seq = greatest(seq, excluded.seq)",
+            [consumer, source, seq],
+        )
+
+
+def forget_consumer(conn: duckdb.DuckDBPyConnection, consumer: str) -> None:
+    """Drop what `consumer` consumed (it is rebuilt from scratch next time)."""
+    schema, _ = _split(consumer)
+    if relation_kind(conn, schema, CONSUMED) is not None:
+        conn.execute(f"DELETE FROM {_consumed_table(schema)} WHERE consumer = ?", [consumer])
+
+
+def earliest_change(changes: Sequence[Change], first: dt.date = dt.date.min) -> dt.date | None:
+    """The earliest snapshot any of `changes` touches (`first` for a change of every snapshot);
+    None when there are none."""
+    if not changes:
+        return None
+    return min(c.snapshot if c.snapshot is not None else first for c in changes)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How to bring a derived table up to date with its sources."""
+
+    mode: Literal["none", "changes", "whole"]
+    reason: str
+    snapshots: tuple[dt.date, ...] = ()  # the appended snapshots ("changes")
+
+
+def plan_update(changes: Sequence[Change], built: bool, incremental: bool = True) -> Plan:
+    """Pure decision: nothing to do, only the rows changed by appended snapshots, or a whole
+    rebuild. `built`: the table was built before; `incremental`: it can apply appended changes
+    (tests pass False to take the whole path)."""
+    if not built:
+        return Plan("whole", "first build")
+    if not changes:
+        return Plan("none", "no source changed since the last build")
+    others = [c for c in changes if c.kind != "append" or c.snapshot is None]
+    if others:
+        c = others[0]
+        what = {
+            "replace": "loaded again or out of order",
+            "delete": "removed",
+            "append": "changed",
+        }[c.kind]
+        return Plan("whole", f"{c.source} {c.snapshot or '(every snapshot)'} {what}")
+    if not incremental:
+        return Plan("whole", "whole rebuild asked for")
+    days = tuple(sorted({c.snapshot for c in changes if c.snapshot is not None}))
+    return Plan("changes", f"appended {', '.join(map(str, days))}", days)
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """One snapshot of a derived table written (`rows`) or removed (`rows` None), and why
+    ("requested", or the upstream change that made it stale)."""
+
+    snapshot: dt.date
+    rows: int | None
+    reason: str
+
+    @property
+    def requested(self) -> bool:
+        return self.reason == REQUESTED
+
+
+REQUESTED = "requested"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One snapshot of a per-snapshot derived table to write, or to remove."""
+
+    snapshot: dt.date
+    reason: str
+    remove: bool = False
+
+
+def plan_snapshots(
+    requested: Iterable[dt.date],
+    existing: Sequence[dt.date],
+    anchors: Iterable[dt.date],
+    changes: Sequence[Change],
+) -> list[Step]:
+    """Pure decision, in date order: write every requested snapshot; of the other `existing`
+    ones, remove those whose `anchors` snapshot (the source that defines the snapshot) is gone,
+    and rewrite those on or after the earliest change not yet taken into account."""
+    steps = {day: Step(day, REQUESTED) for day in requested}
+    present = set(anchors)
+    stale_from = earliest_change(changes, existing[0] if existing else dt.date.min)
+    for day in existing:
+        if day in steps:
+            continue
+        if day not in present:
+            steps[day] = Step(day, "its source snapshot is no longer loaded", remove=True)
+        elif stale_from is not None and day >= stale_from:
+            cause = next(c for c in changes if (c.snapshot or dt.date.min) <= day)
+            steps[day] = Step(day, f"{cause.source} changed ({cause.snapshot or 'every snapshot'})")
+    return [steps[day] for day in sorted(steps)]

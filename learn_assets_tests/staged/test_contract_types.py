@@ -1,0 +1,90 @@
+"""The blocking `contract_types` check: staged types are the contract's, and every staged row of
+the snapshot follows every rule of the compiled contract, checked in DuckDB on the whole
+snapshot. Rows are staged from real files, then changed in the warehouse behind staging's back
+(what a bug in staging would do) to show the check sees it."""
+
+import datetime as dt
+
+import duckdb
+import pytest
+
+from learn_assets.contracts.datasets import DATASETS_BY_NAME
+from learn_assets.contracts.sql import compile_contract
+from learn_assets.raw.load import load_snapshot
+from learn_assets.staged.checks import CheckOutcome, contract_types
+from learn_assets.staged.stage import stage_snapshot
+from learn_assets_tests.conftest import TENANT, tiny_rows, write_csv
+
+DAY = dt.date(2026, 11, 1)
+PROGRESS = DATASETS_BY_NAME["Progress"]
+CERTS = DATASETS_BY_NAME["Certifications"]
+
+
+@pytest.fixture
+def conn(tmp_path):
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as c:
+        c.execute("SET TimeZone = 'UTC'")
+        yield c
+
+
+def staged(conn, tmp_path, dataset, rows: int = 3):
+    path = write_csv(
+        tmp_path / f"{dataset.name}.csv", dataset.column_names, tiny_rows(dataset, DAY, rows)
+    )
+    load_snapshot(conn, dataset, DAY, path)
+    return stage_snapshot(conn, dataset, DAY)
+
+
+def test_every_staged_row_is_validated_not_a_sample(conn, tmp_path):
+    result = staged(conn, tmp_path, PROGRESS, rows=25)
+    assert contract_types(conn, PROGRESS, result) == CheckOutcome(
+        True, 0, {"staged rows validated": 25}
+    )
+
+
+def test_values_at_the_edges_of_the_ranges_pass(conn, tmp_path):
+    """Dates and instants pandas' datetime64[ns] cannot hold (the old pandas check failed on
+    them) are valid when the contract's ranges say so."""
+    result = staged(conn, tmp_path, CERTS, rows=2)
+    conn.execute(
+        "UPDATE staged.certifications_versions SET certification_end_date = DATE '9999-12-31', "
+        "awarded_on = DATE '1900-01-01', certification_start_date = DATE '1900-01-01', "
+        "stay_current_eligibility_start_date = DATE '9999-12-31'"
+    )
+    assert contract_types(conn, CERTS, result).passed
+    result = staged(conn, tmp_path, PROGRESS, rows=2)
+    conn.execute(
+        "UPDATE staged.progress_versions SET xp = 1000000, "
+        "awarded_on = TIMESTAMPTZ '2999-12-31 23:59:59.999999Z'"
+    )
+    assert contract_types(conn, PROGRESS, result).passed
+
+
+def test_staged_rows_breaking_a_rule_fail_the_check_with_a_sample(conn, tmp_path):
+    result = staged(conn, tmp_path, PROGRESS)
+    conn.execute("UPDATE staged.progress_versions SET xp = 1000001 WHERE xp = 100")
+    conn.execute(
+        "UPDATE staged.progress_versions SET tenant_id = 'x', awarded_on = NULL WHERE xp = 101"
+    )
+    conn.execute(
+        "UPDATE staged.progress_versions SET awarded_on = TIMESTAMPTZ '0001-01-01 00:00:00+01' "
+        "WHERE xp = 102"
+    )
+    outcome = contract_types(conn, PROGRESS, result)
+    assert (outcome.passed, outcome.failing) == (False, 3)
+    assert outcome.detail == {
+        "staged rows validated": 3,
+        "staged rows breaking each rule": {
+            "tenant_id: not a GUID": 1,
+            "xp: above 1000000": 1,
+            "awarded_on: missing (required)": 1,
+            "awarded_on: before 1900-01-01": 1,
+        },
+    }
+    header, rows = outcome.sample
+    assert header == [*compile_contract(PROGRESS.contract).key, "rules broken"]
+    assert [(r[0], r[5], r[-1]) for r in rows] == [
+        (TENANT, 1000001, "xp: above 1000000"),
+        (TENANT, 102, "awarded_on: before 1900-01-01"),
+        ("x", 101, "tenant_id: not a GUID; awarded_on: missing (required)"),
+    ]
