@@ -164,7 +164,7 @@ def step_layer(args: argparse.Namespace) -> dict:
     import dagster as dg
 
     from learn_assets.definitions import ASSETS
-    from learn_assets.jobs import QUIET, raise_on_failure
+    from learn_assets.runs import QUIET, raise_on_failure
 
     if args.group == "unpartitioned":
         keys = [a.key for a in ASSETS if a.partitions_def is None]
@@ -198,8 +198,8 @@ def step_pipeline(args: argparse.Namespace) -> dict:
     import dagster as dg
     import duckdb
 
-    from learn_assets.jobs import materialize_snapshots
-    from learn_assets.resources.versioned import snapshot_row_count
+    from learn_assets.runs import materialize_snapshots
+    from learn_assets.warehouse.versioned import snapshot_row_count
 
     first, last = dt.date.fromisoformat(args.first), dt.date.fromisoformat(args.last)
     instance = dg.DagsterInstance.ephemeral()
@@ -218,7 +218,8 @@ def step_forget(args: argparse.Namespace) -> dict:
     """The `forget` job for snapshot --first, as `learn-assets forget` runs it."""
     import dagster as dg
 
-    from learn_assets.jobs import forget_job, raise_on_failure
+    from learn_assets.jobs import forget_job
+    from learn_assets.runs import raise_on_failure
 
     started = time.perf_counter()
     config = {"ops": {"forget_snapshot": {"config": {"snapshot": args.first}}}}

@@ -132,8 +132,8 @@ def cmd_sample(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from learn_assets.jobs import materialize_snapshots
     from learn_assets.resources import resources_from_env
+    from learn_assets.runs import materialize_snapshots
     from learn_assets.summary import warehouse_summary
 
     resources = resources_from_env()
@@ -166,14 +166,18 @@ def cmd_summary(args: argparse.Namespace) -> None:
 def cmd_forget(args: argparse.Namespace) -> None:
     """Run the `forget` job in the Dagster instance ($DAGSTER_HOME), so the UI shows the run
     and the date's partitions as missing again."""
-    from learn_assets.definitions import defs
-    from learn_assets.jobs import QUIET, default_instance, failure_messages
+    from learn_assets.jobs import forget_job
+    from learn_assets.resources import resources_from_env
+    from learn_assets.runs import QUIET, default_instance, failure_messages
 
     day = args.snapshot.isoformat()
     config = {"ops": {"forget_snapshot": {"config": {"snapshot": day}}}} | QUIET
     with default_instance() as instance:
-        result = defs.get_job_def("forget").execute_in_process(
-            run_config=config, instance=instance, raise_on_error=False
+        result = forget_job.execute_in_process(
+            run_config=config,
+            instance=instance,
+            resources=resources_from_env(),
+            raise_on_error=False,
         )
     if not result.success:
         raise ValueError("; ".join(failure_messages(result)))

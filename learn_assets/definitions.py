@@ -3,7 +3,6 @@
 import dagster as dg
 
 from learn_assets.automation.archive import data_share_sensors
-from learn_assets.automation.policies import follow_upstream
 from learn_assets.automation.schedules import (
     daily_snapshot_schedule,
     freshness_job,
@@ -11,18 +10,9 @@ from learn_assets.automation.schedules import (
     snapshot_delivered_on_time,
 )
 from learn_assets.automation.sensors import landing_sensor
-from learn_assets.core.assets import core_assets
-from learn_assets.exports.assets import export_assets
+from learn_assets.graph import ASSETS
 from learn_assets.jobs import forget_job, snapshot_job
-from learn_assets.partitions import tag_snapshot_assets
-from learn_assets.raw.assets import raw_assets
-from learn_assets.reports.assets import report_assets
 from learn_assets.resources import resources_from_env
-from learn_assets.staged.assets import staged_assets
-
-ASSETS: list[dg.AssetsDefinition] = follow_upstream(
-    tag_snapshot_assets([*raw_assets, *staged_assets, *core_assets, *report_assets, *export_assets])
-)
 
 defs = dg.Definitions(
     assets=ASSETS,

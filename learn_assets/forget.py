@@ -22,11 +22,11 @@ from learn_assets.core.build import CORE_TABLES, update_core
 from learn_assets.exports.refresh import refresh_exports
 from learn_assets.raw.load import LOAD_LOG, RAW_SCHEMA
 from learn_assets.reports.build import REPORT_TABLES, refresh_report
-from learn_assets.resources.ledger import Refreshed
 from learn_assets.resources.reporting import ReportSettingsValues
-from learn_assets.resources.versioned import delete_snapshot, loaded_snapshots
-from learn_assets.resources.warehouse import relation_kind, transaction
 from learn_assets.staged.stage import QUARANTINE, STAGE_LOG, STAGED
+from learn_assets.warehouse.ledger import Refreshed
+from learn_assets.warehouse.sql import relation_kind, transaction
+from learn_assets.warehouse.versioned import delete_snapshot, loaded_snapshots
 
 
 class NothingToForget(ValueError):

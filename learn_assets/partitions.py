@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from learn_assets.resources.ledger import Refreshed
+from learn_assets.warehouse.ledger import Refreshed
 
 # backfill_policy (beta) is the documented way to backfill a range in one run, and partitioned
 # check specs (preview) give per-snapshot check history; both are deliberate choices.

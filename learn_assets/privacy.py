@@ -9,9 +9,10 @@ the one the reports show (`reports/build.py`: 'Learner ' || left(sha256(key || '
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from learn_assets.fileio import text_sha256
 
 REDACTED = "(redacted)"
 PSEUDONYM_PREFIX = "Learner "
@@ -48,7 +49,7 @@ def _plain(column: str) -> str:
 def pseudonym(key: str, user_id: str) -> str:
     """The reports' pseudonym of a Learn user id, from its delivered text (trimmed of spaces
     and lowercased, as staging stores a GUID)."""
-    digest = hashlib.sha256(f"{key}:{user_id.strip(' ').lower()}".encode()).hexdigest()
+    digest = text_sha256(f"{key}:{user_id.strip(' ').lower()}")
     return PSEUDONYM_PREFIX + digest[:PSEUDONYM_HEX]
 
 

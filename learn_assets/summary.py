@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 from learn_assets.resources import WarehouseResource
-from learn_assets.resources.versioned import versions_table
+from learn_assets.warehouse.versioned import versions_table
 
 
 def warehouse_summary(resources: Mapping[str, object]) -> str:

@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 from learn_assets.contracts.datasets import DATASETS, ENTRA_COLUMNS
 from learn_assets.forget import forget_snapshot
 from learn_assets.resources.reporting import ReportSettingsValues
-from learn_assets.resources.versioned import versions_table
 from learn_assets.staged.stage import QUARANTINE, STAGED
+from learn_assets.warehouse.versioned import versions_table
 from learn_assets_tests.conftest import write_csv
 from learn_assets_tests.helpers import derived_tables, run_snapshots
 from learn_assets_tests.reports.tenant import (

@@ -14,7 +14,6 @@ import duckdb
 import pytest
 
 from learn_assets.forget import NothingToForget, forget_snapshot
-from learn_assets.jobs import materialize_snapshots
 from learn_assets.resources import (
     ExportSettings,
     LandingResource,
@@ -22,6 +21,7 @@ from learn_assets.resources import (
     WarehouseResource,
 )
 from learn_assets.resources.reporting import ReportSettingsValues
+from learn_assets.runs import materialize_snapshots
 from learn_assets_tests.cli import PROJECT, cli_env
 from learn_assets_tests.helpers import derived_tables, run_snapshots
 from learn_assets_tests.reports.tenant import (

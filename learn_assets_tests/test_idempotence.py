@@ -5,7 +5,7 @@ import datetime as dt
 import duckdb
 
 from learn_assets.generator import generate_sample
-from learn_assets.jobs import materialize_snapshots
+from learn_assets.runs import materialize_snapshots
 
 VOLATILE = {("raw", "_load_log"): "loaded_at"}  # wall-clock time of the load
 # The change ledger logs operations (every load, re-run, rebuild), not content.

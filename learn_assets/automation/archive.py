@@ -35,21 +35,20 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 import dagster as dg
 
 from learn_assets.contracts.datasets import DATASETS, Dataset
+from learn_assets.fileio import read_chunks, sha256_chunks
 from learn_assets.resources import LandingResource, Storage
 from learn_assets.resources.datashare import DataShareResource
 from learn_assets.resources.landing import FORMATS
-from learn_assets.resources.storage import CHUNK
 
 MANIFEST = "_archive.json"
 TMP_DIR = ".archive-tmp"  # not a date: the landing sensor never looks inside
@@ -245,23 +244,25 @@ def write_manifest(landing: Storage, day: str, manifest: Mapping[str, Any]) -> N
 
 
 def hash_file(storage: Storage, relative: str) -> str:
-    digest = hashlib.sha256()
     with storage.open(relative) as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return sha256_chunks(read_chunks(f))
 
 
 def copy_file(share: Storage, source: str, landing: Storage, target: str) -> tuple[str, int]:
     """Stream `source` to `target` byte for byte; return its SHA-256 and size."""
-    digest, size = hashlib.sha256(), 0
+    size = 0
     landing.makedirs(target.rpartition("/")[0])
-    with share.open(source) as src, landing.open(target, "wb") as dst:
-        while chunk := src.read(CHUNK):
-            digest.update(chunk)
+
+    def copied(src: BinaryIO) -> Iterator[bytes]:
+        nonlocal size
+        for chunk in read_chunks(src):
             dst.write(chunk)
             size += len(chunk)
-    return digest.hexdigest(), size
+            yield chunk
+
+    with share.open(source) as src, landing.open(target, "wb") as dst:
+        digest = sha256_chunks(copied(src))
+    return digest, size
 
 
 def manifest_entry(share: Storage, copy: ArchiveCopy, sha256: str, now: dt.datetime) -> dict:

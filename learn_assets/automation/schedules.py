@@ -12,7 +12,7 @@ from learn_assets.jobs import snapshot_job
 from learn_assets.partitions import snapshot_partitions
 from learn_assets.raw.load import LOAD_LOG
 from learn_assets.resources import WarehouseResource
-from learn_assets.resources.warehouse import relation_kind
+from learn_assets.warehouse.sql import relation_kind
 
 
 def parse_time(value: str, name: str) -> dt.time:

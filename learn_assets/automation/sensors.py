@@ -16,7 +16,6 @@ folder still runs.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -25,6 +24,7 @@ from dataclasses import asdict, dataclass, field, replace
 import dagster as dg
 
 from learn_assets.contracts.datasets import DATASETS
+from learn_assets.fileio import text_sha256
 from learn_assets.jobs import snapshot_job
 from learn_assets.partitions import snapshot_partitions
 from learn_assets.resources import LandingResource
@@ -75,7 +75,7 @@ def listing_fingerprint(files: Mapping[str, list[LandingFile]]) -> str:
     text = "\n".join(
         f"{f.name}\t{f.size}\t{f.modified!r}" for _, fs in sorted(files.items()) for f in fs
     )
-    return hashlib.sha256(text.encode()).hexdigest()
+    return text_sha256(text)
 
 
 def evaluate_landing(

@@ -18,7 +18,7 @@ import pandera.pandas as pa
 
 from learn_assets.contracts.kinds import Kind
 from learn_assets.contracts.schemas import GUID_PATTERN, LEARN_SITE
-from learn_assets.resources.warehouse import quote_ident, quote_literal
+from learn_assets.warehouse.sql import quote_ident, quote_literal
 
 SQL_TYPES = {
     Kind.GUID: "VARCHAR",

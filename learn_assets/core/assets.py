@@ -8,9 +8,9 @@ from learn_assets.core.build import CORE_TABLES, CoreTable, update_core
 from learn_assets.core.checks import core_checks
 from learn_assets.partitions import announce_rebuilt, single_run, snapshot_partitions
 from learn_assets.resources import WarehouseResource
-from learn_assets.resources.ledger import Refreshed
-from learn_assets.resources.versioned import loaded_snapshots
 from learn_assets.staged.assets import check_result
+from learn_assets.warehouse.ledger import Refreshed
+from learn_assets.warehouse.versioned import loaded_snapshots
 
 
 def build_core_asset(table: CoreTable) -> dg.AssetsDefinition:

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 import duckdb
 
-from learn_assets.resources import quote_ident
-from learn_assets.resources.ledger import (
+from learn_assets.staged.stage import ensure_all_stage_tables
+from learn_assets.warehouse.ledger import (
     Change,
     Plan,
     earliest_change,
@@ -42,9 +42,8 @@ from learn_assets.resources.ledger import (
     plan_update,
     record_change,
 )
-from learn_assets.resources.versioned import OPEN_END, loaded_snapshots, versions_table
-from learn_assets.resources.warehouse import relation_kind, transaction
-from learn_assets.staged.stage import ensure_all_stage_tables
+from learn_assets.warehouse.sql import quote_ident, relation_kind, transaction
+from learn_assets.warehouse.versioned import OPEN_END, loaded_snapshots, versions_table
 
 CORE = "core"
 STAGED = "staged"  # the layer core reads (its tables are created by the staged assets)

@@ -11,10 +11,10 @@ import dagster as dg
 from learn_assets.exports.charts import CHART_TITLES
 from learn_assets.exports.files import ExportResult
 from learn_assets.exports.refresh import refresh_exports
-from learn_assets.exports.resource import ExportSettings
 from learn_assets.partitions import announce_rebuilt, single_run, snapshot_partitions
 from learn_assets.reports.build import REPORT_TABLES
 from learn_assets.resources import WarehouseResource
+from learn_assets.resources.exports import ExportSettings
 
 
 def charts_markdown(result: ExportResult) -> str:

@@ -14,10 +14,6 @@ replaces a snapshot's files and a reader never sees a half-written file.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,10 +26,11 @@ import pyarrow.parquet as pq
 from learn_assets.exports.charts import render_charts
 from learn_assets.exports.neutralize import is_text, neutralize_column
 from learn_assets.exports.page import render_page
-from learn_assets.exports.resource import XLSX_MAX_ROWS
 from learn_assets.exports.tables import REPORTS, DataQuality, read_data_quality, read_reports
 from learn_assets.exports.values import check_exportable
 from learn_assets.exports.xlsx import about_rows, write_workbook
+from learn_assets.fileio import atomic_path, write_bytes
+from learn_assets.resources.exports import XLSX_MAX_ROWS
 
 WORKBOOK = "reports.xlsx"
 PAGE = "report.html"
@@ -55,24 +52,6 @@ class ExportResult:
 
 def snapshot_folder(exports_dir: Path, snapshot: dt.date) -> Path:
     return Path(exports_dir) / snapshot.isoformat()
-
-
-@contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """A temporary path beside `target`; renamed over `target` only if the body succeeds."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        yield tmp
-        os.replace(tmp, target)  # atomic on one file system
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def write_bytes(target: Path, data: bytes) -> Path:
-    with atomic_path(target) as tmp:
-        tmp.write_bytes(data)
-    return target
 
 
 def csv_table(table: pa.Table) -> pa.Table:

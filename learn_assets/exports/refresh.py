@@ -14,14 +14,14 @@ import duckdb
 
 from learn_assets.exports.files import ExportResult, export_snapshot, snapshot_folder
 from learn_assets.reports.build import ANCHOR, REPORT_TABLES
-from learn_assets.resources.ledger import (
+from learn_assets.warehouse.ledger import (
     Refreshed,
     mark_consumed,
     pending_changes,
     plan_snapshots,
 )
-from learn_assets.resources.versioned import loaded_snapshots
-from learn_assets.resources.warehouse import transaction
+from learn_assets.warehouse.sql import transaction
+from learn_assets.warehouse.versioned import loaded_snapshots
 
 CONSUMER = "exports.snapshot_files"
 SOURCES = tuple(r.qualified for r in REPORT_TABLES)

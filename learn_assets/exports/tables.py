@@ -12,11 +12,10 @@ import pyarrow as pa
 from learn_assets.contracts.datasets import DATASETS, ENTRA
 from learn_assets.raw.load import RAW_SCHEMA
 from learn_assets.reports.build import REPORT_TABLES, ReportTable, report_table
-from learn_assets.resources import quote_ident
-from learn_assets.resources.versioned import SNAPSHOTS
-from learn_assets.resources.warehouse import relation_kind
 from learn_assets.staged.check_log import ACCEPTED, WARNED, logged_checks
 from learn_assets.staged.stage import QUARANTINE
+from learn_assets.warehouse.sql import quote_ident, relation_kind
+from learn_assets.warehouse.versioned import SNAPSHOTS
 
 # The fixed list of reports, in dependency order: names come from here, never from input.
 REPORTS: dict[str, ReportTable] = {r.name: r for r in REPORT_TABLES}

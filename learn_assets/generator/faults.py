@@ -38,12 +38,13 @@ import pyarrow.compute as pc
 
 from learn_assets.contracts.datasets import DATASETS_BY_NAME, Kind
 from learn_assets.contracts.sql import NO_END_DATE
+from learn_assets.fileio import atomic_path, write_bytes
 from learn_assets.generator.catalog import Catalog
 from learn_assets.generator.frames import Frame
 from learn_assets.generator.ids import guids
 from learn_assets.generator.population import Learners
 from learn_assets.generator.writer import CRLF_FILES, select_list, write_frame
-from learn_assets.resources.warehouse import quote_ident
+from learn_assets.warehouse.sql import quote_ident
 
 MANIFEST_FILE = "faults.json"
 HUGE_FIELD_CHARS = 1 << 20  # 1 MiB, far above the contracts' MAX_TEXT_LENGTH
@@ -286,10 +287,7 @@ def plan_edge_faults(
 
 
 def _replace_bytes(path: Path, data: bytes) -> None:
-    """Atomic like the writer (temp file + rename)."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    write_bytes(path, data)
 
 
 def _append_rows(path: Path, rows: list[Row], crlf: bool) -> None:
@@ -506,9 +504,8 @@ def _typed_parquet(con: duckdb.DuckDBPyConnection, path: Path, dataset: str) -> 
         params=[str(path)],
     )
     target = path.with_suffix(".parquet")
-    tmp = target.with_name(target.name + ".tmp")
-    rel.write_parquet(str(tmp), compression="zstd")
-    os.replace(tmp, target)
+    with atomic_path(target) as tmp:
+        rel.write_parquet(str(tmp), compression="zstd")
     path.unlink()
     return target
 

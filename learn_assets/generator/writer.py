@@ -7,17 +7,16 @@ DuckDB Python API, never into SQL text.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
-from typing import BinaryIO
 
 import duckdb
 import pyarrow as pa
 
 from learn_assets.contracts.datasets import Dataset, Kind
+from learn_assets.fileio import atomic_path, read_chunks
 from learn_assets.generator.frames import FROM, LOCAL, OFFSET, UNTIL, UTC
-from learn_assets.resources.warehouse import quote_ident
+from learn_assets.warehouse.sql import quote_ident
 
 FORMATS = ("csv", "parquet")
 BOM = b"\xef\xbb\xbf"
@@ -112,26 +111,22 @@ def write_relation(
     rel: duckdb.DuckDBPyRelation, path: Path, fmt: str, bom: bool = False, crlf: bool = False
 ) -> None:
     """Write atomically (temp file + rename), so a rerun replaces files whole."""
-    tmp = path.with_name(path.name + ".tmp")
     # A snapshot holds one file per dataset: drop a leftover in the other format.
     path.with_suffix(".csv" if fmt == "parquet" else ".parquet").unlink(missing_ok=True)
-    if fmt == "parquet":
-        rel.write_parquet(str(tmp), compression="zstd")
-        os.replace(tmp, path)
-        return
-    rel.write_csv(str(tmp), header=True)
-    if bom or crlf:
-        rewritten = path.with_name(path.name + ".quirk.tmp")
-        with tmp.open("rb") as src, rewritten.open("wb") as dst:
-            dst.writelines(quirk_bytes(_chunks(src), bom=bom, crlf=crlf))
-        tmp.unlink()
-        tmp = rewritten
-    os.replace(tmp, path)
-
-
-def _chunks(stream: BinaryIO) -> Iterable[bytes]:
-    while chunk := stream.read(_CHUNK):
-        yield chunk
+    with atomic_path(path) as tmp:
+        if fmt == "parquet":
+            rel.write_parquet(str(tmp), compression="zstd")
+            return
+        if not (bom or crlf):
+            rel.write_csv(str(tmp), header=True)
+            return
+        plain = tmp.with_name(tmp.name + ".plain")
+        try:
+            rel.write_csv(str(plain), header=True)
+            with plain.open("rb") as src, tmp.open("wb") as dst:
+                dst.writelines(quirk_bytes(read_chunks(src), bom=bom, crlf=crlf))
+        finally:
+            plain.unlink(missing_ok=True)
 
 
 def quirk_bytes(chunks: Iterable[bytes], bom: bool, crlf: bool) -> Iterable[bytes]:

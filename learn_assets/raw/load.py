@@ -20,8 +20,10 @@ from typing import TypeVar
 import duckdb
 
 from learn_assets.contracts.datasets import ENTRA, ENTRA_COLUMNS, ENTRA_ID_COLUMNS, Dataset, Kind
-from learn_assets.resources import LandingFileError, file_sha256, quote_ident, quote_literal
-from learn_assets.resources.versioned import SourceReadError, ensure_versioned, replace_snapshot
+from learn_assets.fileio import file_sha256
+from learn_assets.resources import LandingFileError
+from learn_assets.warehouse.sql import quote_ident, quote_literal, transaction
+from learn_assets.warehouse.versioned import SourceReadError, ensure_versioned, replace_snapshot
 
 RAW_SCHEMA = "raw"
 LOAD_LOG = f"{RAW_SCHEMA}._load_log"
@@ -279,8 +281,7 @@ def _attempt(
     names: Sequence[str],
     write: Callable[[Path], T],
 ) -> T:
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         try:
             result = write(read_path)
         except SourceReadError as e:
@@ -288,10 +289,6 @@ def _attempt(
                 f"{path}: cannot be read as {path.suffix[1:]}: {e.__cause__}"
             ) from e.__cause__
         raise_on_rejected_lines(conn, path, names)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return result
 
 

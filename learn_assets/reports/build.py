@@ -25,17 +25,16 @@ from learn_assets.core.build import (
     XP_EVENTS,
     as_of,
 )
-from learn_assets.resources import quote_ident
-from learn_assets.resources.ledger import (
+from learn_assets.resources.reporting import ReportSettingsValues
+from learn_assets.staged.stage import ensure_all_stage_tables
+from learn_assets.warehouse.ledger import (
     Refreshed,
     mark_consumed,
     pending_changes,
     plan_snapshots,
 )
-from learn_assets.resources.reporting import ReportSettingsValues
-from learn_assets.resources.versioned import delete_snapshot, loaded_snapshots, replace_snapshot
-from learn_assets.resources.warehouse import transaction
-from learn_assets.staged.stage import ensure_all_stage_tables
+from learn_assets.warehouse.sql import quote_ident, transaction
+from learn_assets.warehouse.versioned import delete_snapshot, loaded_snapshots, replace_snapshot
 
 REPORTS = "reports"
 

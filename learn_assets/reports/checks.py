@@ -21,8 +21,8 @@ from learn_assets.reports.build import (
     ReportTable,
     report_table,
 )
-from learn_assets.resources import quote_ident
 from learn_assets.staged.checks import SAMPLE_ROWS, CheckOutcome
+from learn_assets.warehouse.sql import quote_ident
 
 
 @dataclass(frozen=True)

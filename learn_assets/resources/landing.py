@@ -9,7 +9,6 @@ long as the remote file's size and modification time are unchanged.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -18,7 +17,8 @@ from pathlib import Path
 import dagster as dg
 
 from learn_assets.contracts.datasets import DATASETS, Dataset
-from learn_assets.resources.storage import Entry, Storage, file_sha256, is_remote
+from learn_assets.fileio import file_sha256, text_sha256
+from learn_assets.resources.storage import Entry, Storage, is_remote
 
 FORMATS = ("csv", "parquet")
 _DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -188,7 +188,7 @@ class LandingResource(dg.ConfigurableResource):
             (path.name, file_sha256(path))
             for path in (self.snapshot_file(snapshot, d) for d in DATASETS)
         )
-        return hashlib.sha256("".join(f"{n}\t{h}\n" for n, h in files).encode()).hexdigest()
+        return text_sha256("".join(f"{n}\t{h}\n" for n, h in files))
 
 
 def is_current(local: Path, entry: Entry) -> bool:

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 
 import dagster as dg
 
-from learn_assets.exports.resource import ExportSettings
 from learn_assets.resources.datashare import DataShareResource
+from learn_assets.resources.exports import ExportSettings
 from learn_assets.resources.landing import LandingResource
 from learn_assets.resources.reporting import (
     ReportSettings,

@@ -16,7 +16,6 @@ identity, `az login`, ...). Secrets never appear in messages: every storage fail
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -41,15 +40,6 @@ T = TypeVar("T")
 
 class StorageError(Exception):
     """A storage operation failed; the message names the location and never holds a secret."""
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a local file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

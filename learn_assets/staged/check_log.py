@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from learn_assets.resources.warehouse import relation_kind, transaction
+from learn_assets.warehouse.sql import relation_kind, transaction
 
 SCHEMA, TABLE = "staged", "_check_log"
 CHECK_LOG = f"{SCHEMA}.{TABLE}"

@@ -16,9 +16,7 @@ from learn_assets.contracts.datasets import DATASETS_BY_NAME, Dataset
 from learn_assets.contracts.schemas import Reference
 from learn_assets.contracts.sql import breaking_rows_select, compile_contract, rule_counts_select
 from learn_assets.raw.load import ENTRA_TABLE, raw_table
-from learn_assets.resources import quote_ident
 from learn_assets.resources.reporting import SanityGates
-from learn_assets.resources.versioned import SNAPSHOTS
 from learn_assets.staged.check_log import CHECK_LOG, FAILED, ensure_check_log
 from learn_assets.staged.stage import (
     STAGED,
@@ -31,6 +29,8 @@ from learn_assets.staged.stage import (
     quarantine_table,
     staged_table,
 )
+from learn_assets.warehouse.sql import quote_ident
+from learn_assets.warehouse.versioned import SNAPSHOTS
 
 SAMPLE_ROWS = 10
 

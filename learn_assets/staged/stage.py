@@ -7,7 +7,6 @@ content of both tables, and every raw row ends up in exactly one of the two (con
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 
 import duckdb
@@ -19,10 +18,11 @@ from learn_assets.contracts.sql import (
     judged_select,
     repeats_select,
 )
+from learn_assets.fileio import text_sha256
 from learn_assets.raw.load import ENTRA_TABLE, LOAD_LOG, RAW_SCHEMA
-from learn_assets.resources import quote_ident
-from learn_assets.resources.ledger import record_change
-from learn_assets.resources.versioned import (
+from learn_assets.warehouse.ledger import record_change
+from learn_assets.warehouse.sql import quote_ident, transaction
+from learn_assets.warehouse.versioned import (
     append_changes,
     changed_rows,
     ensure_versioned,
@@ -182,8 +182,7 @@ def stage(
     compiled = compile_contract(dataset.contract)
     ensure_stage_tables(conn, dataset, compiled)
     conn.execute("SET TimeZone = 'UTC'")  # timestamps without an offset are UTC
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         keep, quarantine = _judge(
             conn, dataset, compiled, source, params, "judged", "SELECT raw_rowid FROM repeats"
         )
@@ -216,10 +215,6 @@ def stage(
         failures = _failures(conn, dataset, snapshot)
         conn.execute("DROP TABLE judged")
         conn.execute("DROP TABLE repeats")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return StageResult(snapshot, raw_rows, staged_rows, raw_rows - staged_rows, failures)
 
 
@@ -234,8 +229,7 @@ def stage_changes(
     compiled = compile_contract(dataset.contract)
     conn.execute("SET TimeZone = 'UTC'")
     params: dict[str, object] = {"snapshot": snapshot}
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         keep, quarantine = {}, {}
         for change in ("removed", "added"):
             source = f"({changed_rows(RAW_SCHEMA, dataset.table, 'raw_rowid', change)})"
@@ -265,10 +259,6 @@ def stage_changes(
         failures = _failures(conn, dataset, snapshot)
         for change in keep:
             conn.execute(f"DROP TABLE judged_{change}")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return StageResult(snapshot, raw_rows, staged_rows, raw_rows - staged_rows, failures, True)
 
 
@@ -303,7 +293,7 @@ def contract_fingerprint(dataset: Dataset, compiled: CompiledContract) -> str:
             DUPLICATE,
         ]
     )
-    return hashlib.sha256(text.encode()).hexdigest()
+    return text_sha256(text)
 
 
 def _log_staging(

@@ -8,8 +8,8 @@ import dagster as dg
 import pytest
 
 from learn_assets.contracts.datasets import DATASETS_BY_NAME
-from learn_assets.definitions import ASSETS
-from learn_assets.jobs import QUIET
+from learn_assets.graph import ASSETS
+from learn_assets.runs import QUIET
 from learn_assets_tests.conftest import tiny_rows, write_csv
 
 D1 = dt.date(2026, 11, 1)

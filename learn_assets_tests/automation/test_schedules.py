@@ -11,7 +11,7 @@ from learn_assets.automation.schedules import (
     parse_time,
     snapshot_delivered_on_time,
 )
-from learn_assets.definitions import ASSETS
+from learn_assets.graph import ASSETS
 
 NINE = dt.time(9, 0)
 FIRST = dt.date(2026, 11, 1)

@@ -22,7 +22,7 @@ import pytest
 from learn_assets.contracts.datasets import DATASETS, ENTRA, Dataset
 from learn_assets.contracts.kinds import Kind
 from learn_assets.contracts.sql import compile_contract, judged_select
-from learn_assets.resources import quote_ident
+from learn_assets.warehouse.sql import quote_ident
 
 TIMESTAMPS = [
     "2026-11-01T23:59:59.1234567-08:00",

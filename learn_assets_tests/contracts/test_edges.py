@@ -21,13 +21,13 @@ from learn_assets.contracts.datasets import DATASETS, DATASETS_BY_NAME
 from learn_assets.exports.files import WORKBOOK
 from learn_assets.exports.tables import REPORTS
 from learn_assets.generator import generate_sample
-from learn_assets.jobs import materialize_snapshots
 from learn_assets.resources import (
     ExportSettings,
     LandingResource,
     ReportSettings,
     WarehouseResource,
 )
+from learn_assets.runs import materialize_snapshots
 
 D1, D2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
 MAX_BIGINT = str(2**63 - 1)

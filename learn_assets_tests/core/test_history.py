@@ -19,7 +19,7 @@ from learn_assets.core.build import (
     update_core,
 )
 from learn_assets.core.checks import conflicts
-from learn_assets.resources.ledger import plan_update
+from learn_assets.warehouse.ledger import plan_update
 from learn_assets_tests.helpers import derived_tables, load_day, run_snapshots
 from learn_assets_tests.reports.tenant import (
     CERTS,
@@ -188,7 +188,7 @@ def test_incremental_history_equals_whole_history(changing_tenant, tmp_path):
 
 
 def test_plan_update_scenarios():
-    from learn_assets.resources.ledger import Change
+    from learn_assets.warehouse.ledger import Change
 
     def change(kind, day=D1, seq=1):
         return Change("staged.progress", seq, day, kind)

@@ -15,8 +15,8 @@ import duckdb
 import pytest
 
 from learn_assets.exports.files import ExportResult, export_snapshot
-from learn_assets.resources.versioned import ensure_versioned
 from learn_assets.staged.check_log import ACCEPTED, PASSED, WARNED, LoggedCheck, record_checks
+from learn_assets.warehouse.versioned import ensure_versioned
 
 D1, D2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
 FORMULA_NAME = '=HYPERLINK("http://x","y")'

@@ -9,8 +9,8 @@ from learn_assets.exports.charts import CHART_TITLES
 from learn_assets.exports.files import PAGE, WORKBOOK
 from learn_assets.exports.tables import REPORTS
 from learn_assets.generator import generate_sample
-from learn_assets.jobs import materialize_snapshots
 from learn_assets.resources import ExportSettings, resources_from_env
+from learn_assets.runs import materialize_snapshots
 from learn_assets_tests.exports.conftest import D1, SCHEMA, build_reports
 
 KEY = dg.AssetKey(["exports", "snapshot_files"])

@@ -8,9 +8,9 @@ import duckdb
 import pytest
 
 from learn_assets.contracts.datasets import DATASETS
-from learn_assets.definitions import ASSETS
-from learn_assets.jobs import materialize_snapshots
+from learn_assets.graph import ASSETS
 from learn_assets.raw.assets import ENTRA_PRESENT_CHECK
+from learn_assets.runs import materialize_snapshots
 from learn_assets_tests.conftest import write_csv
 
 DAYS = [dt.date(2026, 11, 1), dt.date(2026, 11, 2), dt.date(2026, 11, 3)]

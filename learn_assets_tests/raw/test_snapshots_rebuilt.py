@@ -15,7 +15,7 @@ import pytest
 from learn_assets.contracts.datasets import DATASETS
 from learn_assets.generator import generate_sample
 from learn_assets.raw.load import EXTRA, load_snapshot
-from learn_assets.resources import quote_ident
+from learn_assets.warehouse.sql import quote_ident
 
 
 def delivered(path: Path, columns: list[str]) -> Counter:

@@ -6,8 +6,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from learn_assets.definitions import ASSETS
-from learn_assets.jobs import QUIET, failure_messages, materialize_snapshots
+from learn_assets.graph import ASSETS
 from learn_assets.reports.build import REPORT_TABLES
 from learn_assets.resources import (
     ExportSettings,
@@ -15,6 +14,7 @@ from learn_assets.resources import (
     ReportSettings,
     WarehouseResource,
 )
+from learn_assets.runs import QUIET, failure_messages, materialize_snapshots
 from learn_assets_tests.reports.tenant import (
     AAD,
     C1,

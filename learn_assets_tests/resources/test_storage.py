@@ -13,15 +13,10 @@ import pytest
 
 from learn_assets.automation.sensors import landing_sensor
 from learn_assets.contracts.datasets import DATASETS
-from learn_assets.definitions import ASSETS
 from learn_assets.generator import generate_sample
+from learn_assets.graph import ASSETS
 from learn_assets.raw.load import load_snapshot
-from learn_assets.resources import (
-    LandingFileError,
-    LandingResource,
-    Storage,
-    StorageError,
-)
+from learn_assets.resources import LandingFileError, LandingResource, Storage, StorageError
 from learn_assets.resources.storage import Location, azure_options, parse_location, redact
 from learn_assets_tests.azurite import KEY, connection_string, free_port
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from learn_assets.definitions import ASSETS
-from learn_assets.jobs import failure_messages
+from learn_assets.graph import ASSETS
 from learn_assets.resources import WarehouseResource, resources_from_env
-from learn_assets.resources.warehouse import lock_advice
+from learn_assets.runs import failure_messages
+from learn_assets.warehouse.lock import lock_advice
 
 
 def test_connections_are_capped_at_the_configured_memory(tmp_path):

@@ -6,9 +6,9 @@ import dagster as dg
 import duckdb
 
 from learn_assets.contracts.datasets import DATASETS, DATASETS_BY_NAME
-from learn_assets.definitions import ASSETS
 from learn_assets.generator import generate_sample
-from learn_assets.jobs import QUIET, materialize_snapshots
+from learn_assets.graph import ASSETS
+from learn_assets.runs import QUIET, materialize_snapshots
 from learn_assets_tests.conftest import tiny_rows, write_csv
 
 D1, D2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)

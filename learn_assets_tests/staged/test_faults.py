@@ -9,15 +9,15 @@ import duckdb
 import pytest
 
 from learn_assets.contracts.datasets import DATASETS, DATASETS_BY_NAME
-from learn_assets.definitions import ASSETS
 from learn_assets.generator import generate_sample
-from learn_assets.jobs import QUIET, failure_messages, materialize_snapshots
+from learn_assets.graph import ASSETS
 from learn_assets.resources import (
     ExportSettings,
     LandingResource,
     ReportSettings,
     WarehouseResource,
 )
+from learn_assets.runs import QUIET, failure_messages, materialize_snapshots
 from learn_assets.staged.stage import DUPLICATE
 
 PARTITIONED = [a.key for a in ASSETS if a.partitions_def]

@@ -14,10 +14,9 @@ import duckdb
 import pytest
 
 from learn_assets.contracts.datasets import DATASETS, DATASETS_BY_NAME, ENTRA
-from learn_assets.definitions import ASSETS
 from learn_assets.exports.files import PAGE
 from learn_assets.generator import generate_sample
-from learn_assets.jobs import QUIET, materialize_snapshots
+from learn_assets.graph import ASSETS
 from learn_assets.raw.load import load_snapshot
 from learn_assets.resources import (
     ExportSettings,
@@ -26,6 +25,7 @@ from learn_assets.resources import (
     WarehouseResource,
 )
 from learn_assets.resources.reporting import SanityGates
+from learn_assets.runs import QUIET, materialize_snapshots
 from learn_assets.staged.check_log import LoggedCheck, check_status, record_checks
 from learn_assets.staged.checks import CheckOutcome, checks_for
 from learn_assets.staged.stage import stage_snapshot

@@ -9,9 +9,9 @@ import duckdb
 
 from learn_assets.contracts.datasets import DATASETS, Dataset
 from learn_assets.raw.load import load_snapshot
-from learn_assets.resources.versioned import versions_table
 from learn_assets.staged import stage as stage_module
 from learn_assets.staged.stage import QUARANTINE, STAGED, StageResult, stage_snapshot
+from learn_assets.warehouse.versioned import versions_table
 from learn_assets_tests.helpers import load_day
 
 

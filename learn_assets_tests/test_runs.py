@@ -5,7 +5,7 @@ import hashlib
 
 import dagster as dg
 
-from learn_assets.jobs import materialize_snapshots
+from learn_assets.runs import materialize_snapshots
 
 D1, D2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
 

@@ -28,7 +28,7 @@ from typing import Literal
 
 import duckdb
 
-from learn_assets.resources.warehouse import quote_ident, relation_kind
+from learn_assets.warehouse.sql import quote_ident, relation_kind
 
 CHANGES = "_changes"
 CONSUMED = "_consumed"

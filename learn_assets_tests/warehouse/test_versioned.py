@@ -9,8 +9,8 @@ from collections import Counter
 import duckdb
 import pytest
 
-from learn_assets.resources import versioned
-from learn_assets.resources.versioned import (
+from learn_assets.warehouse import versioned
+from learn_assets.warehouse.versioned import (
     OPEN_END,
     SourceReadError,
     WarehouseLayoutError,

@@ -25,8 +25,8 @@ from collections.abc import Mapping, Sequence
 
 import duckdb
 
-from learn_assets.resources.ledger import record_change
-from learn_assets.resources.warehouse import quote_ident, quote_literal, relation_kind
+from learn_assets.warehouse.ledger import record_change
+from learn_assets.warehouse.sql import quote_ident, quote_literal, relation_kind
 
 OPEN_END = dt.date(9999, 12, 31)  # valid_to of a version still present in the latest snapshot
 SNAPSHOTS = "_snapshots"

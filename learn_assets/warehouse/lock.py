@@ -1,0 +1,93 @@
+"""Opening the warehouse file for writing, waiting politely for DuckDB's lock.
+
+DuckDB lets one process open the file for writing, and locks it. A writer that finds it locked
+waits for the lock (which the operating system frees when the holder closes it or dies, so a
+killed run never blocks the next one), saying who holds it, up to a timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+LOCK_TIMEOUT = 600.0  # seconds (LEARN_LOCK_TIMEOUT)
+LOCK_RETRY_SECONDS = 1.0
+LOCK_LOG_SECONDS = 10.0
+_LOCKED = "Could not set lock on file"
+_HOLDER_PID = re.compile(r"\(PID (\d+)\)")
+_RUN_ID = re.compile(r'"run_id":\s*"([0-9a-f-]{36})"')  # `dagster api execute_run {...}`
+_SHOWN_COMMAND = 300  # characters of the holder's command line in messages
+
+
+class WarehouseLockedError(RuntimeError):
+    """Another process held the warehouse's lock for longer than LEARN_LOCK_TIMEOUT."""
+
+
+def command_line(pid: int) -> str | None:
+    """The process's command line from /proc, or None where it cannot be read."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    text = raw.rstrip(b"\0").replace(b"\0", b" ").decode("utf-8", "replace")
+    return text or None
+
+
+def lock_holder(message: str) -> tuple[str, str | None]:
+    """(`PID n (its command line)`, the command line) of the lock holder DuckDB names."""
+    found = _HOLDER_PID.search(message)
+    if not found:
+        return "another process", None
+    command = command_line(int(found[1]))
+    if command is None:
+        return f"PID {found[1]}", None
+    shown = command if len(command) <= _SHOWN_COMMAND else command[:_SHOWN_COMMAND] + "..."
+    return f"PID {found[1]} ({shown})", command
+
+
+def lock_advice(command: str | None) -> str:
+    """What to do about the holder: wait for a run, or close a reader."""
+    run = _RUN_ID.search(command or "")
+    if run:
+        return f"it is Dagster run {run[1]}: wait for it to finish, then run this again"
+    if command and "dagster" in command:
+        return "it is another Dagster run: wait for it to finish, then run this again"
+    return (
+        "close that program's connection to the warehouse (analysts: read the reports "
+        "database or the exports, not the warehouse), then run this again"
+    )
+
+
+def connect_waiting(
+    database: str,
+    config: Mapping[str, Any],
+    timeout: float,
+    log: logging.Logger,
+) -> duckdb.DuckDBPyConnection:
+    """Open `database` for writing, waiting while another process holds DuckDB's lock on it:
+    retried every second, logged every 10 s, failed after `timeout` seconds."""
+    start = time.monotonic()
+    next_log = start
+    while True:
+        try:
+            return duckdb.connect(database, read_only=False, config=dict(config))
+        except duckdb.IOException as e:
+            if _LOCKED not in str(e):
+                raise
+            holder, command = lock_holder(str(e))
+            waited = time.monotonic() - start
+            if waited >= timeout:
+                raise WarehouseLockedError(
+                    f"the warehouse {database} is still locked by {holder} after {waited:.0f} s "
+                    f"(LEARN_LOCK_TIMEOUT={timeout:g}): {lock_advice(command)}"
+                ) from None
+            if time.monotonic() >= next_log:
+                log.warning(f"waiting for the warehouse lock held by {holder}")
+                next_log += LOCK_LOG_SECONDS
+            time.sleep(min(LOCK_RETRY_SECONDS, max(0.0, timeout - waited)))
