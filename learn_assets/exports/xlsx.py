@@ -128,6 +128,12 @@ def column_width(name: str, fmt: ColumnFormat, sample: list[Any]) -> float:
     return float(min(max(len(name) + 2, longest + 2, MIN_WIDTH), MAX_WIDTH))
 
 
+def rows_kept(rows: int, max_rows: int, excel_rows: int = EXCEL_MAX_ROWS) -> int:
+    """Rows of a table a sheet shows: at most `max_rows`, and room left under Excel's limit for
+    the header and the line saying how many more there are."""
+    return min(rows, max_rows, excel_rows - 2)
+
+
 def write_sheet(
     ws: Worksheet,
     table: pa.Table,
@@ -142,7 +148,7 @@ def write_sheet(
     check_exportable(ws.name, table, key)
     names = table.column_names
     columns = [column_format(n, t) for n, t in zip(names, table.schema.types, strict=True)]
-    kept = min(table.num_rows, max_rows, EXCEL_MAX_ROWS - 2)
+    kept = rows_kept(table.num_rows, max_rows)
     sample = table.slice(0, WIDTH_SAMPLE)
     for i, (name, fmt) in enumerate(zip(names, columns, strict=True)):
         ws.set_column(i, i, column_width(name, fmt, sample.column(name).to_pylist()))

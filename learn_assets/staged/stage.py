@@ -20,7 +20,7 @@ from learn_assets.contracts.sql import (
 )
 from learn_assets.fileio import text_sha256
 from learn_assets.raw.load import ENTRA_TABLE, LOAD_LOG, RAW_SCHEMA
-from learn_assets.warehouse.ledger import record_change
+from learn_assets.warehouse.ledger import Plan, plan_stage, record_change
 from learn_assets.warehouse.sql import quote_ident, transaction
 from learn_assets.warehouse.versioned import (
     append_changes,
@@ -101,13 +101,13 @@ def ensure_all_stage_tables(conn: duckdb.DuckDBPyConnection) -> None:
 
 
 def stage_snapshot(
-    conn: duckdb.DuckDBPyConnection, dataset: Dataset, snapshot: dt.date
+    conn: duckdb.DuckDBPyConnection, dataset: Dataset, snapshot: dt.date, incremental: bool = True
 ) -> StageResult:
     """Stage one snapshot: from the changes since the previous snapshot when that one was
-    staged from the raw rows now stored and by the same contract (see `_changes_apply`), else
-    from the whole snapshot."""
+    staged from the raw rows now stored and by the same contract (`plan_stage`), else from the
+    whole snapshot. `incremental=False` always takes the whole snapshot (tests compare both)."""
     ensure_stage_tables(conn, dataset, compile_contract(dataset.contract))
-    if _changes_apply(conn, dataset, snapshot):
+    if stage_plan(conn, dataset, snapshot, incremental).mode == "changes":
         return stage_changes(conn, dataset, snapshot)
     # Straight from raw's versions: their rowid identifies a row in both reads (judging, then
     # quarantining the originals) without copying the snapshot.
@@ -310,18 +310,17 @@ def _log_staging(
     )
 
 
-def _changes_apply(conn: duckdb.DuckDBPyConnection, dataset: Dataset, snapshot: dt.date) -> bool:
-    """Whether `snapshot` can be staged from the changes since the previous raw snapshot: that
-    one is the latest staged and quarantined snapshot, it was staged from the raw file loaded
-    now and by the current contract, and neither day has columns outside the dictionary (raw's
-    copy numbers then count repeated rows exactly as staging does)."""
+def stage_plan(
+    conn: duckdb.DuckDBPyConnection, dataset: Dataset, snapshot: dt.date, incremental: bool = True
+) -> Plan:
+    """The facts `plan_stage` decides on, read from the warehouse: the previous raw snapshot,
+    the latest staged and quarantined ones, whether the previous one was staged from the raw
+    file loaded now and by the current contract, and whether either day has extra columns."""
     previous = previous_snapshot(conn, RAW_SCHEMA, dataset.table, snapshot)
-    if previous is None:
-        return False
-    for schema in (STAGED, QUARANTINE):
-        loaded = loaded_snapshots(conn, schema, dataset.table)
-        if not loaded or loaded[-1] != previous:
-            return False
+    latest = {
+        schema: (loaded_snapshots(conn, schema, dataset.table) or [None])[-1]
+        for schema in (STAGED, QUARANTINE)
+    }
     logged = conn.execute(
         f"SELECT s.contract, s.raw_sha256 = r.sha256 FROM {STAGE_LOG} s "
         f"JOIN {LOAD_LOG} r USING (dataset, snapshot_date) "
@@ -329,14 +328,20 @@ def _changes_apply(conn: duckdb.DuckDBPyConnection, dataset: Dataset, snapshot: 
         [dataset.table, previous],
     ).fetchone()
     fingerprint = contract_fingerprint(dataset, compile_contract(dataset.contract))
-    if logged is None or logged[0] != fingerprint or not logged[1]:
-        return False
     extras = conn.execute(
         f"SELECT count(*) FROM {LOAD_LOG} WHERE dataset = ? AND snapshot_date IN (?, ?) "
-        "AND len(extra_columns) = 0",
+        "AND len(extra_columns) > 0",
         [dataset.table, previous, snapshot],
     ).fetchone()
-    return bool(extras and extras[0] == 2)
+    return plan_stage(
+        snapshot,
+        previous,
+        latest[STAGED] if latest[STAGED] == latest[QUARANTINE] else None,
+        same_raw_file=bool(logged and logged[1]),
+        same_contract=bool(logged and logged[0] == fingerprint),
+        extra_columns=bool(extras and extras[0]),
+        incremental=incremental,
+    )
 
 
 def duplicate_keys(

@@ -193,6 +193,35 @@ def plan_update(changes: Sequence[Change], built: bool, incremental: bool = True
     return Plan("changes", f"appended {', '.join(map(str, days))}", days)
 
 
+def plan_stage(
+    snapshot: dt.date,
+    previous: dt.date | None,
+    latest_staged: dt.date | None,
+    same_raw_file: bool,
+    same_contract: bool,
+    extra_columns: bool,
+    incremental: bool = True,
+) -> Plan:
+    """Pure decision for a per-snapshot layer (staged): judge only the raw rows changed since
+    the previous raw snapshot, or the whole snapshot. The changes suffice when the previous raw
+    snapshot is the latest staged one, staged from the raw file loaded now by the current
+    contract, and neither day has columns outside the dictionary (raw's copy numbers then count
+    repeated rows exactly as staging does)."""
+    if not incremental:
+        return Plan("whole", "whole snapshot asked for")
+    if previous is None:
+        return Plan("whole", "no earlier raw snapshot")
+    if latest_staged != previous:
+        return Plan("whole", f"the latest staged snapshot is not the previous one ({previous})")
+    if not same_raw_file:
+        return Plan("whole", f"{previous} was loaded again since it was staged")
+    if not same_contract:
+        return Plan("whole", f"{previous} was staged by another contract")
+    if extra_columns:
+        return Plan("whole", "columns outside the dictionary")
+    return Plan("changes", f"the rows changed since {previous}", (snapshot,))
+
+
 @dataclass(frozen=True)
 class Refreshed:
     """One snapshot of a derived table written (`rows`) or removed (`rows` None), and why

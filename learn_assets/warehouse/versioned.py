@@ -32,7 +32,7 @@ OPEN_END = dt.date(9999, 12, 31)  # valid_to of a version still present in the l
 SNAPSHOTS = "_snapshots"
 BOOKKEEPING = ("_copy", "valid_from", "valid_to")
 _INCOMING = "_versioned_incoming"
-ROW_HASH = "hash"  # SQL function of a row's columns used to pair rows (tests swap in a weak one)
+ROW_HASH = "hash"  # SQL function of a row's columns used to pair rows
 
 
 class SourceReadError(RuntimeError):
@@ -134,6 +134,7 @@ def replace_snapshot(
     snapshot: dt.date,
     source: str,
     params: Mapping[str, object] | Sequence[object] | None = None,
+    row_hash: str = ROW_HASH,
 ) -> int:
     """Make snapshot `snapshot` of `<schema>.<name>` equal the rows of the SELECT `source`.
 
@@ -165,7 +166,7 @@ def replace_snapshot(
     following = _following(loaded, snapshot)
     if snapshot in loaded:
         _unload(conn, versions_table(schema, name), columns, snapshot, following)
-    _load(conn, versions_table(schema, name), columns, snapshot, following)
+    _load(conn, versions_table(schema, name), columns, snapshot, following, row_hash)
     latest = snapshot not in loaded and following is None
     record_change(conn, f"{schema}.{name}", snapshot, "append" if latest else "replace")
 
@@ -256,6 +257,7 @@ def _load(
     columns: Sequence[str],
     day: dt.date,
     following: dt.date | None,
+    row_hash: str = ROW_HASH,
 ) -> None:
     """Add snapshot `day` (not loaded) from the incoming rows."""
     cols = ", ".join(quote_ident(c) for c in columns)
@@ -269,7 +271,7 @@ def _load(
     else:
         # Versions whose run spans `day`: each one either continues (the row is delivered again)
         # or is cut at `day`. Incoming rows without such a version are new runs.
-        _pair_rows(conn, versions, columns, spanning, day)
+        _pair_rows(conn, versions, columns, spanning, day, row_hash)
         if following:
             # A row cut at `day` that was present on the following snapshot resumes there.
             conn.execute(
@@ -314,6 +316,7 @@ def _pair_rows(
     columns: Sequence[str],
     spanning: str,
     day: dt.date,
+    row_hash: str = ROW_HASH,
 ) -> None:
     """_versioned_pairs: (version_id, valid_to, incoming_id) of every spanning version without an
     incoming row and every incoming row without a spanning version (the other side NULL).
@@ -326,9 +329,9 @@ def _pair_rows(
     conn.execute(
         "CREATE OR REPLACE TEMP TABLE _versioned_pairs AS "
         "SELECT v.version_id, v.valid_to, i.incoming_id FROM ("
-        f"  SELECT version_id, valid_to, _copy, {ROW_HASH}({cols}) AS h FROM ({spanning})) v "
+        f"  SELECT version_id, valid_to, _copy, {row_hash}({cols}) AS h FROM ({spanning})) v "
         "FULL OUTER JOIN ("
-        f"  SELECT rowid AS incoming_id, _copy, {ROW_HASH}({cols}) AS h FROM {_INCOMING}) i "
+        f"  SELECT rowid AS incoming_id, _copy, {row_hash}({cols}) AS h FROM {_INCOMING}) i "
         "ON v.h = i.h AND v._copy = i._copy",
         {"day": day},
     )

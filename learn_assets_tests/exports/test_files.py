@@ -170,11 +170,11 @@ def test_workbook_xml_has_no_formula_element(exported: ExportResult):
         assert not [n for n in sheets if b"<f>" in archive.read(n) or b"<f " in archive.read(n)]
 
 
-def test_sheet_longer_than_excel_allows_is_cut_and_reported(tmp_path, monkeypatch):
-    monkeypatch.setattr(xlsx, "EXCEL_MAX_ROWS", 4)  # header + 2 rows + the note
-    table = pa.table({"n": list(range(5))})
-    assert xlsx.write_workbook({"big": table}, tmp_path / "big.xlsx") == {"big": 3}
-    assert load_workbook(tmp_path / "big.xlsx")["big"].max_row == 4
+def test_a_sheet_keeps_room_under_excels_row_limit_for_the_header_and_the_note():
+    assert xlsx.rows_kept(5, max_rows=1_048_575, excel_rows=4) == 2  # header + 2 rows + note
+    assert xlsx.rows_kept(5, max_rows=3, excel_rows=100) == 3
+    assert xlsx.rows_kept(2, max_rows=3, excel_rows=100) == 2
+    assert xlsx.rows_kept(2_000_000, max_rows=xlsx.EXCEL_MAX_ROWS - 1) == 1_048_574
 
 
 def test_sheet_is_cut_at_max_rows_with_a_note_under_the_table(tmp_path):

@@ -9,8 +9,14 @@ import duckdb
 
 from learn_assets.contracts.datasets import DATASETS, Dataset
 from learn_assets.raw.load import load_snapshot
-from learn_assets.staged import stage as stage_module
-from learn_assets.staged.stage import QUARANTINE, STAGED, StageResult, stage_snapshot
+from learn_assets.staged.stage import (
+    QUARANTINE,
+    STAGE_LOG,
+    STAGED,
+    StageResult,
+    stage_plan,
+    stage_snapshot,
+)
 from learn_assets.warehouse.versioned import versions_table
 from learn_assets_tests.helpers import load_day
 
@@ -26,17 +32,15 @@ def stored(conn: duckdb.DuckDBPyConnection, dataset: Dataset) -> dict[str, list[
     }
 
 
-def stage_all(conn, days) -> dict[tuple[str, dt.date], StageResult]:
+def stage_all(conn, days, incremental: bool = True) -> dict[tuple[str, dt.date], StageResult]:
     return {
-        (dataset.name, day): stage_snapshot(conn, dataset, day)
+        (dataset.name, day): stage_snapshot(conn, dataset, day, incremental)
         for day in days
         for dataset in DATASETS
     }
 
 
-def test_staging_from_changes_equals_staging_each_whole_snapshot(
-    changing_tenant, tmp_path, monkeypatch
-):
+def test_staging_from_changes_equals_staging_each_whole_snapshot(changing_tenant, tmp_path):
     landing, days = changing_tenant
     by_changes = duckdb.connect(str(tmp_path / "changes.duckdb"))
     whole = duckdb.connect(str(tmp_path / "whole.duckdb"))
@@ -44,8 +48,7 @@ def test_staging_from_changes_equals_staging_each_whole_snapshot(
         for day in days:
             load_day(conn, landing, day)
     incremental = stage_all(by_changes, days)
-    monkeypatch.setattr(stage_module, "_changes_apply", lambda *_: False)
-    full = stage_all(whole, days)
+    full = stage_all(whole, days, incremental=False)
 
     for dataset in DATASETS:
         assert stored(by_changes, dataset) == stored(whole, dataset), dataset.name
@@ -76,9 +79,7 @@ def test_staging_from_changes_equals_staging_each_whole_snapshot(
     assert any("duplicate row" in rule for r in changed for rule in r.failures)
 
 
-def test_changes_are_not_used_when_the_previous_staging_no_longer_holds(
-    changing_tenant, tmp_path, monkeypatch
-):
+def test_changes_are_not_used_when_the_previous_staging_no_longer_holds(changing_tenant, tmp_path):
     landing, days = changing_tenant
     first, second, third = days[:3]
     users = next(d for d in DATASETS if d.name == "Users")
@@ -93,11 +94,13 @@ def test_changes_are_not_used_when_the_previous_staging_no_longer_holds(
     # A re-run of a day before the latest staged one.
     assert not stage_snapshot(conn, users, second).from_changes
 
-    # The previous day was staged by another contract.
+    # The previous day was staged by another contract (as the stage log records it).
     other = duckdb.connect(str(tmp_path / "other.duckdb"))
     for day in (first, second):
         load_snapshot(other, users, day, landing / day.isoformat() / "Users.csv")
-    monkeypatch.setattr(stage_module, "contract_fingerprint", lambda *_: "another contract")
     stage_snapshot(other, users, first)
-    monkeypatch.undo()
+    assert stage_plan(other, users, second).mode == "changes"
+    other.execute(f"UPDATE {STAGE_LOG} SET contract = 'another contract'")
+    plan = stage_plan(other, users, second)
+    assert (plan.mode, plan.reason) == ("whole", f"{first} was staged by another contract")
     assert not stage_snapshot(other, users, second).from_changes
