@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster
 
-.PHONY: install demo test lint format docs ui backfill bench clean dagster-home
+.PHONY: install demo test test-fast lint format docs ui backfill bench clean dagster-home
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,9 +23,13 @@ dagster-home:
 demo: install dagster-home
 	$(BIN)/learn-assets demo
 
-## Lint, then the whole test suite.
+## Lint, then the whole test suite (what CI runs).
 test: install lint
 	$(BIN)/python -m pytest
+
+## The quick loop: pure and in-process tests only (no whole-pipeline runs, CLI, servers, browser).
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow" -q
 
 lint: install
 	$(BIN)/ruff check learn_assets learn_assets_tests bench

@@ -12,14 +12,15 @@ from learn_assets.automation.schedules import (
 from learn_assets.automation.sensors import landing_sensor
 from learn_assets.graph import ASSETS
 from learn_assets.jobs import forget_job, snapshot_job
+from learn_assets.publish.assets import lake_maintenance_job, lake_maintenance_schedule
 from learn_assets.resources import resources_from_env
 
 defs = dg.Definitions(
     assets=ASSETS,
     asset_checks=[snapshot_delivered_on_time],
-    jobs=[snapshot_job, freshness_job, forget_job],
+    jobs=[snapshot_job, freshness_job, forget_job, lake_maintenance_job],
     sensors=[landing_sensor, *data_share_sensors()],
-    schedules=[daily_snapshot_schedule, freshness_schedule],
+    schedules=[daily_snapshot_schedule, freshness_schedule, lake_maintenance_schedule],
     resources=resources_from_env(),
     # One process per run: every step writes the same DuckDB file, which allows one writer.
     executor=dg.in_process_executor,

@@ -3,7 +3,8 @@
 The snapshot leaves raw, staged and quarantine (one transaction per layer); then every derived
 layer catches up through the change ledger, as after any other change: core history is rebuilt
 from the staged snapshots still loaded (one transaction), the reports remove that snapshot and
-rebuild every later one (one transaction), and the export folders follow. The warehouse then
+rebuild every later one (one transaction), and the export folders, the lake and the reports
+database follow. The warehouse then
 equals a fresh build of the remaining deliveries. The landing folder is left alone: the
 deliveries are the customer's; delete or fix it there, or a backfill over that date loads it
 again.
@@ -20,6 +21,8 @@ import duckdb
 from learn_assets.contracts.datasets import DATASETS
 from learn_assets.core.build import CORE_TABLES, update_core
 from learn_assets.exports.refresh import refresh_exports
+from learn_assets.publish.lake import Lake, publish_lake
+from learn_assets.publish.serving import build_serving_database
 from learn_assets.raw.load import LOAD_LOG, RAW_SCHEMA
 from learn_assets.reports.build import REPORT_TABLES, refresh_report
 from learn_assets.resources.reporting import ReportSettingsValues
@@ -45,10 +48,13 @@ def forget_snapshot(
     snapshot: dt.date,
     settings: ReportSettingsValues,
     exports_dir: Path | None = None,
+    lake: Lake | None = None,
+    serving_database: Path | None = None,
     **export_options,
 ) -> Forgotten:
-    """Remove `snapshot` from the warehouse (and its export folder under `exports_dir`), then
-    bring core, reports and exports up to date with what remains."""
+    """Remove `snapshot` from the warehouse (and its export folder under `exports_dir`, its
+    partitions in the `lake`, the `serving_database`), then bring core, reports, exports and
+    the published copies up to date with what remains."""
     if not any(snapshot in loaded_snapshots(conn, RAW_SCHEMA, d.table) for d in DATASETS):
         raise NothingToForget(f"snapshot {snapshot} is not loaded in the warehouse")
     done = Forgotten(snapshot)
@@ -71,4 +77,8 @@ def forget_snapshot(
     if exports_dir is not None:
         steps = refresh_exports(conn, [], exports_dir, **export_options)
         done.rebuilt["exports.snapshot_files"] = [step for step, _ in steps]
+    if lake is not None:
+        publish_lake(conn, lake, [], settings.pseudonymize)
+    if serving_database is not None:
+        build_serving_database(conn, serving_database, settings.pseudonymize)
     return done

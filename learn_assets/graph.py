@@ -7,10 +7,20 @@ from learn_assets.automation.policies import follow_upstream
 from learn_assets.core.assets import core_assets
 from learn_assets.exports.assets import export_assets
 from learn_assets.partitions import tag_snapshot_assets
+from learn_assets.publish.assets import publish_assets
 from learn_assets.raw.assets import raw_assets
 from learn_assets.reports.assets import report_assets
 from learn_assets.staged.assets import staged_assets
 
 ASSETS: list[dg.AssetsDefinition] = follow_upstream(
-    tag_snapshot_assets([*raw_assets, *staged_assets, *core_assets, *report_assets, *export_assets])
+    tag_snapshot_assets(
+        [
+            *raw_assets,
+            *staged_assets,
+            *core_assets,
+            *report_assets,
+            *export_assets,
+            *publish_assets,
+        ]
+    )
 )

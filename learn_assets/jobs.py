@@ -4,11 +4,14 @@ No `from __future__ import annotations` here: Dagster reads the op's config type
 """
 
 import datetime as dt
+import os
+from pathlib import Path
 
 import dagster as dg
 
 from learn_assets.partitions import SNAPSHOT_TAG
 from learn_assets.resources.exports import ExportSettings
+from learn_assets.resources.publish import PublishSettings
 from learn_assets.resources.reporting import ReportSettings
 from learn_assets.resources.warehouse import WarehouseResource
 
@@ -46,6 +49,9 @@ def stored_partitions(conn, exports_root) -> dict[dg.AssetKey, list[dt.date]]:
             conn, "reports", report.name
         )
     stored[dg.AssetKey(["exports", "snapshot_files"])] = exported_snapshots(exports_root)
+    reports = loaded_snapshots(conn, "reports", "org_overview")
+    stored[dg.AssetKey(["publish", "lake"])] = reports
+    stored[dg.AssetKey(["publish", "reports_database"])] = reports
     return stored
 
 
@@ -61,8 +67,10 @@ def forget_snapshot_op(
     warehouse: WarehouseResource,
     report_settings: ReportSettings,
     exports: ExportSettings,
+    publish: PublishSettings,
 ) -> None:
     from learn_assets.forget import forget_snapshot
+    from learn_assets.publish.lake import lake_for
 
     try:
         day = dt.date.fromisoformat(config.snapshot)
@@ -70,7 +78,13 @@ def forget_snapshot_op(
         raise ValueError(f"snapshot must be a date YYYY-MM-DD, got {config.snapshot!r}") from e
     with warehouse.get_connection() as conn:
         done = forget_snapshot(
-            conn, day, report_settings.values(), exports.root, xlsx_max_rows=exports.xlsx_max_rows
+            conn,
+            day,
+            report_settings.values(),
+            exports.root,
+            lake_for(publish.lake_dir, os.environ),
+            Path(publish.serving_database),
+            xlsx_max_rows=exports.xlsx_max_rows,
         )
         stored = stored_partitions(conn, exports.root)
     context.log.info(f"removed {day} from {len(done.tables)} tables")

@@ -13,16 +13,22 @@ import pytest
 
 from learn_assets.contracts.datasets import DATASETS, Dataset
 from learn_assets.generator import generate_sample
-from learn_assets.resources import (
-    ExportSettings,
-    LandingResource,
-    ReportSettings,
-    WarehouseResource,
-)
 from learn_assets_tests.azurite import azure_env, azurite, container  # noqa: F401 - fixtures
+from learn_assets_tests.helpers import resources_in
 
 # Tests run on throwaway Dagster instances, never on the developer's (`make` sets DAGSTER_HOME).
 os.environ.pop("DAGSTER_HOME", None)
+
+SLOW_FIXTURES = {"azurite", "azure_env", "container"}  # a real Azure Storage emulator
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests on the Azure Storage emulator are slow tests (`make test-fast` leaves them out)."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if SLOW_FIXTURES & fixtures or "[azurite]" in item.nodeid:
+            item.add_marker(pytest.mark.slow)
+
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 
@@ -92,12 +98,7 @@ def write_snapshot(landing_dir: Path) -> SnapshotWriter:
 
 @pytest.fixture
 def resources(tmp_path: Path, landing_dir: Path) -> dict[str, object]:
-    return {
-        "landing": LandingResource(landing_dir=str(landing_dir)),
-        "warehouse": WarehouseResource(database=str(tmp_path / "warehouse.duckdb")),
-        "report_settings": ReportSettings(),
-        "exports": ExportSettings(exports_dir=str(tmp_path / "exports")),
-    }
+    return resources_in(tmp_path, landing_dir)
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,26 @@ from learn_assets.core.build import CORE_TABLES, history_table, update_core
 from learn_assets.raw.load import load_entra_export, load_snapshot
 from learn_assets.reports.build import REPORT_TABLES, refresh_report, report_table
 from learn_assets.resources.reporting import ReportSettingsValues
+from learn_assets.resources.settings import resources_from_env
 from learn_assets.staged.stage import stage_entra, stage_snapshot
+
+
+def resources_in(
+    folder: Path, landing: Path, warehouse: Path | None = None, **env: str
+) -> dict[str, object]:
+    """The project's resources, as the environment would configure them, with every path in
+    `folder` (the warehouse at `warehouse` if given); `env` overrides settings."""
+    return resources_from_env(
+        {
+            "LEARN_LANDING_DIR": str(landing),
+            "LEARN_WAREHOUSE": str(warehouse or folder / "warehouse.duckdb"),
+            "LEARN_EXPORTS_DIR": str(folder / "exports"),
+            "LEARN_CACHE_DIR": str(folder / "cache"),
+            "LEARN_LAKE_DIR": str(folder / "lake"),
+            "LEARN_SERVING_DATABASE": str(folder / "serving.duckdb"),
+            **env,
+        }
+    )
 
 
 def load_day(conn: duckdb.DuckDBPyConnection, landing: Path, day: dt.date) -> None:

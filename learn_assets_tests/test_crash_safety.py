@@ -14,6 +14,8 @@ from learn_assets.generator import generate_sample
 from learn_assets_tests.cli import cli_env, start_materialize
 from learn_assets_tests.test_idempotence import checksums
 
+pytestmark = pytest.mark.slow  # real CLI runs, servers or browsers: `make test-fast` leaves it out
+
 
 def partition_checksums(database: str, day: dt.date) -> dict[str, tuple]:
     """(rows, hash) of one snapshot's rows in every partitioned table."""

@@ -5,6 +5,7 @@ import subprocess
 
 import dagster as dg
 import duckdb
+import pytest
 
 from learn_assets.contracts.datasets import DATASETS
 from learn_assets.definitions import defs
@@ -31,6 +32,7 @@ def test_dagster_definitions_validate(tmp_path, landing_dir):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_cli_partition_range_backfill_runs_once_for_the_range(
     tmp_path, landing_dir, write_snapshot
 ):

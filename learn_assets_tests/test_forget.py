@@ -8,22 +8,17 @@ import csv
 import datetime as dt
 import subprocess
 import sys
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
 
 from learn_assets.forget import NothingToForget, forget_snapshot
-from learn_assets.resources import (
-    ExportSettings,
-    LandingResource,
-    ReportSettings,
-    WarehouseResource,
-)
 from learn_assets.resources.reporting import ReportSettingsValues
 from learn_assets.runs import materialize_snapshots
 from learn_assets_tests.cli import PROJECT, cli_env
-from learn_assets_tests.helpers import derived_tables, run_snapshots
+from learn_assets_tests.helpers import derived_tables, resources_in, run_snapshots
 from learn_assets_tests.reports.tenant import (
     D1,
     D2,
@@ -33,6 +28,8 @@ from learn_assets_tests.reports.tenant import (
     write_tenant,
 )
 from learn_assets_tests.test_idempotence import checksums
+
+pytestmark = pytest.mark.slow  # real CLI runs, servers or browsers: `make test-fast` leaves it out
 
 D3 = D2 + dt.timedelta(days=1)
 
@@ -74,12 +71,7 @@ def test_the_forget_command_removes_the_date_from_dagster_and_the_exports(tmp_pa
     landing = tmp_path / "landing"
     three_days(landing)
     env = cli_env(tmp_path, landing)
-    resources = {
-        "landing": LandingResource(landing_dir=str(landing)),
-        "warehouse": WarehouseResource(database=env["LEARN_WAREHOUSE"]),
-        "report_settings": ReportSettings(),
-        "exports": ExportSettings(exports_dir=env["LEARN_EXPORTS_DIR"]),
-    }
+    resources = resources_in(tmp_path, landing, Path(env["LEARN_WAREHOUSE"]))
     exports = tmp_path / "exports"
     with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
         materialize_snapshots(D1, D3, resources, instance=instance)

@@ -3,9 +3,12 @@
 import datetime as dt
 
 import duckdb
+import pytest
 
 from learn_assets.generator import generate_sample
 from learn_assets.runs import materialize_snapshots
+
+pytestmark = pytest.mark.slow  # real CLI runs, servers or browsers: `make test-fast` leaves it out
 
 VOLATILE = {("raw", "_load_log"): "loaded_at"}  # wall-clock time of the load
 # The change ledger logs operations (every load, re-run, rebuild), not content.

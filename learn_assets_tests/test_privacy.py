@@ -33,6 +33,8 @@ from learn_assets.staged.checks import checks_for
 from learn_assets.staged.stage import stage_entra
 from learn_assets_tests.cli import cli_env, start_materialize
 
+pytestmark = pytest.mark.slow  # real CLI runs, servers or browsers: `make test-fast` leaves it out
+
 D1, D2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
 KEY = "correct horse battery staple"
 PERSONAL = ("id", "displayName", "givenName", "surname", "mail", "userPrincipalName")

@@ -4,8 +4,11 @@ import datetime as dt
 import hashlib
 
 import dagster as dg
+import pytest
 
 from learn_assets.runs import materialize_snapshots
+
+pytestmark = pytest.mark.slow  # whole pipeline runs: `make test-fast` leaves them out
 
 D1, D2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
 

@@ -13,6 +13,8 @@ import pytest
 from learn_assets.definitions import defs
 from learn_assets_tests.cli import PROJECT, cli_env
 
+pytestmark = pytest.mark.slow  # real CLI runs, servers or browsers: `make test-fast` leaves it out
+
 WEBSERVER = str(Path(sys.executable).parent / "dagster-webserver")
 QUERY = """{ assetNodes { assetKey { path } dependencyKeys { path }
   assetChecksOrError { ... on AssetChecks { checks { name } } } } }"""

@@ -71,4 +71,27 @@ def refresh_exports(
         done.append((Refreshed(step.snapshot, sum(result.rows.values()), step.reason), result))
     with transaction(conn):
         mark_consumed(conn, CONSUMER, changes, SOURCES)
+    point_latest(exports_dir)
     return done
+
+
+LATEST = "latest"
+
+
+def point_latest(exports_dir: Path) -> Path | None:
+    """`<exports_dir>/latest`: a link to the latest snapshot's folder, switched in one rename, so
+    a Power BI or Excel connection to that fixed path always finds one complete set of files."""
+    link = Path(exports_dir) / LATEST
+    days = exported_snapshots(exports_dir)
+    if link.exists() and not link.is_symlink():
+        raise OSError(f"{link} is a folder, not the link to the latest snapshot: remove it")
+    if not days:
+        link.unlink(missing_ok=True)
+        return None
+    target = days[-1].isoformat()
+    if link.is_symlink() and os.readlink(link) == target:
+        return link
+    tmp = link.with_name(f".{LATEST}.{uuid.uuid4().hex}.tmp")
+    os.symlink(target, tmp)  # relative: the folder can move with its link
+    os.replace(tmp, link)
+    return link

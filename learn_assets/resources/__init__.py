@@ -2,6 +2,7 @@
 
 from learn_assets.resources.exports import ExportSettings
 from learn_assets.resources.landing import LandingFileError, LandingResource
+from learn_assets.resources.publish import PublishSettings
 from learn_assets.resources.reporting import ReportSettings, ReportSettingsValues
 from learn_assets.resources.settings import resources_from_env
 from learn_assets.resources.storage import Storage, StorageError
@@ -11,6 +12,7 @@ __all__ = [
     "ExportSettings",
     "LandingFileError",
     "LandingResource",
+    "PublishSettings",
     "ReportSettings",
     "ReportSettingsValues",
     "WarehouseResource",

@@ -14,6 +14,7 @@ import dagster as dg
 from learn_assets.resources.datashare import DataShareResource
 from learn_assets.resources.exports import ExportSettings
 from learn_assets.resources.landing import LandingResource
+from learn_assets.resources.publish import LAKE_DIR, SERVING_DATABASE, PublishSettings
 from learn_assets.resources.reporting import (
     ReportSettings,
     SettingError,
@@ -39,6 +40,8 @@ ENV_DEFAULTS = {
     "LEARN_DATASHARE_DIR": "",  # empty: no Data Share archiver
     "LEARN_ARCHIVE_QUIET_SECONDS": "60",
     "LEARN_LOCK_TIMEOUT": "600",  # seconds a step waits for another process's warehouse lock
+    "LEARN_LAKE_DIR": LAKE_DIR,  # Delta Lake tables of every report and core table
+    "LEARN_SERVING_DATABASE": SERVING_DATABASE,  # the reports database readers open
 }
 SECRETS = ("LEARN_PSEUDONYM_KEY",)  # passed as EnvVar: never shown in the UI or logged
 TRUE_WORDS = ("true", "1", "yes", "on")
@@ -132,5 +135,9 @@ def resources_from_env(env: Mapping[str, str] | None = None) -> dict[str, object
         "exports": ExportSettings(
             exports_dir=setting("LEARN_EXPORTS_DIR", env),
             xlsx_max_rows=int(setting("LEARN_XLSX_MAX_ROWS", env)),
+        ),
+        "publish": PublishSettings(
+            lake_dir=setting("LEARN_LAKE_DIR", env),
+            serving_database=setting("LEARN_SERVING_DATABASE", env),
         ),
     }

@@ -186,7 +186,8 @@ def contract_types(conn, dataset: Dataset, result: StageResult) -> CheckOutcome:
     actual = dict(
         conn.execute(
             "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = 'staged' AND table_name = ? ORDER BY ordinal_position",
+            "WHERE table_catalog = current_database() AND table_schema = 'staged' "
+            "AND table_name = ? ORDER BY ordinal_position",
             [dataset.table],
         ).fetchall()
     )

@@ -91,7 +91,7 @@ def ensure_all_stage_tables(conn: duckdb.DuckDBPyConnection) -> None:
         (schema, name)
         for schema, name in conn.execute(
             "SELECT table_schema, table_name FROM information_schema.tables "
-            "WHERE table_schema IN (?, ?)",
+            "WHERE table_catalog = current_database() AND table_schema IN (?, ?)",
             [STAGED, QUARANTINE],
         ).fetchall()
     }
@@ -121,7 +121,8 @@ def stage_entra(conn: duckdb.DuckDBPyConnection) -> StageResult:
         r[0].lower(): r[0]
         for r in conn.execute(
             "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = 'raw' AND table_name = 'entra_users'"
+            "WHERE table_catalog = current_database() AND table_schema = 'raw' "
+            "AND table_name = 'entra_users'"
         ).fetchall()
     }
     found.setdefault("id", found.get("objectid", ""))

@@ -22,7 +22,7 @@ def relation_kind(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> st
     """The relation's table_type ('BASE TABLE', 'VIEW', ...), or None if it does not exist."""
     row = conn.execute(
         "SELECT table_type FROM information_schema.tables "
-        "WHERE table_schema = ? AND table_name = ?",
+        "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ?",
         [schema, name],
     ).fetchone()
     return row[0] if row else None

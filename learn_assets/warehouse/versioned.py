@@ -94,7 +94,8 @@ def ensure_versioned(
 def data_columns(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> list[str]:
     rows = conn.execute(
         "SELECT column_name FROM information_schema.columns "
-        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ? "
+        "ORDER BY ordinal_position",
         [schema, name + "_versions"],
     ).fetchall()
     return [r[0] for r in rows if r[0] not in BOOKKEEPING]

@@ -12,6 +12,8 @@ from learn_assets.graph import ASSETS
 from learn_assets.runs import QUIET
 from learn_assets_tests.conftest import tiny_rows, write_csv
 
+pytestmark = pytest.mark.slow  # whole pipeline runs: `make test-fast` leaves them out
+
 D1 = dt.date(2026, 11, 1)
 RAW = [a.key for a in ASSETS if a.key.path[0] == "raw" and a.partitions_def]
 USERS = DATASETS_BY_NAME["Users"]

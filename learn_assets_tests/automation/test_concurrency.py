@@ -5,8 +5,11 @@ on DuckDB's file lock (a step that finds the file locked waits for it, see
 import datetime as dt
 
 import duckdb
+import pytest
 
 from learn_assets_tests.cli import cli_env, start_materialize
+
+pytestmark = pytest.mark.slow  # real CLI runs, servers or browsers: `make test-fast` leaves it out
 
 DAYS = [dt.date(2026, 11, 1), dt.date(2026, 11, 2)]
 SELECTION = "tag:partitioned=snapshot_date and (group:raw or group:staged)"

@@ -21,13 +21,10 @@ from learn_assets.contracts.datasets import DATASETS, DATASETS_BY_NAME
 from learn_assets.exports.files import WORKBOOK
 from learn_assets.exports.tables import REPORTS
 from learn_assets.generator import generate_sample
-from learn_assets.resources import (
-    ExportSettings,
-    LandingResource,
-    ReportSettings,
-    WarehouseResource,
-)
 from learn_assets.runs import materialize_snapshots
+from learn_assets_tests.helpers import resources_in
+
+pytestmark = pytest.mark.slow  # whole pipeline runs: `make test-fast` leaves them out
 
 D1, D2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
 MAX_BIGINT = str(2**63 - 1)
@@ -150,12 +147,7 @@ def edges(tmp_path_factory):
     generate_sample(tmp / "landing", users=80, days=2, start=D1, seed=3)
     appended = add_edges(tmp / "landing" / D2.isoformat())
     db, exports = tmp / "w.duckdb", tmp / "exports"
-    resources = {
-        "landing": LandingResource(landing_dir=str(tmp / "landing")),
-        "warehouse": WarehouseResource(database=str(db)),
-        "report_settings": ReportSettings(),
-        "exports": ExportSettings(exports_dir=str(exports)),
-    }
+    resources = resources_in(tmp, tmp / "landing", db)
     materialize_snapshots(D1, D1, resources)
     before = partitions(db, D1), hashes(exports / D1.isoformat())
     (run,) = materialize_snapshots(D2, D2, resources)[1:]

@@ -57,6 +57,7 @@ def total_xp(conn, day: dt.date, user: str) -> int:
     return row[0]
 
 
+@pytest.mark.slow
 def test_a_corrected_redelivery_replaces_the_value_and_is_counted_once(tmp_path):
     landing = tmp_path / "landing"
     write_tenant(landing)
@@ -77,6 +78,7 @@ def test_a_corrected_redelivery_replaces_the_value_and_is_counted_once(tmp_path)
     assert derived_tables(conn) == derived_tables(fresh)
 
 
+@pytest.mark.slow
 def test_a_later_snapshots_value_supersedes_only_from_that_snapshot(tmp_path):
     """D2 carries a corrected XP and a renewed certification (same start, new end date)."""
     landing = tmp_path / "landing"
@@ -107,6 +109,7 @@ def test_a_later_snapshots_value_supersedes_only_from_that_snapshot(tmp_path):
     assert current == (1, 120)
 
 
+@pytest.mark.slow
 def test_a_key_delivered_twice_in_one_snapshot_counts_once_and_is_reported(tmp_path):
     landing = tmp_path / "landing"
     write_tenant(landing)
@@ -125,6 +128,7 @@ def test_a_key_delivered_twice_in_one_snapshot_counts_once_and_is_reported(tmp_p
     )
 
 
+@pytest.mark.slow
 def test_a_learner_who_leaves_and_returns_keeps_one_history(tmp_path):
     """Cy is absent from D2 and back on D3 with the same rows: one version of each event, last
     seen D3; as of D2 the events are still known (core keeps what later snapshots drop)."""
@@ -146,6 +150,7 @@ def test_a_learner_who_leaves_and_returns_keeps_one_history(tmp_path):
     assert seen == (D1, D3)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("order", [(D2, D1, D3), (D3, D1, D2), (D1, D3, D2)])
 def test_any_load_order_gives_the_fresh_build(tmp_path, order):
     landing = tmp_path / "landing"
@@ -161,6 +166,7 @@ def test_any_load_order_gives_the_fresh_build(tmp_path, order):
     assert derived_tables(conn) == derived_tables(fresh)
 
 
+@pytest.mark.slow
 def test_incremental_history_equals_whole_history(changing_tenant, tmp_path):
     """Day by day on a generated tenant with faults: recomputing only the keys touched by the
     appended snapshot stores exactly what recomputing every key stores."""

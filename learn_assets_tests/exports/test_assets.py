@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 import duckdb
+import pytest
 
 from learn_assets.exports.charts import CHART_TITLES
 from learn_assets.exports.files import PAGE, WORKBOOK
@@ -12,6 +13,8 @@ from learn_assets.generator import generate_sample
 from learn_assets.resources import ExportSettings, resources_from_env
 from learn_assets.runs import materialize_snapshots
 from learn_assets_tests.exports.conftest import D1, SCHEMA, build_reports
+
+pytestmark = pytest.mark.slow  # whole pipeline runs: `make test-fast` leaves them out
 
 KEY = dg.AssetKey(["exports", "snapshot_files"])
 

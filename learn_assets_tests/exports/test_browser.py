@@ -20,6 +20,8 @@ from learn_assets.exports.charts import CHART_TITLES
 from learn_assets.exports.files import PAGE, ExportResult
 from learn_assets.exports.page import TABLE_HEADINGS
 
+pytestmark = pytest.mark.slow  # real CLI runs, servers or browsers: `make test-fast` leaves it out
+
 WINDOW = (1280, 2000)
 ORANGE = np.array([0xED, 0x7D, 0x31]) / 255  # the charts' bar colour, nowhere else on the page
 

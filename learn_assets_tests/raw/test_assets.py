@@ -13,6 +13,8 @@ from learn_assets.raw.assets import ENTRA_PRESENT_CHECK
 from learn_assets.runs import materialize_snapshots
 from learn_assets_tests.conftest import write_csv
 
+pytestmark = pytest.mark.slow  # whole pipeline runs: `make test-fast` leaves them out
+
 DAYS = [dt.date(2026, 11, 1), dt.date(2026, 11, 2), dt.date(2026, 11, 3)]
 RAW_KEYS = [dg.AssetKey(["raw", d.table]) for d in DATASETS]
 

@@ -17,6 +17,8 @@ from learn_assets.generator import generate_sample
 from learn_assets.raw.load import EXTRA, load_snapshot
 from learn_assets.warehouse.sql import quote_ident
 
+pytestmark = pytest.mark.slow  # whole pipeline runs: `make test-fast` leaves them out
+
 
 def delivered(path: Path, columns: list[str]) -> Counter:
     """The file's rows as (dictionary columns..., sorted extra columns) with '' for empty."""

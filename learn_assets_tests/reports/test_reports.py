@@ -9,12 +9,10 @@ import pytest
 from learn_assets.graph import ASSETS
 from learn_assets.reports.build import REPORT_TABLES
 from learn_assets.resources import (
-    ExportSettings,
-    LandingResource,
     ReportSettings,
-    WarehouseResource,
 )
 from learn_assets.runs import QUIET, failure_messages, materialize_snapshots
+from learn_assets_tests.helpers import resources_in
 from learn_assets_tests.reports.tenant import (
     AAD,
     C1,
@@ -33,6 +31,8 @@ from learn_assets_tests.reports.tenant import (
     write_tenant,
 )
 
+pytestmark = pytest.mark.slow  # whole pipeline runs: `make test-fast` leaves them out
+
 UTC = dt.UTC
 
 
@@ -41,12 +41,7 @@ def built(tmp_path_factory):
     """The tenant built once for the module, as a range backfill D1..D2."""
     tmp = tmp_path_factory.mktemp("reports")
     write_tenant(tmp / "landing")
-    resources = {
-        "landing": LandingResource(landing_dir=str(tmp / "landing")),
-        "warehouse": WarehouseResource(database=str(tmp / "warehouse.duckdb")),
-        "report_settings": ReportSettings(),
-        "exports": ExportSettings(exports_dir=str(tmp / "exports")),
-    }
+    resources = resources_in(tmp, tmp / "landing")
     materialize_snapshots(D1, D2, resources)
     return resources
 

@@ -70,6 +70,7 @@ def load_code_location(**env: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_the_code_location_does_not_load_with_a_bad_boolean():
     loaded = load_code_location(LEARN_PSEUDONYMIZE="maybe", **KEY)
     assert loaded.returncode == 1

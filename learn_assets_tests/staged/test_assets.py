@@ -4,12 +4,15 @@ import datetime as dt
 
 import dagster as dg
 import duckdb
+import pytest
 
 from learn_assets.contracts.datasets import DATASETS, DATASETS_BY_NAME
 from learn_assets.generator import generate_sample
 from learn_assets.graph import ASSETS
 from learn_assets.runs import QUIET, materialize_snapshots
 from learn_assets_tests.conftest import tiny_rows, write_csv
+
+pytestmark = pytest.mark.slow  # whole pipeline runs: `make test-fast` leaves them out
 
 D1, D2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
 PARTITIONED = [a.key for a in ASSETS if a.partitions_def]

@@ -11,14 +11,11 @@ import pytest
 from learn_assets.contracts.datasets import DATASETS, DATASETS_BY_NAME
 from learn_assets.generator import generate_sample
 from learn_assets.graph import ASSETS
-from learn_assets.resources import (
-    ExportSettings,
-    LandingResource,
-    ReportSettings,
-    WarehouseResource,
-)
 from learn_assets.runs import QUIET, failure_messages, materialize_snapshots
 from learn_assets.staged.stage import DUPLICATE
+from learn_assets_tests.helpers import resources_in
+
+pytestmark = pytest.mark.slow  # whole pipeline runs: `make test-fast` leaves them out
 
 PARTITIONED = [a.key for a in ASSETS if a.partitions_def]
 QUARANTINE_REASON = {
@@ -64,12 +61,7 @@ def faulty(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("faults")
     summary = generate_sample(tmp / "landing", 150, 2, dt.date(2026, 11, 1), seed=5, faults=True)
     manifest = json.loads((tmp / "landing" / "faults.json").read_text())
-    resources = {
-        "landing": LandingResource(landing_dir=str(tmp / "landing")),
-        "warehouse": WarehouseResource(database=str(tmp / "w.duckdb")),
-        "report_settings": ReportSettings(),
-        "exports": ExportSettings(exports_dir=str(tmp / "exports")),
-    }
+    resources = resources_in(tmp, tmp / "landing", tmp / "w.duckdb")
     materialize_snapshots(summary.snapshots[0], summary.snapshots[-1], resources)
     db = resources["warehouse"].database
     before = all_partitions_before(db, manifest["row_faults"]["snapshot"])

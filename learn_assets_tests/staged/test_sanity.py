@@ -19,10 +19,7 @@ from learn_assets.generator import generate_sample
 from learn_assets.graph import ASSETS
 from learn_assets.raw.load import load_snapshot
 from learn_assets.resources import (
-    ExportSettings,
-    LandingResource,
     ReportSettings,
-    WarehouseResource,
 )
 from learn_assets.resources.reporting import SanityGates
 from learn_assets.runs import QUIET, materialize_snapshots
@@ -30,6 +27,9 @@ from learn_assets.staged.check_log import LoggedCheck, check_status, record_chec
 from learn_assets.staged.checks import CheckOutcome, checks_for
 from learn_assets.staged.stage import stage_snapshot
 from learn_assets_tests.conftest import tiny_rows, write_csv
+from learn_assets_tests.helpers import resources_in
+
+pytestmark = pytest.mark.slow  # whole pipeline runs: `make test-fast` leaves them out
 
 D1, D2, D3 = dt.date(2026, 11, 1), dt.date(2026, 11, 2), dt.date(2026, 11, 3)
 PARTITIONED = [a.key for a in ASSETS if a.partitions_def]
@@ -50,12 +50,7 @@ def tenant(tmp_path, generated) -> tuple[Path, dict[str, object]]:
     """A fresh copy of the generated landing, its resources, and D1 built."""
     landing = tmp_path / "landing"
     shutil.copytree(generated, landing)
-    resources = {
-        "landing": LandingResource(landing_dir=str(landing)),
-        "warehouse": WarehouseResource(database=str(tmp_path / "w.duckdb")),
-        "report_settings": ReportSettings(),
-        "exports": ExportSettings(exports_dir=str(tmp_path / "exports")),
-    }
+    resources = resources_in(tmp_path, landing, tmp_path / "w.duckdb")
     materialize_snapshots(D1, D1, resources, instance=dg.DagsterInstance.ephemeral())
     return landing, resources
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
+import pytest
 
 from learn_assets.contracts.datasets import DATASETS, Dataset
 from learn_assets.raw.load import load_snapshot
@@ -19,6 +20,8 @@ from learn_assets.staged.stage import (
 )
 from learn_assets.warehouse.versioned import versions_table
 from learn_assets_tests.helpers import load_day
+
+pytestmark = pytest.mark.slow  # whole pipeline runs: `make test-fast` leaves them out
 
 
 def stored(conn: duckdb.DuckDBPyConnection, dataset: Dataset) -> dict[str, list[tuple]]:
