@@ -96,7 +96,7 @@ def shifted(value: object, steps: int) -> object | None:
             return value + pd.Timedelta(microseconds=steps)
         if isinstance(value, dt.date):
             return value + dt.timedelta(days=steps)
-        return value + steps  # type: ignore[operator]
+        return value + steps
     except (OverflowError, pd.errors.OutOfBoundsDatetime):
         return None
 
@@ -114,7 +114,7 @@ def century(value: object, sign: int) -> object | None:
 def as_text(value: object, kind: Kind) -> list[str]:
     """How `value` can be delivered in a column of `kind` (instants with several offsets)."""
     if kind is Kind.YYYYMMDD:
-        return [yyyymmdd(value)]  # type: ignore[arg-type]
+        return [yyyymmdd(value)]
     if kind in TIMESTAMP_KINDS:
         instant = pd.Timestamp(value)
         return [
