@@ -128,8 +128,9 @@ class Target:
 
 
 class Rule(ABC):
-    """A rule on one column. Each reason has one SQL predicate (`violated`, and `staged`) and,
-    unless it is about reading the delivered text, one pandera check erroring with it."""
+    """A rule on one column. Each of its reasons has one SQL predicate (`violated`, `staged`);
+    on the pandera side, checks erroring with the reason (`Required` also makes the column not
+    nullable; a `Parser` is the column's dtype: pandera sees typed values, never the text)."""
 
     @abstractmethod
     def applies_to(self, kind: Kind) -> bool: ...

@@ -20,7 +20,7 @@ from learn_assets.contracts.schemas import column_rules, frame_rules
 from learn_assets.resources.warehouse import quote_ident, quote_literal
 
 __all__ = [
-    "NO_END_DATE",
+    "NO_END_DATE",  # re-exported: the fault generator imports it from here
     "CompiledContract",
     "SqlRule",
     "breaking_rows_select",
