@@ -39,9 +39,9 @@ format: install
 	$(BIN)/ruff check --fix learn_assets learn_assets_tests bench
 	$(BIN)/ruff format learn_assets learn_assets_tests bench
 
-## Regenerate the README's rule tables from the contracts.
+## Regenerate the rule tables of docs/contracts.md from the contracts.
 docs: install
-	$(BIN)/python -m learn_assets.staged.docs --write README.md
+	$(BIN)/python -m learn_assets.staged.docs --write docs/contracts.md
 
 ## Dagster UI on http://127.0.0.1:3000 over the same warehouse.
 ui: install dagster-home

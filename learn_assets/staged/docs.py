@@ -1,10 +1,10 @@
-"""The README's rule tables, generated from the contracts so the documentation cannot drift.
+"""The rule tables of docs/contracts.md, generated from the contracts so the docs cannot drift.
 
 The "quarantined when" cells are the reasons of the rules each column declares (the vocabulary of
 `contracts/rules.py`), the same texts staging quarantines rows with.
 
-`python -m learn_assets.staged.docs` prints them; `--write README.md` (or `make docs`) replaces
-the section between the markers in the README.
+`python -m learn_assets.staged.docs` prints them; `--write docs/contracts.md` (or `make docs`) replaces
+the section between the markers in that page.
 """
 
 from __future__ import annotations

@@ -1,15 +1,15 @@
-"""The README's rule tables are the ones the contracts generate."""
+"""The rule tables of docs/contracts.md are the ones the contracts generate."""
 
 from pathlib import Path
 
 from learn_assets.staged.docs import END, START, replace_section, rules_markdown
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+CONTRACTS_PAGE = Path(__file__).resolve().parents[2] / "docs" / "contracts.md"
 
 
-def test_readme_rules_match_the_contracts():
-    text = README.read_text()
-    assert replace_section(text, rules_markdown()) == text, "run `make docs` to refresh README"
+def test_the_documented_rules_match_the_contracts():
+    text = CONTRACTS_PAGE.read_text()
+    assert replace_section(text, rules_markdown()) == text, "run `make docs` to refresh it"
 
 
 def test_every_rule_reason_appears_in_the_generated_tables():
