@@ -661,6 +661,17 @@ def run_size(
             "- " + (verdict(nt >= 5 and nm >= 5, f"M ≥ 5× faster and ≥ 5× less memory: {text}")
                     if size == "M" else text)
         )  # fmt: skip
+    published = whole.data.get("steps", {}).get("publish")
+    if published is not None:
+        share = ratio(published, whole.data["work_s"] - published)
+        goals.append(
+            "- "
+            + verdict(
+                share <= 0.15,
+                f"publishing (lake + reports database) adds ≤ 15% to the pipeline: "
+                f"{published:.1f} s, {share:.0%} of the rest of the run",
+            )
+        )
     if second:
         f2 = ratio(second.wall_s, whole.wall_s)
         goals.append("- " + verdict(f2 <= 1.2, f"second snapshot ≤ 1.2 × first: {f2:.2f}×"))
