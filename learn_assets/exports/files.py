@@ -30,7 +30,7 @@ from learn_assets.exports.tables import REPORTS, DataQuality, read_data_quality,
 from learn_assets.exports.values import check_exportable
 from learn_assets.exports.xlsx import about_rows, write_workbook
 from learn_assets.fileio import atomic_path, write_bytes
-from learn_assets.resources.exports import XLSX_MAX_ROWS
+from learn_assets.settings import DEFAULTS
 
 WORKBOOK = "reports.xlsx"
 PAGE = "report.html"
@@ -86,7 +86,7 @@ def export_tables(
     tables: dict[str, pa.Table],
     snapshot: dt.date,
     exports_dir: Path,
-    xlsx_max_rows: int = XLSX_MAX_ROWS,
+    xlsx_max_rows: int = DEFAULTS.xlsx_max_rows,
     quality: DataQuality | None = None,
 ) -> ExportResult:
     """Write every export of one snapshot from its report tables (see `read_reports`) and its
@@ -127,7 +127,7 @@ def export_snapshot(
     conn: duckdb.DuckDBPyConnection,
     snapshot: dt.date,
     exports_dir: Path,
-    xlsx_max_rows: int = XLSX_MAX_ROWS,
+    xlsx_max_rows: int = DEFAULTS.xlsx_max_rows,
 ) -> ExportResult:
     """Read the nine reports of `snapshot` and its data quality, and write all its exports
     under `exports_dir`."""
