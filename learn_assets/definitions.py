@@ -3,7 +3,7 @@
 import dagster as dg
 
 from learn_assets.automation.archive import data_share_sensors
-from learn_assets.automation.policies import follow_upstream
+from learn_assets.automation.policies import automation_sensor, follow_upstream
 from learn_assets.automation.schedules import (
     daily_snapshot_schedule,
     freshness_job,
@@ -13,7 +13,7 @@ from learn_assets.automation.schedules import (
 from learn_assets.automation.sensors import landing_sensor
 from learn_assets.core.assets import core_assets
 from learn_assets.exports.assets import export_assets
-from learn_assets.jobs import forget_job, snapshot_job
+from learn_assets.jobs import entra_job, forget_job, snapshot_job
 from learn_assets.partitions import tag_snapshot_assets
 from learn_assets.raw.assets import raw_assets
 from learn_assets.reports.assets import report_assets
@@ -27,8 +27,8 @@ ASSETS: list[dg.AssetsDefinition] = follow_upstream(
 defs = dg.Definitions(
     assets=ASSETS,
     asset_checks=[snapshot_delivered_on_time],
-    jobs=[snapshot_job, freshness_job, forget_job],
-    sensors=[landing_sensor, *data_share_sensors()],
+    jobs=[snapshot_job, entra_job, freshness_job, forget_job],
+    sensors=[landing_sensor, automation_sensor(ASSETS), *data_share_sensors()],
     schedules=[daily_snapshot_schedule, freshness_schedule],
     resources=resources_from_env(),
     # One process per run: every step writes the same DuckDB file, which allows one writer.

@@ -5,12 +5,15 @@ No `from __future__ import annotations` here: Dagster reads the op's config type
 
 import datetime as dt
 import os
+import uuid
 from collections.abc import Callable, Collection, Mapping
+from typing import TextIO
 
 import dagster as dg
 
 from learn_assets.exports.resource import ExportSettings
 from learn_assets.partitions import SNAPSHOT_TAG
+from learn_assets.progress import follow_run
 from learn_assets.resources.reporting import ReportSettings
 from learn_assets.resources.warehouse import WarehouseResource
 
@@ -19,6 +22,13 @@ snapshot_job = dg.define_asset_job(
     "snapshot_pipeline",
     selection=dg.AssetSelection.tag(*SNAPSHOT_TAG),
     description="Builds every per-snapshot asset for the selected snapshot date(s).",
+)
+
+# What is not per snapshot: the Entra users export, loaded and staged whole.
+entra_job = dg.define_asset_job(
+    "entra_export",
+    selection=dg.AssetSelection.all() - dg.AssetSelection.tag(*SNAPSHOT_TAG),
+    description="Loads and stages the Entra users export (not per snapshot).",
 )
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -61,22 +71,33 @@ def materialize_snapshots(
     progress: Callable[[str], None] | None = None,
     quiet: bool = True,
     skip_groups: Collection[str] = (),
+    show_progress: TextIO | None = None,
+    raise_on_error: bool = True,
 ) -> list[dg.ExecuteInProcessResult]:
-    """Materialize the unpartitioned assets, then every partitioned asset for first..last in one
-    run (the same thing `dagster asset materialize --partition-range` does). Assets of
-    `skip_groups` (e.g. "exports") are left out."""
+    """Materialize the unpartitioned assets (job `entra_export`), then every partitioned asset
+    for first..last in one run of `snapshot_pipeline` (what `dagster asset materialize
+    --partition-range` does, under the job's name). Assets of `skip_groups` (e.g. "exports")
+    are left out. `progress` gets a line per run; `show_progress` (a stream) shows every asset
+    as it is built. With `raise_on_error=False` a failed run is returned, not raised."""
     from learn_assets.definitions import ASSETS
 
     instance = instance or default_instance()
     say = progress or (lambda _: None)
+    defs = dg.Definitions(
+        assets=ASSETS,
+        jobs=[snapshot_job, entra_job],
+        resources=dict(resources),
+        executor=dg.in_process_executor,
+    )
     unpartitioned, partitioned = [], []
     for asset in ASSETS:
         keys = [k for k, group in asset.group_names_by_key.items() if group not in skip_groups]
         (partitioned if asset.partitions_def else unpartitioned).extend(keys)
     results = []
-    for keys, tags, label in (
-        (unpartitioned, {}, "unpartitioned assets"),
+    for job, keys, tags, label in (
+        (entra_job, unpartitioned, {}, "unpartitioned assets"),
         (
+            snapshot_job,
             partitioned,
             {
                 "dagster/asset_partition_range_start": first.isoformat(),
@@ -85,17 +106,22 @@ def materialize_snapshots(
             f"snapshots {first}..{last}",
         ),
     ):
-        say(f"  run: {len(keys)} assets, {label}")
-        result = dg.materialize(
-            ASSETS,
-            selection=keys,
-            resources=dict(resources),
-            instance=instance,
-            tags=tags,
-            run_config=QUIET if quiet else None,
-            raise_on_error=False,
-        )
-        results.append(raise_on_failure(result))
+        say(f"  run {job.name}: {len(keys)} assets, {label}")
+        run_id = str(uuid.uuid4())
+        close = follow_run(instance, run_id, keys, show_progress) if show_progress else None
+        try:
+            result = defs.resolve_job_def(job.name).execute_in_process(
+                run_config=QUIET if quiet else None,
+                instance=instance,
+                asset_selection=keys,
+                tags=tags,
+                run_id=run_id,
+                raise_on_error=False,
+            )
+        finally:
+            if close:
+                close()
+        results.append(raise_on_failure(result) if raise_on_error else result)
     return results
 
 
