@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from learn_assets.automation.alerts import alert_sensors
 from learn_assets.automation.archive import data_share_sensors
 from learn_assets.automation.policies import automation_sensor, follow_upstream
 from learn_assets.automation.schedules import (
@@ -28,7 +29,7 @@ defs = dg.Definitions(
     assets=ASSETS,
     asset_checks=[snapshot_delivered_on_time],
     jobs=[snapshot_job, entra_job, freshness_job, forget_job],
-    sensors=[landing_sensor, automation_sensor(ASSETS), *data_share_sensors()],
+    sensors=[landing_sensor, automation_sensor(ASSETS), *alert_sensors(), *data_share_sensors()],
     schedules=[daily_snapshot_schedule, freshness_schedule],
     resources=resources_from_env(),
     # One process per run: every step writes the same DuckDB file, which allows one writer.

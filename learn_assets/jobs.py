@@ -63,6 +63,17 @@ def raise_on_failure(result: dg.ExecuteInProcessResult) -> dg.ExecuteInProcessRe
     return result
 
 
+def partition_tags(first: dt.date, last: dt.date) -> dict[str, str]:
+    """The run tags for snapshots first..last: one snapshot is a partition (its checks then
+    record that partition, which declarative automation reads), more are a range."""
+    if first == last:
+        return {"dagster/partition": first.isoformat()}
+    return {
+        "dagster/asset_partition_range_start": first.isoformat(),
+        "dagster/asset_partition_range_end": last.isoformat(),
+    }
+
+
 def materialize_snapshots(
     first: dt.date,
     last: dt.date,
@@ -99,11 +110,8 @@ def materialize_snapshots(
         (
             snapshot_job,
             partitioned,
-            {
-                "dagster/asset_partition_range_start": first.isoformat(),
-                "dagster/asset_partition_range_end": last.isoformat(),
-            },
-            f"snapshots {first}..{last}",
+            partition_tags(first, last),
+            f"snapshots {first}..{last}" if first != last else f"snapshot {first}",
         ),
     ):
         say(f"  run {job.name}: {len(keys)} assets, {label}")
