@@ -84,12 +84,16 @@ def materialize_snapshots(
     skip_groups: Collection[str] = (),
     show_progress: TextIO | None = None,
     raise_on_error: bool = True,
+    unpartitioned: bool = True,
+    log_level: str = "WARNING",
 ) -> list[dg.ExecuteInProcessResult]:
     """Materialize the unpartitioned assets (job `entra_export`), then every partitioned asset
     for first..last in one run of `snapshot_pipeline` (what `dagster asset materialize
     --partition-range` does, under the job's name). Assets of `skip_groups` (e.g. "exports")
     are left out. `progress` gets a line per run; `show_progress` (a stream) shows every asset
-    as it is built. With `raise_on_error=False` a failed run is returned, not raised."""
+    as it is built. With `raise_on_error=False` a failed run is returned, not raised;
+    `unpartitioned=False` leaves out the `entra_export` run; `log_level` is the console's when
+    `quiet`."""
     from learn_assets.definitions import ASSETS
 
     instance = instance or default_instance()
@@ -100,13 +104,14 @@ def materialize_snapshots(
         resources=dict(resources),
         executor=dg.in_process_executor,
     )
-    unpartitioned, partitioned = [], []
+    entra_keys, partitioned = [], []
     for asset in ASSETS:
         keys = [k for k, group in asset.group_names_by_key.items() if group not in skip_groups]
-        (partitioned if asset.partitions_def else unpartitioned).extend(keys)
+        (partitioned if asset.partitions_def else entra_keys).extend(keys)
     results = []
+    runs = [(entra_job, entra_keys, {}, "unpartitioned assets")] if unpartitioned else []
     for job, keys, tags, label in (
-        (entra_job, unpartitioned, {}, "unpartitioned assets"),
+        *runs,
         (
             snapshot_job,
             partitioned,
@@ -119,7 +124,9 @@ def materialize_snapshots(
         close = follow_run(instance, run_id, keys, show_progress) if show_progress else None
         try:
             result = defs.resolve_job_def(job.name).execute_in_process(
-                run_config=QUIET if quiet else None,
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}}
+                if quiet
+                else None,
                 instance=instance,
                 asset_selection=keys,
                 tags=tags,

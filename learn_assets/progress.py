@@ -54,10 +54,19 @@ class Progress:
         self.done += 1
         self.show(current)
 
-    def close(self) -> None:
+    def count(self, current: str) -> None:
+        """One more done: redrawn on a terminal; in plain lines the next step's line says it."""
+        self.done += 1
+        if self.tty:
+            self.show(current)
+
+    def close(self, last: str = "done") -> None:
+        """End the display: the bar's line is ended; plain output gets a last line."""
         if self.tty and self._width:
             self.out.write("\n")
-            self.out.flush()
+        elif not self.tty:
+            self.out.write(render_line(self.done, self.total, last) + "\n")
+        self.out.flush()
         self._width = 0
 
 
@@ -85,7 +94,7 @@ class RunProgress:
             key = event.asset_key.to_user_string() if event.asset_key else ""
             if key in self.expected and key not in self.seen:
                 self.seen.add(key)
-                self.progress.advance(f"built {key}")
+                self.progress.count(f"built {key}")
 
 
 def follow_run(

@@ -459,6 +459,7 @@ _LIST_START = re.compile(r"^(\s*)([-+]|\d+)(\.?\s)", re.MULTILINE)
 def escape_markdown(text: str) -> str:
     """Text shown literally in an Adaptive Card TextBlock, which reads a Markdown subset (bold,
     italic, links, lists): its markup characters, and a list marker starting a line, escaped."""
+
     def unlist(m: re.Match) -> str:
         lead, marker, rest = m.groups()
         if marker.isdigit():

@@ -153,7 +153,7 @@ def test_the_daemon_follows_a_reloaded_snapshot_but_not_past_a_failed_blocking_c
             assert check.run_id == run.run_id
             assert check.event.dagster_event.asset_check_evaluation_data.passed is False
             # Two more ticks of the automation sensor after that run: still nothing downstream.
-            ended = run.end_time or 0.0
+            ended = instance.get_run_record_by_id(run.run_id).end_time or 0.0
 
             def two_ticks_later():
                 later = [
