@@ -16,6 +16,7 @@ from learn_assets.automation.policies import AUTOMATION_SENSOR
 from learn_assets.definitions import defs
 from learn_assets.generator import generate_sample
 from learn_assets.jobs import materialize_snapshots
+from learn_assets.preflight import daemon_problem
 from learn_assets.resources import resources_from_env
 from learn_assets_tests.cli import DAGSTER, cli_env
 from learn_assets_tests.daemon import log_tail, running_daemon, sensor_ticks
@@ -109,6 +110,13 @@ def test_the_daemon_follows_a_reloaded_snapshot_but_not_past_a_failed_blocking_c
             # 1. A snapshot re-loaded by hand: the rest of it follows.
             reload_raw_progress(env, D1)
             reloaded = latest(instance, RAW_PROGRESS, D1).storage_id
+            # Meanwhile `make ui`'s preflight sees this daemon and refuses to start another.
+            home = env["DAGSTER_HOME"]
+            assert daemon_problem(home) == (
+                f"a Dagster daemon is already running on DAGSTER_HOME={home} (it sent a "
+                "heartbeat just now): stop it (its `make ui` or `dagster-daemon run`) first, "
+                "or use another DAGSTER_HOME"
+            )
 
             def all_followed():
                 done = materialized_since(instance, downstream, D1, reloaded)
