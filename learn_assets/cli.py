@@ -274,7 +274,7 @@ def _demo_fault_day(days: Sequence[dt.date], landing: Path, resources: Mapping) 
     print(
         f"    {row_day}: rows quarantined; blocking check(s) failed as intended: "
         f"{', '.join(failed) or 'none'}; what is downstream of them was not built "
-        f"(README: 'Reading a failed check in the UI')"
+        f"(README: 'Asset checks, and reading them in the UI')"
     )
     if not failed:
         print("    " + "; ".join(failure_messages(run)))

@@ -24,6 +24,20 @@ snapshot_job = dg.define_asset_job(
     description="Builds every per-snapshot asset for the selected snapshot date(s).",
 )
 
+
+def snapshot_asset_keys() -> list[dg.AssetKey]:
+    """The assets of `snapshot_pipeline`. A sensor or schedule names them in its run requests:
+    declarative automation ignores a dependency's update made by a run that also built the
+    asset (`AutomationCondition.any_deps_updated`), but only when the run lists its assets; a
+    run of the whole job without the list would look like a reason to build them again."""
+    from learn_assets.definitions import ASSETS  # at tick time: definitions imports the sensors
+
+    return sorted(
+        (key for a in ASSETS if a.partitions_def for key in a.keys),
+        key=lambda k: k.to_user_string(),
+    )
+
+
 # What is not per snapshot: the Entra users export, loaded and staged whole.
 entra_job = dg.define_asset_job(
     "entra_export",
