@@ -35,6 +35,7 @@ def export_metadata(results: list[ExportResult]) -> dict[str, dg.MetadataValue]:
         "files": dg.MetadataValue.json([str(f) for f in last.files]),
         "rows": dg.MetadataValue.json(last.rows),
         "snapshots": dg.MetadataValue.json([r.snapshot.isoformat() for r in results]),
+        "data quality": dg.MetadataValue.md("\n".join(f"- {line}" for line in last.quality)),
         "charts": dg.MetadataValue.md(charts_markdown(last)),
     }
     if last.truncated_sheets:
@@ -47,8 +48,9 @@ def export_metadata(results: list[ExportResult]) -> dict[str, dg.MetadataValue]:
     deps=[dg.AssetKey(["reports", r.name]) for r in REPORT_TABLES],
     description=(
         "Files for people, per snapshot, in `<LEARN_EXPORTS_DIR>/<YYYY-MM-DD>/`: a CSV and a "
-        "Parquet file per report, `reports.xlsx` (a sheet per report), PNG charts in `charts/`, "
-        "and a self-contained `report.html`. Text that a spreadsheet would run as a formula is "
+        "Parquet file per report, `reports.xlsx` (an About sheet with the data quality, then a "
+        "sheet per report), PNG charts in `charts/`, and a self-contained `report.html` (data "
+        "quality first). Text that a spreadsheet would run as a formula is "
         "neutralized in CSV and XLSX. A rerun replaces the snapshot's files."
     ),
     group_name="exports",

@@ -2,9 +2,10 @@
 
     <report>.csv        nine CSV files for spreadsheets (UTF-8 with BOM, text formula-neutralized)
     <report>.parquet    the same rows, exact types, nothing altered (for tools, not people)
-    reports.xlsx        one sheet per report
+    reports.xlsx        an About sheet (snapshot, data quality), then one sheet per report
     charts/<name>.png   five charts
-    report.html         one self-contained page: headline numbers, charts, main tables
+    report.html         one self-contained page: data quality, headline numbers, charts,
+                        main tables
 
 Every file is written to a temporary name beside it and renamed over the old one, so a rerun
 replaces a snapshot's files and a reader never sees a half-written file.
@@ -30,9 +31,9 @@ from learn_assets.exports.charts import render_charts
 from learn_assets.exports.neutralize import is_text, neutralize_column
 from learn_assets.exports.page import render_page
 from learn_assets.exports.resource import XLSX_MAX_ROWS
-from learn_assets.exports.tables import REPORTS, read_reports
+from learn_assets.exports.tables import REPORTS, DataQuality, read_data_quality, read_reports
 from learn_assets.exports.values import check_exportable
-from learn_assets.exports.xlsx import write_workbook
+from learn_assets.exports.xlsx import about_rows, write_workbook
 
 WORKBOOK = "reports.xlsx"
 PAGE = "report.html"
@@ -49,6 +50,7 @@ class ExportResult:
     rows: dict[str, int]  # report -> rows exported
     charts: dict[str, bytes]  # chart name -> PNG
     truncated_sheets: dict[str, int] = field(default_factory=dict)  # sheet -> rows left out
+    quality: list[str] = field(default_factory=list)  # the data-quality lines of page and About
 
 
 def snapshot_folder(exports_dir: Path, snapshot: dt.date) -> Path:
@@ -106,10 +108,13 @@ def export_tables(
     snapshot: dt.date,
     exports_dir: Path,
     xlsx_max_rows: int = XLSX_MAX_ROWS,
+    quality: DataQuality | None = None,
 ) -> ExportResult:
-    """Write every export of one snapshot from its report tables (see `read_reports`).
+    """Write every export of one snapshot from its report tables (see `read_reports`) and its
+    data quality (see `read_data_quality`; None: not recorded).
     A value no export can write fails before any file is written, naming the report, the
     column and the row (`ExportValueError`)."""
+    quality = quality or DataQuality(snapshot)
     keys = {name: REPORTS[name].key if name in REPORTS else () for name in tables}
     for name, table in tables.items():
         check_exportable(name, table, keys[name])
@@ -119,12 +124,14 @@ def export_tables(
         files.append(write_csv(table, folder / f"{name}.csv"))
         files.append(write_parquet(table, folder / f"{name}.parquet"))
     with atomic_path(folder / WORKBOOK) as tmp:
-        truncated = write_workbook(tables, tmp, xlsx_max_rows, keys)
+        truncated = write_workbook(
+            tables, tmp, xlsx_max_rows, keys, about=about_rows(snapshot, quality)
+        )
     files.append(folder / WORKBOOK)
     charts = render_charts(tables, snapshot)
     for name, png in charts.items():
         files.append(write_bytes(folder / CHARTS_DIR / f"{name}.png", png))
-    page = render_page(tables, snapshot, charts)
+    page = render_page(tables, snapshot, charts, quality)
     files.append(write_bytes(folder / PAGE, page.encode("utf-8")))
     return ExportResult(
         snapshot=snapshot,
@@ -133,6 +140,7 @@ def export_tables(
         rows={name: t.num_rows for name, t in tables.items()},
         charts=charts,
         truncated_sheets=truncated,
+        quality=quality.lines(),
     )
 
 
@@ -142,5 +150,12 @@ def export_snapshot(
     exports_dir: Path,
     xlsx_max_rows: int = XLSX_MAX_ROWS,
 ) -> ExportResult:
-    """Read the nine reports of `snapshot` and write all its exports under `exports_dir`."""
-    return export_tables(read_reports(conn, snapshot), snapshot, exports_dir, xlsx_max_rows)
+    """Read the nine reports of `snapshot` and its data quality, and write all its exports
+    under `exports_dir`."""
+    return export_tables(
+        read_reports(conn, snapshot),
+        snapshot,
+        exports_dir,
+        xlsx_max_rows,
+        read_data_quality(conn, snapshot),
+    )

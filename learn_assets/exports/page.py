@@ -17,7 +17,9 @@ from typing import Any
 import pyarrow as pa
 
 from learn_assets.exports.charts import CHART_TITLES
+from learn_assets.exports.tables import DataQuality
 
+QUALITY_HEADING = "Data quality"
 TOP_LEARNERS = 20
 MAX_EXPIRING = 50
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -44,6 +46,7 @@ th { background: #1f4e78; color: #fff; text-align: left; padding: .35rem .5rem; 
 td { border-bottom: 1px solid #e3e3e3; padding: .3rem .5rem; vertical-align: top; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr:nth-child(even) td { background: #fafbfd; }
+#data-quality li { color: #8a4b00; }
 """
 
 
@@ -189,6 +192,20 @@ def departments_table(departments: Sequence[Mapping[str, Any]]) -> str:
     return html_table(columns, ordered, "No departments in this snapshot.")
 
 
+def quality_section(quality: DataQuality) -> str:
+    """The data-quality line (rows quarantined per dataset) and the checks that warned."""
+    notes = "".join(
+        f"<li>{esc(line)}</li>" if quality.notes else f'<p class="note">{esc(line)}</p>'
+        for line in quality.note_lines()
+    )
+    return (
+        f'<section id="data-quality"><h2>{esc(QUALITY_HEADING)}</h2>'
+        f"<p>{esc(quality.quarantine_line())}</p>"
+        + (f"<ul>{notes}</ul>" if quality.notes else notes)
+        + "</section>"
+    )
+
+
 def chart_section(name: str, png: bytes) -> str:
     title = CHART_TITLES.get(name, name)
     data = base64.b64encode(png).decode("ascii")
@@ -199,9 +216,13 @@ def chart_section(name: str, png: bytes) -> str:
 
 
 def render_page(
-    tables: Mapping[str, pa.Table], snapshot: dt.date, charts: Mapping[str, bytes]
+    tables: Mapping[str, pa.Table],
+    snapshot: dt.date,
+    charts: Mapping[str, bytes],
+    quality: DataQuality | None = None,
 ) -> str:
-    """The whole page as a string (UTF-8 when written)."""
+    """The whole page as a string (UTF-8 when written); `quality` as read from the warehouse
+    (`read_data_quality`), None: not recorded."""
     learners = _rows(tables, "learner_summary")
     title = f"Microsoft Learn report, snapshot {snapshot.isoformat()}"
     sections = [
@@ -209,6 +230,7 @@ def render_page(
         f'<p class="note">Organizational Reporting data as of {snapshot.isoformat()} '
         "(UTC). The files beside this page hold every row: one CSV and Parquet per report "
         "and reports.xlsx.</p>",
+        quality_section(quality or DataQuality(snapshot)),
         headline(_rows(tables, "org_overview")),
         *(chart_section(name, png) for name, png in charts.items()),
         f"<section><h2>{esc(TABLE_HEADINGS['top_learners'])}</h2>"

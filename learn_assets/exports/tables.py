@@ -1,14 +1,22 @@
-"""Reading the report tables of one snapshot out of the warehouse, as Arrow tables."""
+"""Reading one snapshot out of the warehouse: its report tables, as Arrow tables, and its data
+quality (rows quarantined per dataset, checks that warned) for the readers of the exports."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
 
+from learn_assets.contracts.datasets import DATASETS, ENTRA
+from learn_assets.raw.load import RAW_SCHEMA
 from learn_assets.reports.build import REPORT_TABLES, ReportTable, report_table
 from learn_assets.resources import quote_ident
+from learn_assets.resources.versioned import SNAPSHOTS
+from learn_assets.resources.warehouse import relation_kind
+from learn_assets.staged.check_log import ACCEPTED, WARNED, logged_checks
+from learn_assets.staged.stage import QUARANTINE
 
 # The fixed list of reports, in dependency order: names come from here, never from input.
 REPORTS: dict[str, ReportTable] = {r.name: r for r in REPORT_TABLES}
@@ -41,3 +49,108 @@ def _plain_strings(table: pa.Table) -> pa.Table:
         if pa.types.is_string_view(field.type):
             table = table.set_column(i, field.name, table.column(i).cast(pa.string()))
     return table
+
+
+ENTRA_LABEL = "Entra users export"
+_LABELS = {d.table: d.name for d in DATASETS} | {ENTRA.table: ENTRA_LABEL}
+_ORDER = {table: i for i, table in enumerate(_LABELS)}
+
+
+@dataclass(frozen=True)
+class DatasetQuality:
+    dataset: str  # as people know it: Progress, Users, ..., Entra users export
+    delivered: int
+    quarantined: int
+
+
+@dataclass(frozen=True)
+class CheckNote:
+    dataset: str
+    check_name: str
+    accepted: bool  # a blocking sanity check accepted by LEARN_ACCEPT_ANOMALY, else a warning
+    message: str
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    """What a reader of the snapshot's exports should know about the data behind them."""
+
+    snapshot: dt.date
+    datasets: tuple[DatasetQuality, ...] = ()  # empty: nothing recorded (no staging)
+    notes: tuple[CheckNote, ...] = ()
+
+    def quarantine_line(self) -> str:
+        if not self.datasets:
+            return "Rows quarantined: not recorded for this snapshot."
+        hit = [d for d in self.datasets if d.quarantined]
+        if not hit:
+            delivered = sum(d.delivered for d in self.datasets)
+            return f"Rows quarantined: none of the {delivered:,} rows delivered."
+        parts = [
+            f"{d.dataset} {d.quarantined:,} of {d.delivered:,} ({d.quarantined / d.delivered:.1%})"
+            for d in hit
+        ]
+        return (
+            "Rows quarantined (left out of the reports, see the quarantine tables): "
+            + "; ".join(parts)
+            + "."
+        )
+
+    def note_lines(self) -> list[str]:
+        if not self.notes:
+            return ["Checks that warned: none."]
+        return [
+            f"{'Accepted anomaly' if n.accepted else 'Warning'}, {n.dataset} {n.check_name}: "
+            f"{n.message}"
+            for n in self.notes
+        ]
+
+    def lines(self) -> list[str]:
+        return [self.quarantine_line(), *self.note_lines()]
+
+
+def _recorded(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return all(relation_kind(conn, schema, table) for schema in (RAW_SCHEMA, QUARANTINE))
+
+
+def _quarantine_counts(conn: duckdb.DuckDBPyConnection, snapshot: dt.date) -> list[tuple]:
+    """(table, delivered, quarantined) of every dataset loaded and staged for `snapshot`, from
+    the snapshot catalogs, and of the Entra export (not per snapshot), in dataset order."""
+    counts: list[tuple] = []
+    if _recorded(conn, SNAPSHOTS):
+        counts += conn.execute(
+            f"SELECT r.table_name, r.row_count, q.row_count FROM {RAW_SCHEMA}.{SNAPSHOTS} r "
+            f"JOIN {QUARANTINE}.{SNAPSHOTS} q USING (table_name, snapshot_date) "
+            "WHERE r.snapshot_date = ?",
+            [snapshot],
+        ).fetchall()
+    if _recorded(conn, ENTRA.table):
+        entra = quote_ident(ENTRA.table)
+        counts += conn.execute(
+            f"SELECT ?, (SELECT count(*) FROM {RAW_SCHEMA}.{entra}), "
+            f"(SELECT count(*) FROM {QUARANTINE}.{entra})",
+            [ENTRA.table],
+        ).fetchall()
+    return sorted((c for c in counts if c[0] in _ORDER), key=lambda c: _ORDER[c[0]])
+
+
+def read_data_quality(conn: duckdb.DuckDBPyConnection, snapshot: dt.date) -> DataQuality:
+    """Rows quarantined per dataset for `snapshot`, and the checks that warned on it (or on the
+    Entra export) or whose anomaly a person accepted, from `staged._check_log`."""
+    checks = sorted(
+        logged_checks(conn, snapshot, (WARNED, ACCEPTED)),
+        key=lambda c: (_ORDER.get(c.dataset, len(_ORDER)), c.check_name),
+    )
+    return DataQuality(
+        snapshot,
+        tuple(
+            DatasetQuality(_LABELS[t], int(d), int(q))
+            for t, d, q in _quarantine_counts(conn, snapshot)
+        ),
+        tuple(
+            CheckNote(
+                _LABELS.get(c.dataset, c.dataset), c.check_name, c.status == ACCEPTED, c.message
+            )
+            for c in checks
+        ),
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,8 +21,11 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from learn_assets.exports.neutralize import is_text, neutralize
+from learn_assets.exports.tables import DataQuality
 from learn_assets.exports.values import check_exportable
 
+ABOUT_SHEET = "About"
+ABOUT_WIDTHS = (16, 110)  # label, text (wrapped)
 EXCEL_MAX_ROWS = 1_048_576  # including the header row
 EXCEL_MAX_TEXT = 32_767  # characters in one cell
 # Control characters other than tab, newline and carriage return cannot be stored in XLSX XML.
@@ -168,13 +171,36 @@ def write_sheet(
     return left_out
 
 
+def about_rows(snapshot: dt.date, quality: DataQuality) -> list[tuple[str, str]]:
+    """The About sheet: (label, text) rows: the snapshot, then the data-quality lines."""
+    lines = quality.lines()
+    return [
+        ("Snapshot", snapshot.isoformat()),
+        *((("Data quality" if i == 0 else ""), line) for i, line in enumerate(lines)),
+    ]
+
+
+def write_about(ws: Worksheet, rows: Sequence[tuple[str, str]], header: Format, wrap: Format):
+    """A two-column sheet of labelled text lines, header row `About this workbook`."""
+    for col, width in enumerate(ABOUT_WIDTHS):
+        ws.set_column(col, col, width)
+    ws.write_string(0, 0, "About this workbook", header)
+    ws.write_blank(0, 1, None, header)
+    for i, (label, text) in enumerate(rows, start=1):
+        if label:
+            ws.write_string(i, 0, excel_text(label))
+        ws.write_string(i, 1, excel_text(text), wrap)
+
+
 def write_workbook(
     tables: Mapping[str, pa.Table],
     path: Path,
     max_rows: int = EXCEL_MAX_ROWS - 1,
     keys: Mapping[str, tuple[str, ...]] | None = None,
+    about: Sequence[tuple[str, str]] = (),
 ) -> dict[str, int]:
-    """One sheet per table (sheet name = report name, at most 31 characters as Excel allows).
+    """An `About` sheet first when `about` has rows (see `about_rows`), then one sheet per table
+    (sheet name = report name, at most 31 characters as Excel allows).
 
     A sheet holds at most `max_rows` rows (and never more than Excel's limit): a spreadsheet of
     millions of rows is slow to write and to open. Returns {sheet: rows left out} (the CSV and
@@ -190,6 +216,9 @@ def write_workbook(
 
     truncated = {}
     try:
+        if about:
+            wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
+            write_about(workbook.add_worksheet(ABOUT_SHEET), about, header, wrap)
         for name, table in tables.items():
             sheet = workbook.add_worksheet(name[:31])
             key = (keys or {}).get(name, ())

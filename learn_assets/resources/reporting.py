@@ -1,23 +1,78 @@
-"""Report settings: the expiry window and privacy mode (the pseudonym key is a secret)."""
+"""Report settings: what reaches the reports, and how.
 
-from dataclasses import dataclass
+The expiry window, privacy mode (the pseudonym key is a secret) and the snapshot sanity gates:
+how far Users may drop and how much of a dataset may be quarantined before a snapshot is held
+back from the reports, and the snapshot dates whose anomalies a person accepted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
 
 import dagster as dg
+
+from learn_assets.privacy import Privacy
+
+DEFAULT_MAX_USER_DROP = 0.5
+DEFAULT_MAX_QUARANTINE_SHARE = 0.05
+
+
+class SettingError(ValueError):
+    """A setting (environment variable) has a value this project cannot use; names the variable."""
 
 
 @dataclass(frozen=True)
 class ReportSettingsValues:
     expiry_window_days: int = 90
     pseudonymize: bool = False
-    pseudonym_key: str = ""
+    pseudonym_key: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class SanityGates:
+    """Limits of the blocking snapshot sanity checks (staged/checks.py)."""
+
+    max_user_drop: float = DEFAULT_MAX_USER_DROP  # LEARN_MAX_USER_DROP, a share 0..1
+    max_quarantine_share: float = DEFAULT_MAX_QUARANTINE_SHARE  # LEARN_MAX_QUARANTINE_SHARE
+    accepted: frozenset[dt.date] = frozenset()  # LEARN_ACCEPT_ANOMALY
+
+    def accepts(self, snapshot: dt.date | None) -> bool:
+        return snapshot is not None and snapshot in self.accepted
+
+
+def check_share(name: str, value: float) -> float:
+    if not 0 <= value <= 1:
+        raise SettingError(f"{name} must be a share between 0 and 1 (0.5 is 50%), got {value}")
+    return value
+
+
+def parse_dates(name: str, value: str) -> frozenset[dt.date]:
+    """`2026-11-02,2026-11-05` (spaces allowed, empty: none) as dates; a bad one names `name`."""
+    dates = set()
+    for part in value.split(","):
+        text = part.strip()
+        if not text:
+            continue
+        try:
+            dates.add(dt.date.fromisoformat(text))
+        except ValueError:
+            raise SettingError(
+                f"{name} must be snapshot dates YYYY-MM-DD separated by commas, got {text!r}"
+            ) from None
+    return frozenset(dates)
 
 
 class ReportSettings(dg.ConfigurableResource):
-    """LEARN_EXPIRY_WINDOW_DAYS, LEARN_PSEUDONYMIZE, LEARN_PSEUDONYM_KEY (secret)."""
+    """LEARN_EXPIRY_WINDOW_DAYS, LEARN_PSEUDONYMIZE, LEARN_PSEUDONYM_KEY (secret),
+    LEARN_MAX_USER_DROP, LEARN_MAX_QUARANTINE_SHARE, LEARN_ACCEPT_ANOMALY."""
 
     expiry_window_days: int = 90
     pseudonymize: bool = False
     pseudonym_key: str = ""
+    max_user_drop: float = DEFAULT_MAX_USER_DROP
+    max_quarantine_share: float = DEFAULT_MAX_QUARANTINE_SHARE
+    accept_anomaly: str = ""  # comma-separated snapshot dates
 
     def values(self) -> ReportSettingsValues:
         if self.expiry_window_days < 0:
@@ -27,3 +82,15 @@ class ReportSettings(dg.ConfigurableResource):
         if self.pseudonymize and not self.pseudonym_key:
             raise ValueError("LEARN_PSEUDONYMIZE=true needs a secret in LEARN_PSEUDONYM_KEY")
         return ReportSettingsValues(self.expiry_window_days, self.pseudonymize, self.pseudonym_key)
+
+    def privacy(self) -> Privacy:
+        """Privacy mode for check samples and log lines (validated like the reports' settings)."""
+        values = self.values()
+        return Privacy(values.pseudonymize, values.pseudonym_key)
+
+    def gates(self) -> SanityGates:
+        return SanityGates(
+            check_share("LEARN_MAX_USER_DROP", self.max_user_drop),
+            check_share("LEARN_MAX_QUARANTINE_SHARE", self.max_quarantine_share),
+            parse_dates("LEARN_ACCEPT_ANOMALY", self.accept_anomaly),
+        )

@@ -1,4 +1,8 @@
-"""Resource configuration from environment variables, with defaults that make `make demo` work."""
+"""Resource configuration from environment variables, with defaults that make `make demo` work.
+
+Every value is parsed here, when the code location loads: a value this project cannot use is a
+`SettingError` naming the variable, never silently a default.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,12 @@ import dagster as dg
 from learn_assets.exports.resource import ExportSettings
 from learn_assets.resources.datashare import DataShareResource
 from learn_assets.resources.landing import LandingResource
-from learn_assets.resources.reporting import ReportSettings
+from learn_assets.resources.reporting import (
+    ReportSettings,
+    SettingError,
+    check_share,
+    parse_dates,
+)
 from learn_assets.resources.warehouse import WarehouseResource
 
 ENV_DEFAULTS = {
@@ -20,6 +29,9 @@ ENV_DEFAULTS = {
     "LEARN_ENTRA_EXPORT": "",  # empty: <landing>/entra_users.csv
     "LEARN_EXPIRY_WINDOW_DAYS": "90",
     "LEARN_PSEUDONYMIZE": "false",
+    "LEARN_MAX_USER_DROP": "0.5",
+    "LEARN_MAX_QUARANTINE_SHARE": "0.05",
+    "LEARN_ACCEPT_ANOMALY": "",  # comma-separated snapshot dates whose anomalies are accepted
     "LEARN_EXPORTS_DIR": "data/exports",
     "LEARN_XLSX_MAX_ROWS": "100000",
     "LEARN_QUIET_SECONDS": "60",
@@ -29,11 +41,61 @@ ENV_DEFAULTS = {
     "LEARN_LOCK_TIMEOUT": "600",  # seconds a step waits for another process's warehouse lock
 }
 SECRETS = ("LEARN_PSEUDONYM_KEY",)  # passed as EnvVar: never shown in the UI or logged
+TRUE_WORDS = ("true", "1", "yes", "on")
+FALSE_WORDS = ("false", "0", "no", "off")
 
 
 def setting(name: str, env: Mapping[str, str] | None = None) -> str:
     env = os.environ if env is None else env
     return env.get(name) or ENV_DEFAULTS[name]
+
+
+def parse_bool(name: str, value: str) -> bool:
+    """true/false, 1/0, yes/no, on/off in any case, spaces around allowed; else SettingError."""
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise SettingError(
+        f"{name} must be one of true/false, 1/0, yes/no, on/off (any case), got {value!r}"
+    )
+
+
+def bool_setting(name: str, env: Mapping[str, str] | None = None) -> bool:
+    """A boolean setting; unset or blank means its default."""
+    return parse_bool(name, setting(name, env).strip() or ENV_DEFAULTS[name])
+
+
+def share_setting(name: str, env: Mapping[str, str] | None = None) -> float:
+    """A share between 0 and 1, e.g. 0.05 for 5%."""
+    value = setting(name, env)
+    try:
+        number = float(value)
+    except ValueError:
+        raise SettingError(
+            f"{name} must be a share between 0 and 1 (0.5 is 50%), got {value!r}"
+        ) from None
+    return check_share(name, number)
+
+
+def report_settings_from_env(env: Mapping[str, str]) -> ReportSettings:
+    pseudonymize = bool_setting("LEARN_PSEUDONYMIZE", env)
+    if pseudonymize and not env.get("LEARN_PSEUDONYM_KEY"):
+        raise SettingError(
+            "LEARN_PSEUDONYMIZE is on but LEARN_PSEUDONYM_KEY is not set: privacy mode needs "
+            "a secret key for the pseudonyms"
+        )
+    accept = setting("LEARN_ACCEPT_ANOMALY", env)
+    parse_dates("LEARN_ACCEPT_ANOMALY", accept)  # refuse a bad date now, not in a run
+    return ReportSettings(
+        expiry_window_days=int(setting("LEARN_EXPIRY_WINDOW_DAYS", env)),
+        pseudonymize=pseudonymize,
+        pseudonym_key=dg.EnvVar("LEARN_PSEUDONYM_KEY") if env.get("LEARN_PSEUDONYM_KEY") else "",
+        max_user_drop=share_setting("LEARN_MAX_USER_DROP", env),
+        max_quarantine_share=share_setting("LEARN_MAX_QUARANTINE_SHARE", env),
+        accept_anomaly=accept,
+    )
 
 
 def seconds_setting(name: str, env: Mapping[str, str] | None = None) -> float:
@@ -66,13 +128,7 @@ def resources_from_env(env: Mapping[str, str] | None = None) -> dict[str, object
             memory_limit=setting("LEARN_DUCKDB_MEMORY_LIMIT", env),
             lock_timeout=seconds_setting("LEARN_LOCK_TIMEOUT", env),
         ),
-        "report_settings": ReportSettings(
-            expiry_window_days=int(setting("LEARN_EXPIRY_WINDOW_DAYS", env)),
-            pseudonymize=setting("LEARN_PSEUDONYMIZE", env).strip().lower() in ("1", "true", "yes"),
-            pseudonym_key=dg.EnvVar("LEARN_PSEUDONYM_KEY")
-            if env.get("LEARN_PSEUDONYM_KEY")
-            else "",
-        ),
+        "report_settings": report_settings_from_env(env),
         "exports": ExportSettings(
             exports_dir=setting("LEARN_EXPORTS_DIR", env),
             xlsx_max_rows=int(setting("LEARN_XLSX_MAX_ROWS", env)),

@@ -8,7 +8,9 @@ from learn_assets.contracts.datasets import DATASETS, DATASETS_BY_NAME, ENTRA, D
 from learn_assets.contracts.sql import compile_contract
 from learn_assets.metadata import markdown_table
 from learn_assets.partitions import single_run, snapshot_partitions
-from learn_assets.resources import WarehouseResource
+from learn_assets.privacy import Privacy
+from learn_assets.resources import ReportSettings, WarehouseResource
+from learn_assets.staged.check_log import LoggedCheck, check_status, record_checks
 from learn_assets.staged.checks import CheckDef, CheckOutcome, checks_for
 from learn_assets.staged.stage import StageResult, stage_entra, stage_snapshot
 
@@ -46,9 +48,13 @@ def staged_deps(dataset: Dataset) -> list[dg.AssetKey]:
 
 
 def check_result(
-    check: CheckDef, outcomes: dict[dt.date | None, CheckOutcome]
+    check: CheckDef,
+    outcomes: dict[dt.date | None, CheckOutcome],
+    privacy: Privacy | None = None,
 ) -> dg.AssetCheckResult:
-    """One result per check; for a range of snapshots it fails if any snapshot fails."""
+    """One result per check; for a range of snapshots it fails if any snapshot fails. Samples
+    go through privacy mode: check metadata is stored in the event log and shown in the UI."""
+    privacy = privacy or Privacy()
     failing = sum(o.failing for o in outcomes.values())
     metadata: dict[str, object] = {"failing": failing}
     if len(outcomes) == 1:
@@ -58,7 +64,9 @@ def check_result(
                 dg.MetadataValue.json(value) if isinstance(value, dict | list) else value
             )
         if outcome.sample:
-            metadata["sample"] = dg.MetadataValue.md(markdown_table(*outcome.sample))
+            metadata["sample"] = dg.MetadataValue.md(
+                markdown_table(*privacy.sample(*outcome.sample))
+            )
     else:
         metadata["per snapshot"] = dg.MetadataValue.md(
             markdown_table(
@@ -67,18 +75,53 @@ def check_result(
             )
         )
     passed = all(o.passed for o in outcomes.values())
+    noted = {d: o for d, o in sorted(outcomes.items(), key=str) if not o.passed or o.accepted}
+    accepted_only = passed and bool(noted)
     return dg.AssetCheckResult(
         check_name=check.name,
         passed=passed,
-        severity=dg.AssetCheckSeverity.ERROR if check.blocking else dg.AssetCheckSeverity.WARN,
+        severity=dg.AssetCheckSeverity.ERROR
+        if check.blocking and not accepted_only
+        else dg.AssetCheckSeverity.WARN,
         metadata=metadata,
-        description=None if passed else f"{failing} failing",
+        description=note_text(noted) if noted else None,
     )
+
+
+def note_text(noted: dict[dt.date | None, CheckOutcome]) -> str:
+    """What failed (or was accepted): the message, per snapshot when there are several."""
+    if len(noted) == 1:
+        return next(iter(noted.values())).summary()
+    return "\n".join(f"{d}: {o.summary()}" for d, o in noted.items())
+
+
+def logged(
+    dataset: Dataset, check: CheckDef, snapshot: dt.date | None, outcome: CheckOutcome
+) -> LoggedCheck:
+    return LoggedCheck(
+        dataset.table,
+        snapshot,
+        check.name,
+        check.blocking,
+        check_status(check.blocking, outcome.passed, outcome.accepted),
+        outcome.failing,
+        outcome.summary() if not outcome.passed or outcome.accepted else "",
+    )
+
+
+def log_outcome(
+    log: dg.DagsterLogManager, dataset: Dataset, check: CheckDef, outcome: CheckOutcome
+) -> None:
+    """A blocking failure or an accepted anomaly in the run log, where a person reads it."""
+    if outcome.accepted:
+        log.warning(f"{dataset.name} {check.name}: {outcome.message}")
+    elif check.blocking and not outcome.passed:
+        log.error(f"{dataset.name} {check.name}: {outcome.summary()}")
 
 
 def build_staged_asset(dataset: Dataset) -> dg.AssetsDefinition:
     key = dg.AssetKey(["staged", dataset.table])
-    checks = checks_for(dataset)
+    specs = checks_for(dataset)  # the gates only change verdicts, not names or blocking
     partitions = snapshot_partitions if dataset.partitioned else None
 
     @dg.asset(
@@ -101,14 +144,19 @@ def build_staged_asset(dataset: Dataset) -> dg.AssetsDefinition:
                 blocking=c.blocking,
                 partitions_def=partitions,
             )
-            for c in checks
+            for c in specs
         ],
         metadata={
             "dagster/column_schema": staged_column_schema(dataset),
             "dagster/table_name": f"staged.{dataset.table}",
         },
     )
-    def _staged(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    def _staged(
+        context: dg.AssetExecutionContext,
+        warehouse: WarehouseResource,
+        report_settings: ReportSettings,
+    ):
+        privacy, checks = report_settings.privacy(), checks_for(dataset, report_settings.gates())
         results: list[StageResult] = []
         outcomes: dict[str, dict[dt.date | None, CheckOutcome]] = {c.name: {} for c in checks}
         with warehouse.get_connection() as conn:
@@ -129,17 +177,21 @@ def build_staged_asset(dataset: Dataset) -> dg.AssetsDefinition:
                     )
                 )
                 results.append(result)
+                entries = []
                 for check in checks:
-                    outcomes[check.name][result.snapshot_date] = check.evaluate(
-                        conn, dataset, result
-                    )
+                    outcome = check.evaluate(conn, dataset, result)
+                    outcomes[check.name][result.snapshot_date] = outcome
+                    log_outcome(context.log, dataset, check, outcome)
+                    entries.append(logged(dataset, check, result.snapshot_date, outcome))
+                # Before the next snapshot of a range: its sanity checks read this one's.
+                record_checks(conn, dataset.table, result.snapshot_date, entries)
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": sum(r.staged_rows for r in results),
                 "raw_rows": sum(r.raw_rows for r in results),
                 "quarantined_rows": sum(r.quarantined_rows for r in results),
             },
-            check_results=[check_result(c, outcomes[c.name]) for c in checks],
+            check_results=[check_result(c, outcomes[c.name], privacy) for c in checks],
         )
 
     return _staged

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import duckdb
 
@@ -17,7 +17,11 @@ from learn_assets.contracts.schemas import Reference
 from learn_assets.contracts.sql import breaking_rows_select, compile_contract, rule_counts_select
 from learn_assets.raw.load import ENTRA_TABLE, raw_table
 from learn_assets.resources import quote_ident
+from learn_assets.resources.reporting import SanityGates
+from learn_assets.resources.versioned import SNAPSHOTS
+from learn_assets.staged.check_log import CHECK_LOG, FAILED, ensure_check_log
 from learn_assets.staged.stage import (
+    STAGED,
     StageResult,
     duplicate_keys,
     ensure_stage_tables,
@@ -37,6 +41,11 @@ class CheckOutcome:
     failing: int = 0
     detail: dict[str, object] = field(default_factory=dict)  # markdown-ready values
     sample: tuple[list[str], list[tuple]] | None = None
+    message: str = ""  # what a person should know when it did not pass (no row values)
+    accepted: bool = False  # a failed sanity check passed because LEARN_ACCEPT_ANOMALY says so
+
+    def summary(self) -> str:
+        return self.message or f"{self.failing:,} failing"
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,12 @@ def _count(conn: duckdb.DuckDBPyConnection, sql: str, params: list) -> int:
     return int(row[0]) if row else 0
 
 
+def top_rules(failures: dict[str, int], n: int = 3) -> str:
+    """`rule (rows)` of the `n` most broken rules, e.g. `xp: not an integer (7); ...`."""
+    shown = "; ".join(f"{rule} ({rows:,})" for rule, rows in list(failures.items())[:n])
+    return shown + ("; ..." if len(failures) > n else "")
+
+
 def rows_follow_contract(conn, dataset: Dataset, result: StageResult) -> CheckOutcome:
     sample = quarantine_sample(conn, dataset, result.snapshot_date, SAMPLE_ROWS)
     return CheckOutcome(
@@ -59,6 +74,7 @@ def rows_follow_contract(conn, dataset: Dataset, result: StageResult) -> CheckOu
         result.quarantined_rows,
         {"rows breaking each rule": result.failures},
         sample if result.quarantined_rows else None,
+        f"{result.quarantined_rows:,} rows quarantined: {top_rules(result.failures)}",
     )
 
 
@@ -73,6 +89,7 @@ def rows_conserved(conn, dataset: Dataset, result: StageResult) -> CheckOutcome:
         raw == staged + quarantined,
         abs(raw - staged - quarantined),
         {"raw": raw, "staged": staged, "quarantined": quarantined},
+        message=f"{raw:,} raw rows but {staged:,} staged + {quarantined:,} quarantined",
     )
 
 
@@ -80,13 +97,22 @@ def keys_unique(conn, dataset: Dataset, result: StageResult) -> CheckOutcome:
     key = compile_contract(dataset.contract).key
     count, rows = duplicate_keys(conn, dataset, result.snapshot_date, SAMPLE_ROWS)
     return CheckOutcome(
-        count == 0, count, {"key": ", ".join(key)}, ([*key, "rows"], rows) if count else None
+        count == 0,
+        count,
+        {"key": ", ".join(key)},
+        ([*key, "rows"], rows) if count else None,
+        f"{count:,} keys ({', '.join(key)}) shared by more than one staged row",
     )
 
 
 def no_unknown_columns(conn, dataset: Dataset, result: StageResult) -> CheckOutcome:
     extras = extra_columns(conn, dataset, result.snapshot_date)
-    return CheckOutcome(not extras, len(extras), {"columns not in the dictionary": extras})
+    return CheckOutcome(
+        not extras,
+        len(extras),
+        {"columns not in the dictionary": extras},
+        message="columns not in the data dictionary (kept in raw, ignored): " + ", ".join(extras),
+    )
 
 
 def one_tenant(conn, dataset: Dataset, result: StageResult) -> CheckOutcome:
@@ -101,7 +127,12 @@ def one_tenant(conn, dataset: Dataset, result: StageResult) -> CheckOutcome:
             {"d": result.snapshot_date},
         ).fetchall()
     ]
-    return CheckOutcome(len(tenants) <= 1, max(len(tenants) - 1, 0), {"tenant ids": tenants})
+    return CheckOutcome(
+        len(tenants) <= 1,
+        max(len(tenants) - 1, 0),
+        {"tenant ids": tenants},
+        message=f"{len(tenants)} tenant ids in the snapshot and its Users: " + ", ".join(tenants),
+    )
 
 
 def _unresolved(conn, dataset: Dataset, ref: Reference, day: dt.date) -> tuple[int, list]:
@@ -121,7 +152,14 @@ def _unresolved(conn, dataset: Dataset, ref: Reference, day: dt.date) -> tuple[i
     return sum(r[1] for r in rows), rows
 
 
-def references_check(refs: tuple[Reference, ...]):
+def references_check(refs: tuple[Reference, ...], what: str):
+    """A check that every reference of `refs` resolves; `what` names the referenced thing in
+    the message, e.g. `a userId missing from the snapshot's Users`."""
+    # The sample's value column is named after the referencing column when all share one, so
+    # privacy mode knows a user id when it sees one (learn_assets/privacy.py).
+    columns = {r.column for r in refs}
+    value_column = columns.pop() if len(columns) == 1 else "value"
+
     def evaluate(conn, dataset: Dataset, result: StageResult) -> CheckOutcome:
         counts, sample = {}, []
         for ref in refs:
@@ -133,7 +171,8 @@ def references_check(refs: tuple[Reference, ...]):
             failing == 0,
             failing,
             {"rows whose reference does not resolve": counts},
-            (["reference", "value", "rows"], sample[:SAMPLE_ROWS]) if failing else None,
+            (["reference", value_column, "rows"], sample[:SAMPLE_ROWS]) if failing else None,
+            f"{failing:,} rows name {what}",
         )
 
     return evaluate
@@ -171,7 +210,9 @@ def contract_types(conn, dataset: Dataset, result: StageResult) -> CheckOutcome:
     return CheckOutcome(False, failing, detail, ([*compiled.key, "rules broken"], sample))
 
 
-def checks_for(dataset: Dataset) -> list[CheckDef]:
+def checks_for(dataset: Dataset, gates: SanityGates | None = None) -> list[CheckDef]:
+    """The checks of a staged dataset: the contract's, then the snapshot sanity checks with
+    `gates` (names, descriptions and blocking do not depend on them)."""
     refs: tuple[Reference, ...] = dataset.contract.metadata["references"]
     user_refs = tuple(r for r in refs if r.target == "Users")
     other_refs = tuple(r for r in refs if r.target != "Users")
@@ -227,7 +268,7 @@ def checks_for(dataset: Dataset) -> list[CheckDef]:
                 "user_ids_in_users",
                 "Every userId is in the snapshot's Users.",
                 False,
-                references_check(user_refs),
+                references_check(user_refs, "a userId missing from the snapshot's Users"),
             )
         )
     if other_refs:
@@ -238,7 +279,173 @@ def checks_for(dataset: Dataset) -> list[CheckDef]:
                 + "; ".join(r.label for r in other_refs)
                 + " (warning: catalogs can lag).",
                 False,
-                references_check(other_refs),
+                references_check(other_refs, "a uid missing from the snapshot's catalog"),
             )
         )
+    return checks + sanity_checks_for(dataset, gates or SanityGates())
+
+
+# Snapshot sanity checks: a delivery that is valid row by row but implausible as a whole (another
+# tenant, Users gone, much of a dataset quarantined) is held back from core, reports and exports
+# until a person fixes it or accepts it for that snapshot (LEARN_ACCEPT_ANOMALY).
+
+ACCEPT_SETTING = "LEARN_ACCEPT_ANOMALY"
+SanityEvaluate = Callable[
+    [duckdb.DuckDBPyConnection, Dataset, StageResult, SanityGates], CheckOutcome
+]
+
+
+def percent(share: float) -> str:
+    """0.5 -> `50%`, 0.0625 -> `6.2%`."""
+    return f"{share:.1%}".replace(".0%", "%")
+
+
+def what_to_do(snapshot: dt.date | None, fix: str) -> str:
+    return f"{fix}, or set {ACCEPT_SETTING}={snapshot} and run this snapshot again."
+
+
+def previous_good_users(
+    conn: duckdb.DuckDBPyConnection, snapshot: dt.date
+) -> tuple[dt.date, int] | None:
+    """The latest staged Users snapshot before `snapshot` that has rows and failed no blocking
+    check (an accepted anomaly counts as good): what a new snapshot is compared with."""
+    ensure_check_log(conn)
+    row = conn.execute(
+        f"SELECT s.snapshot_date, s.row_count FROM {STAGED}.{SNAPSHOTS} s "
+        "WHERE s.table_name = $users AND s.snapshot_date < $d AND s.row_count > 0 "
+        f"AND NOT EXISTS (SELECT 1 FROM {CHECK_LOG} c WHERE c.dataset = s.table_name "
+        "AND c.snapshot_date = s.snapshot_date AND c.status = $failed) "
+        "ORDER BY s.snapshot_date DESC LIMIT 1",
+        {"users": DATASETS_BY_NAME["Users"].table, "d": snapshot, "failed": FAILED},
+    ).fetchone()
+    return (row[0], int(row[1])) if row else None
+
+
+def _tenants(conn: duckdb.DuckDBPyConnection, snapshot: dt.date) -> list[str]:
+    users = staged_table(DATASETS_BY_NAME["Users"])
+    rows = conn.execute(
+        f"SELECT DISTINCT tenant_id FROM {users} WHERE snapshot_date = ? ORDER BY 1", [snapshot]
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def tenant_unchanged(conn, dataset: Dataset, result: StageResult, gates: SanityGates):
+    day = result.snapshot_date
+    previous = previous_good_users(conn, day) if day else None
+    if previous is None:
+        return CheckOutcome(True, 0, {"previous snapshot": "none"})
+    now, before = _tenants(conn, day), _tenants(conn, previous[0])
+    new = [t for t in now if t not in before]
+    detail = {"tenant ids": now, "previous snapshot": str(previous[0]), "previous ids": before}
+    if not new:
+        return CheckOutcome(True, 0, detail)
+    return CheckOutcome(
+        False,
+        len(new),
+        detail,
+        message=f"Users of {day} has tenant id {', '.join(new)}, but the previous snapshot "
+        f"{previous[0]} has {', '.join(before)}: this looks like another organization's "
+        "delivery, and loading it would mix two tenants in core. "
+        + what_to_do(day, "Check the landing folder; if the tenant really changed, accept it"),
+    )
+
+
+def user_count_plausible(conn, dataset: Dataset, result: StageResult, gates: SanityGates):
+    day, now = result.snapshot_date, result.staged_rows
+    previous = previous_good_users(conn, day) if day else None
+    detail: dict[str, object] = {"users": now}
+    if previous:
+        detail |= {"previous snapshot": str(previous[0]), "previous users": previous[1]}
+    if now == 0:
+        delivered = (
+            f" that follow the contract ({result.raw_rows:,} delivered, all quarantined)"
+            if result.raw_rows
+            else ""
+        )
+        return CheckOutcome(
+            False,
+            previous[1] if previous else 0,
+            detail,
+            message=f"Users of {day} has no rows{delivered}: every learner would be reported "
+            "as gone. " + what_to_do(day, "Check that the Users file is complete"),
+        )
+    if previous is None:
+        return CheckOutcome(True, 0, detail)
+    before = previous[1]
+    drop = (before - now) / before
+    if drop <= gates.max_user_drop:
+        return CheckOutcome(True, 0, detail)
+    return CheckOutcome(
+        False,
+        before - now,
+        detail,
+        message=f"Users of {day} has {now:,} rows, {percent(drop)} fewer than the {before:,} of "
+        f"{previous[0]} (LEARN_MAX_USER_DROP allows {percent(gates.max_user_drop)}): "
+        f"{before - now:,} learners would be reported as gone. "
+        + what_to_do(day, "Check that the Users file is complete"),
+    )
+
+
+def quarantine_share(conn, dataset: Dataset, result: StageResult, gates: SanityGates):
+    share = result.quarantined_rows / result.raw_rows if result.raw_rows else 0.0
+    detail = {"quarantined share": percent(share), "limit": percent(gates.max_quarantine_share)}
+    if share <= gates.max_quarantine_share:
+        return CheckOutcome(True, 0, detail)
+    return CheckOutcome(
+        False,
+        result.quarantined_rows,
+        detail,
+        message=f"{result.quarantined_rows:,} of {result.raw_rows:,} {dataset.name} rows of "
+        f"{result.snapshot_date} ({percent(share)}) are quarantined, more than "
+        f"LEARN_MAX_QUARANTINE_SHARE allows ({percent(gates.max_quarantine_share)}): the "
+        f"reports would miss them. Most broken rules: {top_rules(result.failures)}. "
+        + what_to_do(result.snapshot_date, f"See quarantine.{dataset.table} and fix the delivery"),
+    )
+
+
+def accepting(evaluate: SanityEvaluate, gates: SanityGates):
+    """`evaluate` with the gates; a failure on a snapshot of LEARN_ACCEPT_ANOMALY passes, with a
+    note saying so (reported at WARN severity)."""
+
+    def run(conn, dataset: Dataset, result: StageResult) -> CheckOutcome:
+        outcome = evaluate(conn, dataset, result, gates)
+        if outcome.passed or not gates.accepts(result.snapshot_date):
+            return outcome
+        note = f"Accepted by {ACCEPT_SETTING} ({result.snapshot_date}): {outcome.message}"
+        return replace(outcome, passed=True, accepted=True, message=note)
+
+    return run
+
+
+def sanity_checks_for(dataset: Dataset, gates: SanityGates) -> list[CheckDef]:
+    """Blocking, one snapshot at a time; not for the unpartitioned Entra export."""
+    if not dataset.partitioned:
+        return []
+    override = f" Accept one snapshot's anomaly with {ACCEPT_SETTING}=YYYY-MM-DD."
+    checks = [
+        CheckDef(
+            "quarantine_share",
+            "Blocking. At most LEARN_MAX_QUARANTINE_SHARE (default 5%) of the snapshot's rows "
+            "are quarantined." + override,
+            True,
+            accepting(quarantine_share, gates),
+        )
+    ]
+    if dataset.name == "Users":
+        checks += [
+            CheckDef(
+                "user_count_plausible",
+                "Blocking. Users is not empty, and not down by more than LEARN_MAX_USER_DROP "
+                "(default 50%) from the previous good snapshot." + override,
+                True,
+                accepting(user_count_plausible, gates),
+            ),
+            CheckDef(
+                "tenant_unchanged",
+                "Blocking. The tenant id is the previous good snapshot's (another one looks "
+                "like another organization's delivery)." + override,
+                True,
+                accepting(tenant_unchanged, gates),
+            ),
+        ]
     return checks

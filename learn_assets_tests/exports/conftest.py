@@ -2,7 +2,8 @@
 
 Two snapshots, so the tests can see that an export holds only its own snapshot's rows. The
 directory data is hostile on purpose: a display name that is a spreadsheet formula, a DDE
-payload as a department, HTML in a name, a comma in a department.
+payload as a department, HTML in a name, a comma in a department. Beside the reports, what the
+data-quality line reads: raw and quarantine row counts per snapshot and the staged check log.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import duckdb
 import pytest
 
 from learn_assets.exports.files import ExportResult, export_snapshot
+from learn_assets.resources.versioned import ensure_versioned
+from learn_assets.staged.check_log import ACCEPTED, PASSED, WARNED, LoggedCheck, record_checks
 
 D1, D2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
 FORMULA_NAME = '=HYPERLINK("http://x","y")'
@@ -208,8 +211,63 @@ ROWS: dict[str, list[tuple]] = {
 }
 
 
+# (layer, table, snapshot) -> rows, as the snapshot catalogs `<layer>._snapshots` hold them.
+SNAPSHOT_ROWS = {
+    ("raw", "users", D1): 5,
+    ("quarantine", "users", D1): 0,
+    ("raw", "users", D2): 6,
+    ("quarantine", "users", D2): 0,
+    ("raw", "progress", D2): 1_200,
+    ("quarantine", "progress", D2): 26,
+    ("raw", "certifications", D2): 40,
+    ("quarantine", "certifications", D2): 1,
+    ("raw", "hierarchy_module", D1): 30,
+    ("quarantine", "hierarchy_module", D1): 3,  # D1's: not in D2's line
+}
+ENTRA_ROWS, ENTRA_QUARANTINED = 8, 1
+ACCEPTED_NOTE = (
+    "Accepted by LEARN_ACCEPT_ANOMALY (2026-11-02): Users of 2026-11-02 has 6 rows, 40% fewer "
+    "than the 10 of 2026-10-31 ..."
+)
+CHECK_LOG = [
+    LoggedCheck("users", D2, "user_count_plausible", True, ACCEPTED, 4, ACCEPTED_NOTE),
+    LoggedCheck("users", D2, "keys_unique", True, PASSED, 0, ""),
+    LoggedCheck("progress", D2, "rows_follow_contract", False, WARNED, 26, "26 rows quarantined"),
+    LoggedCheck("progress", D1, "rows_follow_contract", False, WARNED, 3, "D1 only"),
+    LoggedCheck("entra_users", None, "rows_follow_contract", False, WARNED, 1, "1 row"),
+]
+
+
+# The data-quality lines of D2's exports (page, About sheet, asset metadata), by hand.
+D2_QUALITY_LINES = [
+    "Rows quarantined (left out of the reports, see the quarantine tables): Certifications 1 of "
+    "40 (2.5%); Progress 26 of 1,200 (2.2%); Entra users export 1 of 8 (12.5%).",
+    "Warning, Progress rows_follow_contract: 26 rows quarantined",
+    "Accepted anomaly, Users user_count_plausible: " + ACCEPTED_NOTE,
+    "Warning, Entra users export rows_follow_contract: 1 row",
+]
+
+
+def build_quality(conn: duckdb.DuckDBPyConnection) -> None:
+    """The row counts and check log above, where staging keeps them."""
+    for layer in ("raw", "quarantine"):
+        ensure_versioned(conn, layer, "users", [("x", "VARCHAR")])  # creates the catalog
+        conn.execute(f"CREATE TABLE {layer}.entra_users (id VARCHAR)")
+    for (layer, table, day), rows in SNAPSHOT_ROWS.items():
+        conn.execute(f"INSERT INTO {layer}._snapshots VALUES (?, ?, ?)", [table, day, rows])
+    conn.execute("INSERT INTO raw.entra_users SELECT 'x' FROM range(?)", [ENTRA_ROWS])
+    conn.execute("INSERT INTO quarantine.entra_users SELECT 'x' FROM range(?)", [ENTRA_QUARANTINED])
+    for dataset, day in {(c.dataset, c.snapshot_date) for c in CHECK_LOG}:
+        record_checks(
+            conn,
+            dataset,
+            day,
+            [c for c in CHECK_LOG if (c.dataset, c.snapshot_date) == (dataset, day)],
+        )
+
+
 def build_reports(path: Path) -> Path:
-    """A DuckDB file with the nine report tables and the rows above."""
+    """A DuckDB file with the nine report tables and the rows above, and the data quality."""
     with duckdb.connect(str(path)) as conn:
         conn.execute("CREATE SCHEMA reports")
         for name, columns in SCHEMA.items():
@@ -218,6 +276,7 @@ def build_reports(path: Path) -> Path:
             marks = ", ".join("?" * width)
             for row in ROWS[name]:
                 conn.execute(f"INSERT INTO reports.{name} VALUES ({marks})", list(row))
+        build_quality(conn)
     return path
 
 

@@ -58,6 +58,20 @@ def test_pipeline_run_writes_the_exports_of_every_snapshot(tmp_path, resources):
     assert "org_overview" not in left_out
     charts = metadata["charts"].value
     assert charts.count("](data:image/png;base64,") == len(CHART_TITLES)
+    # A clean delivery: nothing quarantined, no check warned, and the readers are told so.
+    with duckdb.connect(resources["warehouse"].database, read_only=True) as conn:
+        delivered = conn.execute(
+            "SELECT (SELECT sum(row_count) FROM raw._snapshots WHERE snapshot_date = ?) "
+            "+ (SELECT count(*) FROM raw.entra_users)",
+            [last],
+        ).fetchone()[0]
+    assert metadata["data quality"].value == (
+        f"- Rows quarantined: none of the {delivered:,} rows delivered.\n"
+        "- Checks that warned: none."
+    )
+    assert f"<p>Rows quarantined: none of the {delivered:,} rows delivered.</p>" in (
+        folder / PAGE
+    ).read_text(encoding="utf-8")
 
     # The hand-built schema of the other tests has the real reports' columns and types.
     with duckdb.connect(resources["warehouse"].database, read_only=True) as real:

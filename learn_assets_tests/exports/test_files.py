@@ -27,6 +27,7 @@ from learn_assets_tests.exports.conftest import (
     COMMA_DEPARTMENT,
     D1,
     D2,
+    D2_QUALITY_LINES,
     DDE_DEPARTMENT,
     FORMULA_NAME,
     ROWS,
@@ -126,7 +127,7 @@ def test_parquet_round_trips_the_rows_unaltered(exported: ExportResult, reports_
 
 def test_workbook_has_a_typed_formula_free_sheet_per_report(exported: ExportResult):
     book = load_workbook(exported.folder / WORKBOOK)
-    assert book.sheetnames == list(REPORTS)
+    assert book.sheetnames == [xlsx.ABOUT_SHEET, *REPORTS]
     for name in REPORTS:
         sheet = book[name]
         cells = [c for row in sheet.iter_rows() for c in row]
@@ -165,7 +166,7 @@ def test_workbook_has_a_typed_formula_free_sheet_per_report(exported: ExportResu
 def test_workbook_xml_has_no_formula_element(exported: ExportResult):
     with zipfile.ZipFile(exported.folder / WORKBOOK) as archive:
         sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
-        assert len(sheets) == len(REPORTS)
+        assert len(sheets) == len(REPORTS) + 1  # and the About sheet
         assert not [n for n in sheets if b"<f>" in archive.read(n) or b"<f " in archive.read(n)]
 
 
@@ -223,3 +224,26 @@ def test_an_empty_report_is_a_header_only_file_and_sheet(reports_db: Path, tmp_p
     assert lines == ['"snapshot_date","change","user_id","uid","title","previous_snapshot"']
     sheet = load_workbook(result.folder / WORKBOOK)["snapshot_changes"]
     assert sheet.max_row == 1 and sheet["A1"].value == "snapshot_date"
+
+
+def test_workbook_about_sheet_has_the_snapshot_and_the_data_quality(exported: ExportResult):
+    sheet = load_workbook(exported.folder / WORKBOOK)[xlsx.ABOUT_SHEET]
+    rows = [tuple(c.value for c in row) for row in sheet.iter_rows()]
+    assert rows == [
+        ("About this workbook", None),
+        ("Snapshot", "2026-11-02"),
+        ("Data quality", D2_QUALITY_LINES[0]),
+        *((None, line) for line in D2_QUALITY_LINES[1:]),
+    ]
+    assert exported.quality == D2_QUALITY_LINES
+
+
+def test_data_quality_is_per_snapshot(reports_db: Path, tmp_path: Path):
+    with duckdb.connect(str(reports_db), read_only=True) as conn:
+        first = export_snapshot(conn, D1, tmp_path / "out")
+    assert first.quality == [
+        "Rows quarantined (left out of the reports, see the quarantine tables): HierarchyModule "
+        "3 of 30 (10.0%); Entra users export 1 of 8 (12.5%).",
+        "Warning, Progress rows_follow_contract: D1 only",
+        "Warning, Entra users export rows_follow_contract: 1 row",
+    ]

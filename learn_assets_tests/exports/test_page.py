@@ -8,8 +8,9 @@ from html.parser import HTMLParser
 
 from learn_assets.exports.charts import CHART_TITLES
 from learn_assets.exports.files import PAGE, ExportResult
-from learn_assets.exports.page import TABLE_HEADINGS, render_page
-from learn_assets_tests.exports.conftest import D2, HTML_NAME
+from learn_assets.exports.page import QUALITY_HEADING, TABLE_HEADINGS, render_page
+from learn_assets.exports.tables import DataQuality, DatasetQuality
+from learn_assets_tests.exports.conftest import D2, D2_QUALITY_LINES, HTML_NAME
 
 
 class Outline(HTMLParser):
@@ -44,7 +45,11 @@ def outline(html: str) -> Outline:
 def test_page_has_the_title_and_a_heading_per_chart_and_table(exported: ExportResult):
     page = outline((exported.folder / PAGE).read_text(encoding="utf-8"))
     assert page.headings["h1"] == ["Microsoft Learn report, snapshot 2026-11-02"]
-    assert page.headings["h2"] == [*CHART_TITLES.values(), *TABLE_HEADINGS.values()]
+    assert page.headings["h2"] == [
+        QUALITY_HEADING,
+        *CHART_TITLES.values(),
+        *TABLE_HEADINGS.values(),
+    ]
 
 
 def test_page_is_self_contained(exported: ExportResult):
@@ -81,5 +86,39 @@ def test_page_shows_headline_numbers_and_main_tables(exported: ExportResult):
 def test_page_renders_without_any_data():
     html = render_page({}, D2, {})
     page = outline(html)
-    assert page.headings["h2"] == list(TABLE_HEADINGS.values())
+    assert page.headings["h2"] == [QUALITY_HEADING, *TABLE_HEADINGS.values()]
     assert "No overview for this snapshot." in html
+    assert "<p>Rows quarantined: not recorded for this snapshot.</p>" in html
+
+
+def quality_section(html: str) -> str:
+    return html.split('<section id="data-quality">')[1].split("</section>")[0]
+
+
+def test_page_shows_rows_quarantined_and_the_checks_that_warned(exported: ExportResult):
+    html = (exported.folder / PAGE).read_text(encoding="utf-8")
+    quarantine, *notes = D2_QUALITY_LINES
+    assert quality_section(html) == (
+        f"<h2>Data quality</h2><p>{quarantine}</p><ul>"
+        + "".join(f"<li>{n}</li>" for n in notes)
+        + "</ul>"
+    )
+    # before the headline numbers, which it qualifies
+    assert html.index('id="data-quality"') < html.index('class="headline"')
+
+
+def test_page_says_when_nothing_was_quarantined_or_warned():
+    clean = DataQuality(D2, (DatasetQuality("Progress", 1_200, 0), DatasetQuality("Users", 6, 0)))
+    assert quality_section(render_page({}, D2, {}, clean)) == (
+        "<h2>Data quality</h2><p>Rows quarantined: none of the 1,206 rows delivered.</p>"
+        '<p class="note">Checks that warned: none.</p>'
+    )
+
+
+def test_page_escapes_the_quality_notes():
+    from learn_assets.exports.tables import CheckNote
+
+    noted = DataQuality(D2, notes=(CheckNote("Progress", "c", False, "<b>x</b> & y"),))
+    assert "<li>Warning, Progress c: &lt;b&gt;x&lt;/b&gt; &amp; y</li>" in render_page(
+        {}, D2, {}, noted
+    )

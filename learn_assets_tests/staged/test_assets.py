@@ -60,7 +60,10 @@ def test_checks_are_evaluated_per_snapshot(write_snapshot, resources):
         "one_tenant",
         "user_ids_in_users",
         "uids_in_catalog",
+        "quarantine_share",
     }
+    users = {name for asset, name in checks if asset == "staged/users"}
+    assert users - progress == {"user_count_plausible", "tenant_unchanged"}
     assert all(e.partition == "2026-11-01" for e in checks.values())
     conserved = checks[("staged/progress", "rows_conserved")]
     assert conserved.passed and conserved.metadata["raw"].value == 2

@@ -210,3 +210,32 @@ def test_file_faults_fail_with_messages_naming_file_line_and_column(faulty):
 def test_earlier_partitions_of_every_table_are_unchanged(faulty):
     manifest, _, db, before = faulty
     assert all_partitions_before(db, manifest["row_faults"]["snapshot"]) == before
+
+
+def test_the_row_fault_day_quarantines_too_much_of_certifications(faulty):
+    """Of this small tenant's Certifications, the injected rows are more than 5%: a blocking
+    sanity failure (Progress's are well under it); Users' sanity checks pass."""
+    manifest, runs, db, _ = faulty
+    day = manifest["row_faults"]["snapshot"]
+    checks = {
+        (e.asset_key.to_user_string(), e.check_name): e
+        for e in runs["row_faults"].get_asset_check_evaluations()
+    }
+    shares = {a for (a, c), e in checks.items() if c == "quarantine_share" and not e.passed}
+    assert shares == {"staged/certifications"}
+    with duckdb.connect(db, read_only=True) as conn:
+        (delivered,) = conn.execute(
+            "SELECT count(*) FROM raw.certifications WHERE snapshot_date = ?", [day]
+        ).fetchone()
+    reasons = quarantined(db, "Certifications", day)
+    assert (sum(reasons.values()), delivered) == (6, 46)
+    assert checks[("staged/certifications", "quarantine_share")].description == (
+        f"6 of 46 Certifications rows of {day} (13%) are quarantined, more than "
+        "LEARN_MAX_QUARANTINE_SHARE allows (5%): the reports would miss them. Most broken rules: "
+        "certification_start_date after certification_end_date (3); awarded_on: not a YYYYMMDD "
+        f"date (2); awarded_on: before 1900-01-01 (1). See quarantine.certifications and fix the "
+        "delivery, or set "
+        f"LEARN_ACCEPT_ANOMALY={day} and run this snapshot again."
+    )
+    assert checks[("staged/users", "user_count_plausible")].passed
+    assert checks[("staged/users", "tenant_unchanged")].passed

@@ -1,0 +1,85 @@
+"""`staged._check_log`: the outcome of every staged check per dataset and snapshot, kept in the
+warehouse so that later steps can read it without the Dagster instance: the sanity checks
+compare a snapshot with the previous good one, and the exports tell readers which checks
+warned. Messages hold counts, rules and tenant ids, never a row's values."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+
+from learn_assets.resources.warehouse import relation_kind, transaction
+
+SCHEMA, TABLE = "staged", "_check_log"
+CHECK_LOG = f"{SCHEMA}.{TABLE}"
+PASSED, WARNED, FAILED, ACCEPTED = "passed", "warned", "failed", "accepted"
+
+
+@dataclass(frozen=True)
+class LoggedCheck:
+    dataset: str  # table name, e.g. progress
+    snapshot_date: dt.date | None  # None: the unpartitioned Entra export
+    check_name: str
+    blocking: bool
+    status: str  # PASSED, WARNED (a warning failed), FAILED (blocking), ACCEPTED (overridden)
+    failing: int
+    message: str
+
+
+def check_status(blocking: bool, passed: bool, accepted: bool) -> str:
+    if accepted:
+        return ACCEPTED
+    if passed:
+        return PASSED
+    return FAILED if blocking else WARNED
+
+
+def ensure_check_log(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {CHECK_LOG} (dataset VARCHAR NOT NULL, snapshot_date DATE, "
+        "check_name VARCHAR NOT NULL, blocking BOOLEAN NOT NULL, status VARCHAR NOT NULL, "
+        "failing BIGINT NOT NULL, message VARCHAR NOT NULL)"
+    )
+
+
+def record_checks(
+    conn: duckdb.DuckDBPyConnection,
+    dataset: str,
+    snapshot: dt.date | None,
+    checks: Sequence[LoggedCheck],
+) -> None:
+    """Replace the logged checks of `dataset` for `snapshot` (one transaction)."""
+    ensure_check_log(conn)
+    with transaction(conn):
+        conn.execute(
+            f"DELETE FROM {CHECK_LOG} WHERE dataset = ? AND snapshot_date IS NOT DISTINCT FROM ?",
+            [dataset, snapshot],
+        )
+        if checks:
+            conn.executemany(
+                f"INSERT INTO {CHECK_LOG} VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    [c.dataset, c.snapshot_date, c.check_name, c.blocking]
+                    + [c.status, c.failing, c.message]
+                    for c in checks
+                ],
+            )
+
+
+def logged_checks(
+    conn: duckdb.DuckDBPyConnection, snapshot: dt.date, statuses: Sequence[str]
+) -> list[LoggedCheck]:
+    """The checks of `snapshot` (and of the unpartitioned Entra export) with one of `statuses`,
+    in dataset and check order; none if nothing was logged yet."""
+    if relation_kind(conn, SCHEMA, TABLE) is None or not statuses:
+        return []
+    rows = conn.execute(
+        f"SELECT * FROM {CHECK_LOG} WHERE (snapshot_date = ? OR snapshot_date IS NULL) "
+        "AND list_contains(?, status) ORDER BY snapshot_date NULLS LAST, dataset, check_name",
+        [snapshot, list(statuses)],
+    ).fetchall()
+    return [LoggedCheck(*r) for r in rows]

@@ -1,0 +1,124 @@
+"""Settings from the environment: one boolean parser for every boolean setting, shares and dates
+checked, and a value the project cannot use refused by name when the code location loads."""
+
+import datetime as dt
+import os
+import subprocess
+import sys
+
+import pytest
+
+from learn_assets.resources import resources_from_env
+from learn_assets.resources.reporting import SanityGates, SettingError
+from learn_assets.resources.settings import FALSE_WORDS, TRUE_WORDS, parse_bool
+from learn_assets_tests.cli import PROJECT
+
+KEY = {"LEARN_PSEUDONYM_KEY": "s3cret"}
+
+
+def report_settings(**env: str):
+    return resources_from_env(env)["report_settings"]
+
+
+@pytest.mark.parametrize("word", ["true", "1", "yes", "on", "TRUE", "On", " yes ", "\ton\n"])
+def test_true_words_turn_privacy_on(word):
+    settings = report_settings(LEARN_PSEUDONYMIZE=word, **KEY)
+    assert settings.pseudonymize is True
+    assert settings.privacy().on is True
+
+
+@pytest.mark.parametrize("word", ["false", "0", "no", "off", "OFF", " False ", "", "  "])
+def test_false_words_and_blank_leave_privacy_off(word):
+    assert report_settings(LEARN_PSEUDONYMIZE=word).pseudonymize is False
+
+
+def test_the_words_are_exactly_these():
+    assert TRUE_WORDS == ("true", "1", "yes", "on")
+    assert FALSE_WORDS == ("false", "0", "no", "off")
+    assert parse_bool("X", "ON") is True and parse_bool("X", "0") is False
+
+
+@pytest.mark.parametrize("word", ["maybe", "enabled", "2", "y", "t", "on;"])
+def test_anything_else_is_an_error_naming_the_variable(word):
+    with pytest.raises(SettingError) as error:
+        report_settings(LEARN_PSEUDONYMIZE=word, **KEY)
+    assert str(error.value) == (
+        "LEARN_PSEUDONYMIZE must be one of true/false, 1/0, yes/no, on/off (any case), "
+        f"got {word!r}"
+    )
+
+
+def test_privacy_on_without_a_key_is_refused_at_load():
+    with pytest.raises(SettingError) as error:
+        report_settings(LEARN_PSEUDONYMIZE="on")
+    assert str(error.value) == (
+        "LEARN_PSEUDONYMIZE is on but LEARN_PSEUDONYM_KEY is not set: privacy mode needs a "
+        "secret key for the pseudonyms"
+    )
+
+
+def load_code_location(**env: str) -> subprocess.CompletedProcess:
+    """Import the code location in a fresh process, as `dagster` and `make ui` do."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("LEARN_")}
+    return subprocess.run(
+        [sys.executable, "-c", "import learn_assets.definitions"],
+        cwd=PROJECT,
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_code_location_does_not_load_with_a_bad_boolean():
+    loaded = load_code_location(LEARN_PSEUDONYMIZE="maybe", **KEY)
+    assert loaded.returncode == 1
+    assert loaded.stderr.strip().splitlines()[-1] == (
+        "learn_assets.resources.reporting.SettingError: LEARN_PSEUDONYMIZE must be one of "
+        "true/false, 1/0, yes/no, on/off (any case), got 'maybe'"
+    )
+    assert load_code_location(LEARN_PSEUDONYMIZE="on", **KEY).returncode == 0
+
+
+def test_sanity_gates_come_from_the_environment():
+    assert report_settings().gates() == SanityGates(0.5, 0.05, frozenset())
+    settings = report_settings(
+        LEARN_MAX_USER_DROP="0.2",
+        LEARN_MAX_QUARANTINE_SHARE="0",
+        LEARN_ACCEPT_ANOMALY=" 2026-11-02,2026-11-05 ,",
+    )
+    assert settings.gates() == SanityGates(
+        0.2, 0.0, frozenset({dt.date(2026, 11, 2), dt.date(2026, 11, 5)})
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        (
+            "LEARN_MAX_USER_DROP",
+            "50%",
+            "LEARN_MAX_USER_DROP must be a share between 0 and 1 (0.5 is 50%), got '50%'",
+        ),
+        (
+            "LEARN_MAX_QUARANTINE_SHARE",
+            "1.5",
+            "LEARN_MAX_QUARANTINE_SHARE must be a share between 0 and 1 (0.5 is 50%), got 1.5",
+        ),
+        (
+            "LEARN_MAX_USER_DROP",
+            "nan",
+            "LEARN_MAX_USER_DROP must be a share between 0 and 1 (0.5 is 50%), got nan",
+        ),
+        (
+            "LEARN_ACCEPT_ANOMALY",
+            "2026-11-02,2026-11-31",
+            "LEARN_ACCEPT_ANOMALY must be snapshot dates YYYY-MM-DD separated by commas, "
+            "got '2026-11-31'",
+        ),
+    ],
+)
+def test_a_bad_limit_or_date_is_refused_by_name(name, value, message):
+    with pytest.raises(SettingError) as error:
+        report_settings(**{name: value})
+    assert str(error.value) == message
