@@ -52,6 +52,7 @@ from typing import Any
 import dagster as dg
 
 from learn_assets.progress import step_label
+from learn_assets.resources.settings import FALSE_WORDS
 
 log = logging.getLogger("learn_assets.alerts")
 
@@ -172,6 +173,13 @@ def mail_settings(env: Mapping[str, str]) -> MailSettings | None:
     return MailSettings(host, int(port_text), user, password, sender, to)
 
 
+def _privacy(env: Mapping[str, str]) -> bool:
+    """Privacy mode unless LEARN_PSEUDONYMIZE says off (a value that is neither is on here; the
+    code location refuses it anyway)."""
+    word = env.get("LEARN_PSEUDONYMIZE", "").strip().lower()
+    return bool(word) and word not in FALSE_WORDS
+
+
 def alert_settings(env: Mapping[str, str] | None = None) -> AlertSettings:
     """The alert channels from the environment; raises AlertConfigError naming the variable."""
     env = os.environ if env is None else env
@@ -181,7 +189,7 @@ def alert_settings(env: Mapping[str, str] | None = None) -> AlertSettings:
         teams_url=_http_url("LEARN_TEAMS_WEBHOOK_URL", teams, https_only=True) if teams else "",
         mail=mail_settings(env),
         ui_url=_http_url("LEARN_UI_URL", ui, https_only=False).rstrip("/"),
-        privacy=env.get("LEARN_PSEUDONYMIZE", "").strip().lower() in ("1", "true", "yes"),
+        privacy=_privacy(env),
         secrets=tuple(v for n in SECRET_VARIABLES if len(v := env.get(n, "")) >= 4),
     )
 

@@ -359,6 +359,8 @@ def test_secrets_and_in_privacy_mode_quoted_values_and_addresses_never_reach_a_m
         "key [secret]; user 'Ada Lovelace' <ada@contoso.com> failed \"Grace\""
     )
     assert scrub("a\x1b[31mb\x00", plain) == "a [31mb"
+    for word, on in (("on", True), ("YES", True), ("off", False), ("0", False), ("", False)):
+        assert alert_settings({"LEARN_PSEUDONYMIZE": word}).privacy is on
 
 
 def test_the_card_escapes_markdown_and_the_mail_escapes_html():
