@@ -2,9 +2,11 @@
 
 Each contract describes the *staged* table (snake_case names, real types). Column metadata links it
 to the delivered file: `source` is the column's spelling in the data dictionary and `kind` says how
-the text is parsed. The raw layer takes its column list from here, the staged layer compiles the
-rules to DuckDB SQL (`contracts/sql.py`), the UI shows them as column schemas, and the README's
-rule table is generated from them.
+the text is parsed. Rules are declared with the vocabulary of `contracts/rules.py` (`Required()`,
+`OneOf(...)`, `Range(...)`, ...), kept in the metadata as `rules`; the pandera checks are generated
+from them. The raw layer takes its column list from here, the staged layer compiles the rules to
+DuckDB SQL (`contracts/sql.py`), the UI shows them as column schemas, and the README's rule
+tables are generated from them.
 """
 
 from __future__ import annotations
@@ -14,28 +16,28 @@ from dataclasses import dataclass
 
 import pandas as pd
 import pandera.pandas as pa
-import pyarrow
-from pandera import extensions
 
 from learn_assets.contracts.kinds import RANGED_KINDS, TIMESTAMP_KINDS, Kind
+from learn_assets.contracts.rules import (
+    LEARN_SITE,
+    PARSERS,
+    VOCABULARY,
+    FrameRule,
+    Guid,
+    MaxLength,
+    NotAfter,
+    OneOf,
+    Range,
+    Required,
+    Rule,
+    StartsWith,
+    in_vocabulary,
+)
 
-GUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-LEARN_SITE = "https://learn.microsoft.com"
+__all__ = ["LEARN_SITE", "MAX_TEXT_LENGTH", "Range", "Reference", "col", "contract"]
+
 # No real title, summary or uid comes near this; a longer value is a corrupt field.
 MAX_TEXT_LENGTH = 65_536
-
-
-@dataclass(frozen=True)
-class Range:
-    """The valid values of a column, both ends included: a value outside is quarantined with
-    the end it passes (`xp: above 1000000`, `awarded_on: before 1900-01-01`)."""
-
-    low: int | dt.date | pd.Timestamp
-    high: int | dt.date | pd.Timestamp
-
-    def checks(self) -> list[pa.Check]:
-        return [pa.Check.ge(self.low), pa.Check.le(self.high)]
-
 
 # The valid range of every date, timestamp and number, in one place.
 # YYYYMMDD dates: every 8-digit date from Excel's first day on. Before it, 1899xxxx is the "no
@@ -56,75 +58,101 @@ TIMESTAMPS = Range(
 XP = Range(0, 1_000_000)
 # Duration of a unit, module or learning path: real values are minutes to a few dozen hours.
 MINUTES = Range(0, 100_000)
-DEFAULT_RANGES: dict[Kind, Range] = {Kind.YYYYMMDD: DATES} | dict.fromkeys(
-    TIMESTAMP_KINDS, TIMESTAMPS
-)
+
+# The rules every column of a kind follows, unless it declares its own rule of that type (a
+# number states its range: there is no default one).
+KIND_RULES: dict[Kind, tuple[Rule, ...]] = {
+    Kind.GUID: (Guid(),),
+    Kind.TEXT: (MaxLength(MAX_TEXT_LENGTH),),
+    Kind.URL: (MaxLength(MAX_TEXT_LENGTH),),
+    Kind.YYYYMMDD: (DATES,),
+} | dict.fromkeys(TIMESTAMP_KINDS, (TIMESTAMPS,))
 
 
-@extensions.register_check_method(statistics=["first", "second"])
-def not_after(df: pd.DataFrame, *, first: str, second: str) -> pd.Series:
-    """`first` <= `second` wherever both are known (e.g. a certification's start and end)."""
-    return df[first].isna() | df[second].isna() | (df[first] <= df[second])
+def column_rules_for(kind: Kind, declared: tuple[object, ...], label: str) -> tuple[Rule, ...]:
+    """The rules of a column of `kind`: its parser, its kind's and the `declared` ones, in the
+    vocabulary's order. Refuses a rule outside the vocabulary, or one not for this kind."""
+    rules: list[Rule] = []
+    for rule in declared:
+        rule = in_vocabulary(rule, label)
+        if not isinstance(rule, Rule) or not rule.applies_to(kind):
+            raise ValueError(f"{label}: {rule!r} is not a rule for a {kind} column")
+        if any(type(r) is type(rule) for r in rules):
+            raise ValueError(f"{label}: two {type(rule).__name__} rules")
+        rules.append(rule)
+    rules += [r for r in KIND_RULES.get(kind, ()) if not any(type(d) is type(r) for d in rules)]
+    if (kind in RANGED_KINDS) != any(isinstance(r, Range) for r in rules):
+        raise ValueError(f"{label}: a {kind} column needs a valid range, other kinds none")
+    return tuple(sorted([PARSERS[kind], *rules], key=lambda r: VOCABULARY.index(type(r))))
 
 
-_DTYPES = {
-    Kind.GUID: str,
-    Kind.TEXT: str,
-    Kind.URL: str,
-    Kind.INT: "Int64",
-    Kind.DATETIMEOFFSET: pd.DatetimeTZDtype("us", "UTC"),
-    Kind.DATETIME: pd.DatetimeTZDtype("us", "UTC"),
-    # A date, not a timestamp: pandas' own datetime64 covers only 1677-2262 in pandera.
-    Kind.YYYYMMDD: pd.ArrowDtype(pyarrow.date32()),
-    Kind.JSON_ARRAY: object,
-    Kind.BOOLEAN: "boolean",
-    Kind.LOCALE_DATETIME: pd.DatetimeTZDtype("us", "UTC"),
-}
-
-
-def col(
-    source: str,
-    kind: Kind,
-    description: str = "",
-    *,
-    required: bool = False,
-    allowed: tuple[str, ...] = (),
-    valid: Range | None = None,
+def _column(
+    kind: Kind, declared: tuple[object, ...], label: str, description: str, metadata: dict
 ) -> pa.Column:
-    """A contract column parsed from the delivered column `source`. Numbers state their `valid`
-    range; dates and timestamps have their kind's (`DEFAULT_RANGES`) unless given."""
-    valid = valid or DEFAULT_RANGES.get(kind)
-    if (valid is None) == (kind in RANGED_KINDS):
-        raise ValueError(f"{source}: a {kind} column needs a valid range, other kinds none")
-    checks = []
-    if kind is Kind.GUID:
-        checks.append(pa.Check.str_matches(GUID_PATTERN))
-    if kind in (Kind.TEXT, Kind.URL):
-        checks.append(
-            pa.Check.str_length(min_value=1 if required else 0, max_value=MAX_TEXT_LENGTH)
-        )
-    if allowed:
-        checks.append(pa.Check.isin(list(allowed)))
-    if valid is not None:
-        checks.extend(valid.checks())
+    rules = column_rules_for(kind, declared, label)
     return pa.Column(
-        _DTYPES[kind],
-        checks=checks,
-        nullable=not required,
+        PARSERS[kind].dtype,
+        checks=[check for rule in rules for check in rule.checks(kind)],
+        nullable=not any(isinstance(r, Required) for r in rules),
         description=description or None,
-        metadata={"source": source, "kind": kind},
+        metadata=metadata | {"kind": kind, "rules": rules},
     )
+
+
+def col(source: str, kind: Kind, *rules: Rule, doc: str = "") -> pa.Column:
+    """A contract column parsed from the delivered column `source`, following `rules` and its
+    kind's (`KIND_RULES`). Numbers state their valid `Range`; dates and timestamps have their
+    kind's unless given."""
+    return _column(kind, rules, source, doc, {"source": source})
 
 
 def absolute_url(of: str) -> pa.Column:
     """Derived: the full link, `https://learn.microsoft.com` + the site-relative URL."""
-    return pa.Column(
-        str,
-        checks=[pa.Check.str_startswith("https://")],
-        nullable=True,
-        description=f"{LEARN_SITE} + {of}",
-        metadata={"derived_from": of, "kind": Kind.ABSOLUTE_URL},
+    return _column(
+        Kind.ABSOLUTE_URL,
+        (StartsWith("https://"),),
+        of,
+        f"{LEARN_SITE} + {of}",
+        {"derived_from": of},
     )
+
+
+def _signature(check: pa.Check) -> tuple:
+    # Not `==`: pandera compares check functions by bytecode, which its dispatch can change.
+    return (check.name, check.error, check.statistics)
+
+
+def _matching(where: str, checks: list[pa.Check], expected: list[pa.Check]) -> None:
+    """Refuses pandera checks that are not exactly the ones the rules generate: a check added by
+    hand would be pandera's alone, never compiled to SQL nor documented."""
+    signatures = [_signature(c) for c in expected]
+    for check in checks:
+        if _signature(check) not in signatures:
+            raise ValueError(
+                f"contract check {check.name!r} on {where} is not generated from the rule "
+                "vocabulary (learn_assets/contracts/rules.py)"
+            )
+    if [_signature(c) for c in checks] != signatures:
+        raise ValueError(f"{where}: the pandera checks differ from those of its rules")
+
+
+def column_rules(name: str, column: pa.Column) -> tuple[Rule, ...]:
+    """The rules of a contract column, in order, as its pandera checks say too."""
+    metadata = column.metadata or {}
+    if "rules" not in metadata:
+        raise ValueError(f"{name}: no rules; declare contract columns with `col` (schemas.py)")
+    rules: tuple[Rule, ...] = metadata["rules"]
+    _matching(name, list(column.checks), [c for r in rules for c in r.checks(metadata["kind"])])
+    if column.nullable == any(isinstance(r, Required) for r in rules):
+        raise ValueError(f"{name}: nullable, yet required (or the other way round)")
+    return rules
+
+
+def frame_rules(schema: pa.DataFrameSchema) -> tuple[FrameRule, ...]:
+    """The rules of a contract over several columns, as its pandera checks say too."""
+    rules: tuple[FrameRule, ...] = (schema.metadata or {}).get("rules", ())
+    _matching(str(schema.name), list(schema.checks), [r.check() for r in rules])
+    return rules
 
 
 @dataclass(frozen=True)
@@ -149,22 +177,33 @@ def contract(
     columns: dict[str, pa.Column],
     *,
     unique: list[str] | None = None,
-    checks: list[pa.Check] | None = None,
+    rules: tuple[FrameRule, ...] = (),
     tenant: bool = False,
     references: tuple[Reference, ...] = (),
     partitioned: bool = True,
 ) -> pa.DataFrameSchema:
-    """`unique` is the key: no two rows of a snapshot share it (the whole row when omitted)."""
+    """`unique` is the key: no two rows of a snapshot share it (the whole row when omitted).
+    `rules` are the rules over several columns (`NotAfter`)."""
+    for rule in rules:
+        rule = in_vocabulary(rule, name)
+        kinds = {columns[c].metadata["kind"] for c in rule.columns if c in columns}
+        if not isinstance(rule, FrameRule) or len(kinds) != 1 or set(rule.columns) - set(columns):
+            raise ValueError(f"{name}: {rule!r} is not a rule over columns of one kind here")
     return pa.DataFrameSchema(
         columns,
-        checks=checks or [],
+        checks=[rule.check() for rule in rules],
         unique=unique or list(columns),
         strict=True,
         ordered=True,
         coerce=True,
         name=name,
         description=description,
-        metadata={"tenant": tenant, "references": references, "partitioned": partitioned},
+        metadata={
+            "tenant": tenant,
+            "references": references,
+            "partitioned": partitioned,
+            "rules": rules,
+        },
     )
 
 
@@ -173,19 +212,19 @@ USER = Reference("user_id", "Users", "user_id")
 
 def _tenant(source: str = "tenantId") -> dict[str, pa.Column]:
     return {
-        "tenant_id": col(source, Kind.GUID, "organization's Entra tenant", required=True),
-        "user_id": col("userId", Kind.GUID, "Learn profile id (not the Entra id)", required=True),
+        "tenant_id": col(source, Kind.GUID, Required(), doc="organization's Entra tenant"),
+        "user_id": col("userId", Kind.GUID, Required(), doc="Learn profile id (not the Entra id)"),
     }
 
 
 def _catalog_lists(*names: str) -> dict[str, pa.Column]:
-    return {n: col(n, Kind.JSON_ARRAY, f"JSON array of {n}") for n in names}
+    return {n: col(n, Kind.JSON_ARRAY, doc=f"JSON array of {n}") for n in names}
 
 
 def _urls(*pairs: tuple[str, str]) -> dict[str, pa.Column]:
     out: dict[str, pa.Column] = {}
     for name, source in pairs:
-        out[name] = col(source, Kind.URL, "site-relative URL")
+        out[name] = col(source, Kind.URL, doc="site-relative URL")
         out[f"{name}_absolute"] = absolute_url(name)
     return out
 
@@ -206,20 +245,20 @@ CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
         "tenant's users.",
         {
             **_tenant(),
-            "award_reason": col("awardReason", T, "e.g. badge.module.basic.completed"),
+            "award_reason": col("awardReason", T, doc="e.g. badge.module.basic.completed"),
             "award_type": col(
-                "awardType", T, "Badge or Trophy", required=True, allowed=("Badge", "Trophy")
+                "awardType", T, Required(), OneOf("Badge", "Trophy"), doc="Badge or Trophy"
             ),
-            "award_uid": col("awardUid", T, required=True),
+            "award_uid": col("awardUid", T, Required()),
             "source_type": col(
                 "SourceType",
                 T,
-                "what was completed",
-                required=True,
-                allowed=("Module", "LearningPath"),
+                Required(),
+                OneOf("Module", "LearningPath"),
+                doc="what was completed",
             ),
-            "source_uid": col("SourceUid", T, "module or learning path uid", required=True),
-            "awarded_on": col("AwardedOn", DTO, "when, in UTC", required=True),
+            "source_uid": col("SourceUid", T, Required(), doc="module or learning path uid"),
+            "awarded_on": col("AwardedOn", DTO, Required(), doc="when, in UTC"),
         },
         tenant=True,
         references=(
@@ -233,10 +272,10 @@ CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
         "Applied Skills credentials earned by the tenant's users.",
         {
             **_tenant(),
-            "applied_skills_uid": col("appliedSkillsUid", T, required=True),
+            "applied_skills_uid": col("appliedSkillsUid", T, Required()),
             "lab_profile_name": col("labProfileName", T),
             "exam_scored_date": col(
-                "examScoredDate", DT, "when the lab was scored, in UTC", required=True
+                "examScoredDate", DT, Required(), doc="when the lab was scored, in UTC"
             ),
         },
         tenant=True,
@@ -251,22 +290,22 @@ CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
         {
             **_tenant("tenantID"),
             "award_type": col("AwardType", T),
-            "transcript_name": col("TranscriptName", T, "certification title on the transcript"),
-            "source_uid": col("SourceUid", T, "certification uid", required=True),
+            "transcript_name": col(
+                "TranscriptName", T, doc="certification title on the transcript"
+            ),
+            "source_uid": col("SourceUid", T, Required(), doc="certification uid"),
             "awarded_on": col(
-                "AwardedOn", YMD, "YYYYMMDD; placeholder (0, empty, 1899xxxx, 99991231) = NULL"
+                "AwardedOn", YMD, doc="YYYYMMDD; placeholder (0, empty, 1899xxxx, 99991231) = NULL"
             ),
             "certification_start_date": col("CertificationStartDate", YMD),
             "certification_end_date": col(
-                "CertificationEndDate", YMD, "NULL (99991231 or a placeholder): does not expire"
+                "CertificationEndDate", YMD, doc="NULL (99991231 or a placeholder): does not expire"
             ),
             "stay_current_eligibility_start_date": col(
-                "StayCurrentEligibilityStartDate", YMD, "renewal opens"
+                "StayCurrentEligibilityStartDate", YMD, doc="renewal opens"
             ),
         },
-        checks=[
-            pa.Check.not_after(first="certification_start_date", second="certification_end_date")
-        ],
+        rules=(NotAfter("certification_start_date", "certification_end_date"),),
         tenant=True,
         references=(USER, Reference("source_uid", "HierarchyCertification", "certification_uid")),
     ),
@@ -275,13 +314,13 @@ CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
         "XP events for completed units, modules and learning paths.",
         {
             **_tenant(),
-            "xp_reason": col("XPReason", T, "e.g. points.unit.basic.completed"),
+            "xp_reason": col("XPReason", T, doc="e.g. points.unit.basic.completed"),
             "source_type": col(
-                "SourceType", T, required=True, allowed=("Unit", "Module", "LearningPath")
+                "SourceType", T, Required(), OneOf("Unit", "Module", "LearningPath")
             ),
-            "source_uid": col("SourceUid", T, required=True),
-            "xp": col("XP", N, "experience points", required=True, valid=XP),
-            "awarded_on": col("AwardedOn", DTO, "when, in UTC", required=True),
+            "source_uid": col("SourceUid", T, Required()),
+            "xp": col("XP", N, Required(), XP, doc="experience points"),
+            "awarded_on": col("AwardedOn", DTO, Required(), doc="when, in UTC"),
         },
         tenant=True,
         references=(
@@ -296,8 +335,8 @@ CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
         "Every Learn user referenced by the tenant datasets, mapped to the Entra object id.",
         {
             **_tenant(),
-            "aad_object_id": col("AADObjectId", D, "Microsoft Entra object id", required=True),
-            "created_on": col("CreatedOn", DTO, "Learn profile created, in UTC"),
+            "aad_object_id": col("AADObjectId", D, Required(), doc="Microsoft Entra object id"),
+            "created_on": col("CreatedOn", DTO, doc="Learn profile created, in UTC"),
         },
         unique=["user_id"],
         tenant=True,
@@ -306,7 +345,7 @@ CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
         "HierarchyAppliedSkills",
         "Catalog of every Applied Skills credential on Microsoft Learn.",
         {
-            "applied_skills_uid": col("appliedSkillsUid", T, required=True),
+            "applied_skills_uid": col("appliedSkillsUid", T, Required()),
             "title": col("title", T),
             **_urls(("url", "url")),
             **_catalog_lists("levels", "products", "roles", "subjects", "tasks"),
@@ -317,7 +356,7 @@ CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
         "HierarchyCertification",
         "Catalog of every certification on Microsoft Learn.",
         {
-            "certification_uid": col("certificationUid", T, required=True),
+            "certification_uid": col("certificationUid", T, Required()),
             "type": col("type", T),
             "title": col("title", T),
             "summary": col("summary", T),
@@ -330,11 +369,11 @@ CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
         "HierarchyLearningPath",
         "Catalog of every learning path on Microsoft Learn.",
         {
-            "learning_path_uid": col("LearningPathUid", T, required=True),
+            "learning_path_uid": col("LearningPathUid", T, Required()),
             "title": col("title", T),
             **_urls(("url", "url")),
-            "duration_in_minutes": col("durationInMinutes", N, valid=MINUTES),
-            "points": col("points", N, "XP for completing the path", valid=XP),
+            "duration_in_minutes": col("durationInMinutes", N, MINUTES),
+            "points": col("points", N, XP, doc="XP for completing the path"),
             **_urls(("icon_url", "iconUrl")),
             **_catalog_lists("levels", "products", "roles", "languages"),
         },
@@ -344,8 +383,8 @@ CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
         "HierarchyLearningPathModule",
         "Which modules make up each learning path (a module can be in several paths).",
         {
-            "learning_path_uid": col("LearningPathUid", T, required=True),
-            "module_uid": col("ModuleUid", T, required=True),
+            "learning_path_uid": col("LearningPathUid", T, Required()),
+            "module_uid": col("ModuleUid", T, Required()),
         },
         references=(
             Reference("learning_path_uid", "HierarchyLearningPath", "learning_path_uid"),
@@ -356,11 +395,11 @@ CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
         "HierarchyModule",
         "Catalog of every module (course) on Microsoft Learn.",
         {
-            "module_uid": col("moduleUid", T, required=True),
+            "module_uid": col("moduleUid", T, Required()),
             "title": col("title", T),
             **_urls(("url", "url"), ("icon_url", "iconUrl")),
-            "duration_in_minutes": col("durationInMinutes", N, valid=MINUTES),
-            "points": col("points", N, "XP for completing the module", valid=XP),
+            "duration_in_minutes": col("durationInMinutes", N, MINUTES),
+            "points": col("points", N, XP, doc="XP for completing the module"),
             **_catalog_lists("levels", "products", "roles", "languages"),
         },
         unique=["module_uid"],
@@ -369,12 +408,12 @@ CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
         "HierarchyUnit",
         "Catalog of every unit (page of a module) on Microsoft Learn.",
         {
-            "unit_uid": col("unitUid", T, required=True),
+            "unit_uid": col("unitUid", T, Required()),
             "title": col("title", T),
             **_urls(("url", "url")),
-            "duration_in_minutes": col("durationInMinutes", N, valid=MINUTES),
-            "points": col("points", N, "XP for completing the unit", valid=XP),
-            "module_uid": col("moduleUid", T, "the module the unit belongs to", required=True),
+            "duration_in_minutes": col("durationInMinutes", N, MINUTES),
+            "points": col("points", N, XP, doc="XP for completing the unit"),
+            "module_uid": col("moduleUid", T, Required(), doc="the module the unit belongs to"),
         },
         unique=["unit_uid"],
         references=(Reference("module_uid", "HierarchyModule", "module_uid"),),
@@ -388,13 +427,13 @@ ENTRA_CONTRACT = contract(
     "EntraUsers",
     "The organization's directory (Entra users export): names, departments, job titles.",
     {
-        "object_id": col("id", D, "Entra object id (= Users.AADObjectId)", required=True),
+        "object_id": col("id", D, Required(), doc="Entra object id (= Users.AADObjectId)"),
         "display_name": col("displayName", T),
         "user_principal_name": col("userPrincipalName", T),
         "given_name": col("givenName", T),
         "surname": col("surname", T),
         "mail": col("mail", T),
-        "user_type": col("userType", T, "Member or Guest"),
+        "user_type": col("userType", T, doc="Member or Guest"),
         "job_title": col("jobTitle", T),
         "department": col("department", T),
         "company_name": col("companyName", T),
@@ -403,7 +442,7 @@ ENTRA_CONTRACT = contract(
         "country": col("country", T),
         "usage_location": col("usageLocation", T),
         "account_enabled": col("accountEnabled", Kind.BOOLEAN),
-        "created_at": col("createdDateTime", Kind.LOCALE_DATETIME, "account created, as UTC"),
+        "created_at": col("createdDateTime", Kind.LOCALE_DATETIME, doc="account created, as UTC"),
     },
     unique=["object_id"],
     partitioned=False,

@@ -1,5 +1,8 @@
 """The README's rule tables, generated from the contracts so the documentation cannot drift.
 
+The "quarantined when" cells are the reasons of the rules each column declares (the vocabulary of
+`contracts/rules.py`), the same texts staging quarantines rows with.
+
 `python -m learn_assets.staged.docs` prints them; `--write README.md` (or `make docs`) replaces
 the section between the markers in the README.
 """
@@ -10,6 +13,7 @@ import sys
 from pathlib import Path
 
 from learn_assets.contracts.datasets import DATASETS, ENTRA, Dataset
+from learn_assets.contracts.schemas import column_rules, frame_rules
 from learn_assets.contracts.sql import compile_contract
 from learn_assets.staged.checks import checks_for
 
@@ -17,11 +21,7 @@ START, END = "<!-- rules:start -->", "<!-- rules:end -->"
 
 
 def dataset_rules(dataset: Dataset) -> str:
-    compiled = compile_contract(dataset.contract)
-    rules_by_column: dict[str, list[str]] = {}
-    for rule in compiled.rules:
-        column, _, what = rule.reason.partition(": ")
-        rules_by_column.setdefault(column, []).append(what or rule.reason)
+    compiled = compile_contract(dataset.contract)  # the types and the key
     lines = [
         f"#### {dataset.name} → `staged.{dataset.table}`",
         "",
@@ -31,13 +31,13 @@ def dataset_rules(dataset: Dataset) -> str:
     for name, column in dataset.contract.columns.items():
         source = column.metadata.get("source")
         origin = f"`{source}`" if source else f"derived from `{column.metadata['derived_from']}`"
-        rules = "; ".join(rules_by_column.pop(name, [])) or ""
+        rules = "; ".join(what for rule in column_rules(name, column) for what in rule.reasons())
         lines.append(f"| `{name}` | {origin} | {compiled.types[name]} | {rules} |")
-    frame_rules = [rule for rules in rules_by_column.values() for rule in rules]  # multi-column
+    row_rules = [rule.reason() for rule in frame_rules(dataset.contract)]
     key = ", ".join(f"`{k}`" for k in compiled.key)
     lines += ["", f"Key (unique per snapshot; identical repeated rows are quarantined): {key}."]
-    if frame_rules:
-        lines.append("Also quarantined when: " + "; ".join(frame_rules) + ".")
+    if row_rules:
+        lines.append("Also quarantined when: " + "; ".join(row_rules) + ".")
     references = dataset.contract.metadata["references"]
     if references:
         lines.append("References (warnings): " + "; ".join(r.label for r in references) + ".")

@@ -3,20 +3,21 @@
 import datetime as dt
 
 import duckdb
-import pandera.pandas as pa
 import pytest
 
 from learn_assets.contracts.datasets import DATASETS, ENTRA
 from learn_assets.contracts.kinds import RANGED_KINDS, Kind
-from learn_assets.contracts.schemas import DATES, GUID_PATTERN, TIMESTAMPS, XP, col
-from learn_assets.contracts.sql import (
-    _unreadable,
+from learn_assets.contracts.rules import (
+    GUID_PATTERN,
+    PARSERS,
+    SPACES,
+    Target,
     bound_literal,
     bound_text,
-    compile_contract,
     is_guid,
-    typed_expression,
 )
+from learn_assets.contracts.schemas import DATES, TIMESTAMPS, XP, col
+from learn_assets.contracts.sql import compile_contract
 
 UTC = dt.UTC
 
@@ -29,23 +30,19 @@ def test_every_contract_compiles_and_every_rule_names_its_column(dataset):
         assert rule.reason.split(":")[0].split(" ")[0] in dataset.contract.columns
 
 
-def test_a_check_without_sql_translation_is_refused():
-    schema = pa.DataFrameSchema(
-        {"x": pa.Column(int, pa.Check.lt(3), metadata={"source": "x", "kind": Kind.INT})}
-    )
-    with pytest.raises(ValueError, match="'less_than' on x has no SQL translation"):
-        compile_contract(schema)
+def typed_and_unreadable(kind: Kind, text: str) -> str:
+    """SQL over a VARCHAR column `v`: the typed value `t` and whether its reading rule breaks."""
+    parser = PARSERS[kind]
+    unreadable = parser.violated(Target("t", kind, "v")) or ("false",)
+    return f"SELECT t, {unreadable[0]} FROM (SELECT {parser.read('v')} AS t, v FROM ({text}))"
 
 
 def parse(kind: Kind, value: str | None) -> tuple[object, bool]:
     """(typed value, unreadable?) for one delivered text value."""
     with duckdb.connect() as conn:
         conn.execute("SET TimeZone = 'UTC'")
-        typed = typed_expression(kind, "v")
-        return conn.execute(
-            f"SELECT {typed}, {_unreadable(kind, 'v', typed)} FROM (SELECT ?::VARCHAR AS v)",
-            [value],
-        ).fetchone()
+        sql = typed_and_unreadable(kind, "SELECT ?::VARCHAR AS v")
+        return conn.execute(sql, [value]).fetchone()
 
 
 def test_datetimeoffset_keeps_the_instant_in_utc():
@@ -111,6 +108,9 @@ def test_entra_locale_datetime_and_boolean():
         "0a1b2c3d-4e5f-6789-abcd-ef012345678g",
         "0a1b2c3-d4e5f-6789-abcd-ef0123456789",
         "0a1b2c3d-4e5f-6789-abcd-ef0123456789 ",
+        "0a1b2c3d-4e5f-6789-abcd-ef012345678\n",
+        "{a1b2c3d-4e5f-6789-abcd-ef012345678}",
+        "0a1b2c3d-4e5f-6789-abcd-ef012345678é",
         "not-a-guid",
         "",
     ],
@@ -183,9 +183,16 @@ def test_range_ends_become_typed_sql_literals():
 def test_a_number_date_or_timestamp_column_without_a_range_is_refused():
     with pytest.raises(ValueError, match="XP: a int column needs a valid range"):
         col("XP", Kind.INT)
-    with pytest.raises(ValueError, match="title: a text column needs a valid range, other"):
-        col("title", Kind.TEXT, valid=XP)
-    assert len(col("AwardedOn", Kind.DATETIMEOFFSET).checks) == 2  # the kind's own range
+    with pytest.raises(ValueError, match=r"title: Range\(low=0, high=1000000\) is not a rule for"):
+        col("title", Kind.TEXT, XP)
+    with pytest.raises(ValueError, match="is not a rule for a yyyymmdd column"):
+        col("AwardedOn", Kind.YYYYMMDD, TIMESTAMPS)  # instants, not dates
+    # The kind's own range, unless the column states one.
+    assert col("AwardedOn", Kind.DATETIMEOFFSET).metadata["rules"] == (
+        PARSERS[Kind.DATETIMEOFFSET],
+        TIMESTAMPS,
+    )
+    assert col("XP", Kind.INT, XP).metadata["rules"] == (PARSERS[Kind.INT], XP)
 
 
 @pytest.mark.parametrize(
@@ -199,10 +206,18 @@ def test_out_of_range_timestamps_are_read_then_judged_by_the_range(value, utc):
     """DuckDB reads instants Python cannot hold; the range rule, not the parser, rejects them."""
     with duckdb.connect() as conn:
         conn.execute("SET TimeZone = 'UTC'")
-        typed = typed_expression(Kind.DATETIMEOFFSET, "v")
+        sql = typed_and_unreadable(Kind.DATETIMEOFFSET, "SELECT ?::VARCHAR AS v")
         text, bad = conn.execute(
-            f"SELECT ({typed})::VARCHAR, {_unreadable(Kind.DATETIMEOFFSET, 'v', typed)} "
-            "FROM (SELECT ?::VARCHAR AS v)",
-            [value],
+            f"SELECT t::VARCHAR, * EXCLUDE (t) FROM ({sql})", [value]
         ).fetchone()
     assert (text, bad) == (utc, False)
+
+
+def test_blank_means_what_duckdb_trims():
+    """Required's pandas check strips SPACES; the SQL trims: the same characters."""
+    with duckdb.connect() as conn:
+        (trimmed,) = conn.execute(
+            "SELECT list(i ORDER BY i) FROM range(1, 1114112) r(i) "
+            "WHERE (i < 55296 OR i > 57343) AND trim(chr(i::INTEGER)) = ''"
+        ).fetchone()
+    assert "".join(map(chr, trimmed)) == SPACES
