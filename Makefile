@@ -39,9 +39,10 @@ format: install
 	$(BIN)/ruff check --fix learn_assets learn_assets_tests bench
 	$(BIN)/ruff format learn_assets learn_assets_tests bench
 
-## Regenerate the rule tables of docs/contracts.md from the contracts.
+## Regenerate the generated docs: contract rule tables, report and core columns.
 docs: install
 	$(BIN)/python -m learn_assets.staged.docs --write docs/contracts.md
+	$(BIN)/python -m learn_assets.columns --write docs/report-columns.md
 
 ## Dagster UI on http://127.0.0.1:3000 over the same warehouse.
 ui: install dagster-home

@@ -361,8 +361,7 @@ CONTENT_POPULARITY = ReportTable(
 TAG_KINDS = {"product": "products", "role": "roles", "level": "levels", "subject": "subjects"}
 _TAGGED = ("module", "learning_path", "applied_skill")  # certifications are left out
 _TAGS = " UNION ALL ".join(
-    f"SELECT content_type, content_uid, '{kind}' AS tag_kind, unnest({column}) AS tag "
-    "FROM content"
+    f"SELECT content_type, content_uid, '{kind}' AS tag_kind, unnest({column}) AS tag FROM content"
     for kind, column in TAG_KINDS.items()
 )
 

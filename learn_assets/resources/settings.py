@@ -7,6 +7,7 @@ Every value is parsed here, when the code location loads: a value this project c
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 
 import dagster as dg
@@ -42,6 +43,8 @@ ENV_DEFAULTS = {
     "LEARN_LOCK_TIMEOUT": "600",  # seconds a step waits for another process's warehouse lock
     "LEARN_LAKE_DIR": LAKE_DIR,  # Delta Lake tables of every report and core table
     "LEARN_SERVING_DATABASE": SERVING_DATABASE,  # the reports database readers open
+    "LEARN_HTML_MAX_LEARNERS": "5000",  # learners embedded in report.html (the most active)
+    "LEARN_OWNER": "team:learning-analytics",  # every asset's owner in the Dagster UI
 }
 SECRETS = ("LEARN_PSEUDONYM_KEY",)  # passed as EnvVar: never shown in the UI or logged
 TRUE_WORDS = ("true", "1", "yes", "on")
@@ -101,6 +104,20 @@ def report_settings_from_env(env: Mapping[str, str]) -> ReportSettings:
     )
 
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def owner_setting(env: Mapping[str, str] | None = None) -> str:
+    """The assets' owner: `team:<name>` or an e-mail address, as Dagster accepts them."""
+    value = setting("LEARN_OWNER", env).strip()
+    if (value.startswith("team:") and value[5:].strip()) or _EMAIL.fullmatch(value):
+        return value
+    raise SettingError(
+        f"LEARN_OWNER must be a team name prefixed with 'team:' (team:learning-analytics) or an "
+        f"e-mail address, got {value!r}"
+    )
+
+
 def seconds_setting(name: str, env: Mapping[str, str] | None = None) -> float:
     """A setting that is a number of seconds (0 or more); anything else fails naming it."""
     value = setting(name, env)
@@ -135,6 +152,7 @@ def resources_from_env(env: Mapping[str, str] | None = None) -> dict[str, object
         "exports": ExportSettings(
             exports_dir=setting("LEARN_EXPORTS_DIR", env),
             xlsx_max_rows=int(setting("LEARN_XLSX_MAX_ROWS", env)),
+            html_max_learners=int(setting("LEARN_HTML_MAX_LEARNERS", env)),
         ),
         "publish": PublishSettings(
             lake_dir=setting("LEARN_LAKE_DIR", env),

@@ -3,8 +3,8 @@
 The "quarantined when" cells are the reasons of the rules each column declares (the vocabulary of
 `contracts/rules.py`), the same texts staging quarantines rows with.
 
-`python -m learn_assets.staged.docs` prints them; `--write docs/contracts.md` (or `make docs`) replaces
-the section between the markers in that page.
+`python -m learn_assets.staged.docs` prints them; `--write docs/contracts.md` (or `make docs`)
+replaces the section between the markers in that page.
 """
 
 from __future__ import annotations
