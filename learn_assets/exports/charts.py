@@ -49,8 +49,8 @@ CHART_TITLES = {
     "completion_by_product": "Module completion by product",
     "completion_by_role": "Module completion by role",
     "completions_by_level": "Modules completed by level",
-    "top_content": "Most completed content",
     "path_progress": "Learning path progress",
+    "top_content": "Most completed content",
     "certification_expiry": "Certification expiry timeline",
     "department_adoption": "Adoption by department",
 }
@@ -444,8 +444,8 @@ def render_charts(tables: Mapping[str, pa.Table], snapshot: dt.date) -> dict[str
         "completion_by_product": completion_by_product(tags),
         "completion_by_role": completion_by_role(tags),
         "completions_by_level": completions_by_level(tags),
-        "top_content": top_content(_rows(tables, "content_popularity")),
         "path_progress": path_progress(path_progress_counts(tables.get("learning_path_progress"))),
+        "top_content": top_content(_rows(tables, "content_popularity")),
         "certification_expiry": certification_expiry(
             _rows(tables, "certification_status"), snapshot
         ),

@@ -256,7 +256,7 @@ def write_sheet(
             row += 1
     if left_out:
         ws.write_string(
-            max(row, 2) + 1,  # a row apart from the Table (and its empty data row)
+            max(row, 2),  # under the Table (an empty one has an empty data row)
             0,
             f"{left_out:,} more rows are not shown here: the CSV and Parquet files of "
             "this report have every row.",
@@ -381,6 +381,7 @@ def write_about(ws: Worksheet, rows: Sequence[tuple[str, str]], header: Format, 
     for col, (heading, width) in enumerate(zip(ABOUT_HEADERS, ABOUT_WIDTHS, strict=True)):
         ws.set_column(col, col, width)
         ws.write_string(0, col, heading, header)
+    ws.freeze_panes(1, 0)
     for i, (label, text) in enumerate(rows, start=1):
         if label:
             ws.write_string(i, 0, excel_text(label))

@@ -74,9 +74,10 @@ class Page:
     def open(self, url: str) -> None:
         self.send("Page.navigate", url=url)
         deadline = time.monotonic() + STARTUP_SECONDS
-        while self.evaluate("document.readyState") != "complete" or self.evaluate(
-            "location.href"
-        ) != url:
+        while (
+            self.evaluate("document.readyState") != "complete"
+            or self.evaluate("location.href") != url
+        ):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{url} did not load")
             time.sleep(0.05)

@@ -23,7 +23,8 @@ FORMULA_NAME = '=HYPERLINK("http://x","y")'
 DDE_DEPARTMENT = "+cmd|' /C calc'!A0"
 COMMA_DEPARTMENT = "Research, Development"
 HTML_NAME = "Ada <b>Lovelace</b> & co"
-U1, U2, U3, U4 = (f"0000000{i}-aaaa-bbbb-cccc-dddddddddddd" for i in range(1, 5))
+U1, U2, U3, U4, U5 = (f"0000000{i}-aaaa-bbbb-cccc-dddddddddddd" for i in range(1, 6))
+LEAVER_NAME = "-Lee Leaving"  # U5, on D1 only: left by D2, named on D2's sheets as then
 
 # Column names and types as reports/build.py produces them (checked against a real warehouse
 # in test_assets.py).
@@ -50,6 +51,10 @@ SCHEMA = {
         learning_paths_completed BIGINT, active_certifications BIGINT""",
     "content_popularity": """snapshot_date DATE, content_uid VARCHAR, content_type VARCHAR,
         title VARCHAR, learners_started BIGINT, completions BIGINT""",
+    "catalog_tag_progress": """snapshot_date DATE, tag_kind VARCHAR, tag VARCHAR,
+        modules_started BIGINT, modules_completed BIGINT, learners_started BIGINT,
+        learners_completed BIGINT, completion_rate DOUBLE, learning_paths_completed BIGINT,
+        applied_skills_earned BIGINT""",
     "snapshot_changes": """snapshot_date DATE, change VARCHAR, user_id VARCHAR, uid VARCHAR,
         title VARCHAR, previous_snapshot DATE""",
     "activity_daily": """snapshot_date DATE, activity_date DATE, active_learners BIGINT, xp BIGINT,
@@ -118,6 +123,22 @@ ROWS: dict[str, list[tuple]] = {
     "learner_summary": [
         (
             D1,
+            U5,
+            "obj-5",
+            LEAVER_NAME,
+            "Sales",
+            None,
+            50,
+            1,
+            0,
+            0,
+            0,
+            0,
+            "2026-10-01 10:00:00+00",
+            "2026-09-01 00:00:00+00",
+        ),
+        (
+            D1,
             U1,
             "obj-1",
             FORMULA_NAME,
@@ -183,7 +204,7 @@ ROWS: dict[str, list[tuple]] = {
         ),
     ],
     "org_overview": [
-        (D1, 5, 1, 0.2, 5, 3, 0.6, 0, 4000, 1, 1, 0),
+        (D1, 5, 2, 0.4, 5, 3, 0.6, 0, 4050, 1, 1, 0),
         (D2, 6, 4, 0.5, 10, 7, 0.7, 1, 8100, 2, 1, 1),
     ],
     "department_summary": [
@@ -198,8 +219,17 @@ ROWS: dict[str, list[tuple]] = {
         (D2, "cert-az-104", "certification", "Azure Administrator", 1, 1),
         (D2, "skill-1", "applied_skill", None, 1, 1),
     ],
+    "catalog_tag_progress": [
+        (D1, "product", "azure", 1, 1, 1, 1, 1.0, 0, 0),
+        (D2, "level", "beginner", 2, 1, 2, 1, 0.5, 0, 0),
+        (D2, "product", "azure", 2, 1, 2, 1, 0.5, 0, 0),
+        (D2, "product", "+plus", 1, 0, 1, 0, 0.0, 0, 0),
+        (D2, "role", "developer", 2, 1, 2, 1, 0.5, 0, 0),
+        (D2, "subject", "security", 0, 0, 0, 0, None, 0, 1),
+    ],
     "snapshot_changes": [
         (D2, "learner_joined", U4, None, None, D1),
+        (D2, "learner_left", U5, None, None, D1),
     ],
     "activity_daily": [
         (D2, dt.date(2026, 10, 20), 1, 300, 1, 0, 0, 0),
@@ -267,7 +297,7 @@ def build_quality(conn: duckdb.DuckDBPyConnection) -> None:
 
 
 def build_reports(path: Path) -> Path:
-    """A DuckDB file with the nine report tables and the rows above, and the data quality."""
+    """A DuckDB file with the report tables and the rows above, and the data quality."""
     with duckdb.connect(str(path)) as conn:
         conn.execute("CREATE SCHEMA reports")
         for name, columns in SCHEMA.items():

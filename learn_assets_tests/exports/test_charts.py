@@ -56,8 +56,44 @@ def test_rows_without_anything_to_plot_are_no_data_too():
     assert pixels(charts.learning_funnel(funnel)).shape[0] == 250
     later = [{"activity_date": D2 + dt.timedelta(days=1), "active_learners": 1, "xp": 5}]
     assert pixels(charts.activity_trend(later, D2)).shape[0] == 250
+    unstarted = [{"tag_kind": "product", "tag": "azure", "modules_started": 0,
+                  "modules_completed": 0}]  # fmt: skip
+    assert pixels(charts.completion_by_product(unstarted)).shape[0] == 250
+    assert pixels(charts.completions_by_level(unstarted)).shape[0] == 250
+    assert pixels(charts.path_progress([0, 0, 0, 0, 0])).shape[0] == 250
+
+
+def test_certifications_that_never_expire_are_counted_and_labelled():
     undated = [{"expires_on": None, "status": "active"}]
-    assert pixels(charts.certification_expiry(undated, D2)).shape[0] == 250
+    assert pixels(charts.certification_expiry(undated, D2)).shape[0] == 420  # drawn, not empty
+    assert charts.expiry_buckets(D2)[-2:] == ["Later", charts.NO_EXPIRY]
+    assert [
+        charts.expiry_bucket(day, D2)
+        for day in (None, dt.date(2026, 11, 1), D2, dt.date(2027, 10, 31), dt.date(2027, 11, 1))
+    ] == [charts.NO_EXPIRY, "Expired", "Nov 2026", "Oct 2027", "Later"]
+
+
+def test_path_progress_is_counted_in_quarters_with_completed_paths_at_100():
+    paths = pa.table(
+        {
+            "completion_ratio": [0.0, 0.24, 0.25, 0.5, 0.74, 0.75, 0.99, 1.0, None, 0.5],
+            "completed": [False] * 9 + [True],  # a trophy is 100% whatever the ratio says
+        }
+    )
+    assert charts.path_progress_counts(paths) == [3, 1, 2, 2, 2]  # None: size unknown, 0%
+    assert charts.path_progress_counts(None) == [0] * 5
+
+
+def test_tag_charts_show_the_tags_with_most_modules_started():
+    tags = [
+        {"tag_kind": kind, "tag": f"{kind}-{i}", "modules_started": 10 + i, "modules_completed": i}
+        for kind in ("product", "role", "level")
+        for i in range(20)
+    ]
+    shown = {"product": charts.completion_by_product, "role": charts.completion_by_role}
+    for draw in shown.values():  # 12 bars of the 20 tags
+        assert pixels(draw(tags)).shape[0] == round((1.3 + 0.42 * charts.TOP_TAGS) * charts.DPI)
+    assert pixels(charts.completions_by_level(tags)).shape[0] == 240
 
 
 def test_text_from_the_data_is_drawn_literally_not_as_math():
