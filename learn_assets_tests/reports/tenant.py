@@ -19,6 +19,8 @@ had azure/beginner/developer everywhere before) changed no other expected value.
   absent from the D2 snapshot. Sales.
 - Eve (E): no directory match; applied skill S1; C1 active, renewal opens 2026-12-01.
 - Dee (d): in the directory (Sales), never used Learn.
+Each directory row has a given name, surname, mail and UPN (nothing reads them but privacy
+tests, which look for them in everything privacy mode writes).
 """
 
 from __future__ import annotations
@@ -233,17 +235,28 @@ CATALOG = {
     ],
 }
 
-DIRECTORY = [
-    {
-        "id": AAD[A],
-        "displayName": "Ada Lovelace",
-        "department": "Research, Development",
-        "jobTitle": "Engineer",
+
+def _person(object_id: str, name: str, department: str, **more: str) -> dict[str, str]:
+    """A directory row; mail and UPN from the name, so privacy tests have them to look for."""
+    given, surname = name.split()
+    return {
+        "id": object_id,
+        "displayName": name,
+        "givenName": given,
+        "surname": surname,
+        "mail": f"{given.lower()}@contoso.example",
+        "userPrincipalName": f"{given.lower()}.{surname.lower()}@contoso.example",
+        "department": department,
         "accountEnabled": "True",
-    },
-    {"id": AAD[B], "displayName": "Bob Stone", "department": "Sales", "accountEnabled": "True"},
-    {"id": AAD[C], "displayName": "Cy Young", "department": "Sales", "accountEnabled": "True"},
-    {"id": DEE, "displayName": "Dee Never", "department": "Sales", "accountEnabled": "True"},
+        **more,
+    }
+
+
+DIRECTORY = [
+    _person(AAD[A], "Ada Lovelace", "Research, Development", jobTitle="Engineer"),
+    _person(AAD[B], "Bob Stone", "Sales"),
+    _person(AAD[C], "Cy Young", "Sales"),
+    _person(DEE, "Dee Never", "Sales"),
 ]
 
 
