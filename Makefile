@@ -39,10 +39,9 @@ format: install
 	$(BIN)/ruff check --fix learn_assets learn_assets_tests bench
 	$(BIN)/ruff format learn_assets learn_assets_tests bench
 
-## Regenerate the generated docs: contract rule tables, report and core columns.
+## Regenerate the generated parts of the docs (contract rules, the configuration table).
 docs: install
-	$(BIN)/python -m learn_assets.staged.docs --write docs/contracts.md
-	$(BIN)/python -m learn_assets.columns --write docs/report-columns.md
+	$(BIN)/python -m learn_assets.docs
 
 ## Dagster UI on http://127.0.0.1:3000 over the same warehouse.
 ui: install dagster-home

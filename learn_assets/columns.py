@@ -1,8 +1,6 @@
 """The columns of every report and core table: name, DuckDB type, description, and the friendly
 header the workbook shows. One place for the Dagster UI (each asset's column schema), the
-workbook's headers and docs/report-columns.md, which this module writes:
-
-    python -m learn_assets.columns --write docs/report-columns.md      (or `make docs`)
+workbook's headers and the tables of docs/report-columns.md (`make docs`).
 
 A test compares the names and types with a warehouse built by the pipeline, and the page with
 what this module generates, so none of them can drift.
@@ -10,9 +8,7 @@ what this module generates, so none of them can drift.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import dagster as dg
 
@@ -361,17 +357,12 @@ def table_markdown(qualified: str, columns: tuple[ColumnDoc, ...], headers: bool
     return "\n".join(lines) + "\n"
 
 
-INTRO = """# Columns of the report and core tables
-
-Generated from `learn_assets/columns.py` by `make docs` (a test fails when this page or the
-column list drifts from the warehouse). The same names, types and descriptions are each asset's
-column schema in the Dagster UI; the workbook header is the column's heading in `reports.xlsx`.
-Definitions are in [reports](reports.md); the core layer in [warehouse](warehouse.md).
-"""
+COLUMNS_START, COLUMNS_END = "<!-- columns:start -->", "<!-- columns:end -->"
 
 
 def columns_markdown() -> str:
-    parts = [INTRO, "## Report tables (`reports.*`)\n"]
+    """The generated part of docs/report-columns.md (`make docs` writes it there)."""
+    parts = ["## Report tables (`reports.*`)\n"]
     parts += [table_markdown(f"reports.{n}", c, True) for n, c in REPORT_COLUMNS.items()]
     parts.append(
         "## Core tables (`core.*`)\n\nThe views of current values; each view's history table "
@@ -380,15 +371,3 @@ def columns_markdown() -> str:
     )
     parts += [table_markdown(f"core.{n}", c, False) for n, c in CORE_COLUMNS.items()]
     return "\n".join(parts)
-
-
-def main(argv: list[str]) -> int:
-    if argv[:1] == ["--write"] and len(argv) == 2:
-        Path(argv[1]).write_text(columns_markdown())
-        return 0
-    sys.stdout.write(columns_markdown())
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -10,7 +10,7 @@ from learn_assets.partitions import tag_snapshot_assets
 from learn_assets.publish.assets import publish_assets
 from learn_assets.raw.assets import raw_assets
 from learn_assets.reports.assets import report_assets
-from learn_assets.resources.settings import owner_setting
+from learn_assets.settings import current
 from learn_assets.staged.assets import staged_assets
 
 
@@ -20,7 +20,7 @@ def owned_by(owner: str, assets: list[dg.AssetsDefinition]) -> list[dg.AssetsDef
 
 
 ASSETS: list[dg.AssetsDefinition] = owned_by(
-    owner_setting(),
+    current().owner,
     follow_upstream(
         tag_snapshot_assets(
             [

@@ -1,11 +1,11 @@
 """The one partitioning shared by every per-snapshot asset: the snapshot date (UTC day)."""
 
-import os
 import warnings
 from collections.abc import Sequence
 
 import dagster as dg
 
+from learn_assets.settings import current
 from learn_assets.warehouse.ledger import Refreshed
 
 # backfill_policy (beta) is the documented way to backfill a range in one run, and partitioned
@@ -13,11 +13,10 @@ from learn_assets.warehouse.ledger import Refreshed
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
-DEFAULT_START_DATE = "2026-11-01"
 
 # end_offset=1: today's delivery is a partition today, not tomorrow.
 snapshot_partitions = dg.DailyPartitionsDefinition(
-    start_date=os.environ.get("LEARN_START_DATE", DEFAULT_START_DATE),
+    start_date=current().start_date.isoformat(),
     end_offset=1,
     timezone="UTC",
 )

@@ -26,6 +26,9 @@ def cli_env(tmp_path: Path, landing: Path) -> dict[str, str]:
         "LEARN_LANDING_DIR": str(landing),
         "LEARN_WAREHOUSE": str(tmp_path / "cli.duckdb"),
         "LEARN_EXPORTS_DIR": str(tmp_path / "exports"),
+        "LEARN_LAKE_DIR": str(tmp_path / "lake"),
+        "LEARN_SERVING_DATABASE": str(tmp_path / "serving.duckdb"),
+        "LEARN_CACHE_DIR": str(tmp_path / "cache"),
         "LEARN_START_DATE": "2026-10-01",
     }
 

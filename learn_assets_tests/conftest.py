@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import os
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from learn_assets.contracts.datasets import DATASETS, Dataset
+from learn_assets.contracts.datasets import DATASETS
 from learn_assets.generator import generate_sample
 from learn_assets_tests.azurite import azure_env, azurite, container  # noqa: F401 - fixtures
-from learn_assets_tests.helpers import resources_in
+from learn_assets_tests.helpers import resources_in, tiny_rows, write_csv
 
 # Tests run on throwaway Dagster instances, never on the developer's (`make` sets DAGSTER_HOME).
 os.environ.pop("DAGSTER_HOME", None)
@@ -28,48 +27,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         fixtures = set(getattr(item, "fixturenames", ()))
         if SLOW_FIXTURES & fixtures or "[azurite]" in item.nodeid:
             item.add_marker(pytest.mark.slow)
-
-
-TENANT = "11111111-2222-3333-4444-555555555555"
-
-
-# Values that pass the contracts' enum rules, by delivered column name.
-ALLOWED = {"awardType": ["Badge", "Trophy"], "SourceType": ["Module", "LearningPath"]}
-
-
-def tiny_rows(dataset: Dataset, snapshot: dt.date, n: int = 2) -> list[dict[str, str]]:
-    """`n` plausible rows whose values encode the snapshot, so partitions can be told apart."""
-    rows = []
-    for i in range(n):
-        row = {}
-        for c in dataset.columns:
-            if c.kind.value == "guid":
-                row[c.name] = (
-                    TENANT
-                    if c.name.lower() == "tenantid"
-                    else f"{i:08x}-0000-0000-0000-{snapshot:%Y%m%d}0000"
-                )
-            elif c.kind.value in ("int", "yyyymmdd"):
-                row[c.name] = str(100 + i) if c.kind.value == "int" else f"{snapshot:%Y%m%d}"
-            elif c.kind.value in ("datetimeoffset", "datetime"):
-                row[c.name] = f"{snapshot}T10:00:00.1234567-08:00"
-            elif c.kind.value == "json_array":
-                row[c.name] = '["beginner","intermediate"]'
-            elif c.name in ALLOWED:
-                row[c.name] = ALLOWED[c.name][i % len(ALLOWED[c.name])]
-            else:
-                row[c.name] = f"{c.name.lower()} {i}, {snapshot}"
-        rows.append(row)
-    return rows
-
-
-def write_csv(path: Path, header: Sequence[str], rows: Sequence[Mapping[str, str]]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(header))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
 
 
 SnapshotWriter = Callable[..., Path]

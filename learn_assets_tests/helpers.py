@@ -1,21 +1,23 @@
-"""Shared test helpers: the pipeline's steps for a set of snapshots without Dagster (the order a
-run takes them in), and every derived table of a warehouse for comparing two builds."""
+"""Shared test helpers: resources in a temporary folder, tiny delivered files, the pipeline's
+steps for a set of snapshots without Dagster (the order a run takes them in), and what two builds
+are compared on (every derived table, every table's checksum)."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import duckdb
 
-from learn_assets.contracts.datasets import DATASETS
+from learn_assets.contracts.datasets import DATASETS, Dataset
 from learn_assets.core.build import CORE_TABLES, history_table, update_core
 from learn_assets.raw.load import load_entra_export, load_snapshot
 from learn_assets.reports.build import REPORT_TABLES, refresh_report, report_table
 from learn_assets.resources.reporting import ReportSettingsValues
 from learn_assets.resources.settings import resources_from_env
-from learn_assets.staged.stage import stage_entra, stage_snapshot
+from learn_assets.staged.stage import StageResult, stage_entra, stage_snapshot
 
 
 def resources_in(
@@ -77,3 +79,76 @@ def derived_tables(conn: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
         except duckdb.CatalogException:
             found[table] = []
     return found
+
+
+TENANT = "11111111-2222-3333-4444-555555555555"
+
+
+# Values that pass the contracts' enum rules, by delivered column name.
+ALLOWED = {"awardType": ["Badge", "Trophy"], "SourceType": ["Module", "LearningPath"]}
+
+
+def tiny_rows(dataset: Dataset, snapshot: dt.date, n: int = 2) -> list[dict[str, str]]:
+    """`n` plausible rows whose values encode the snapshot, so partitions can be told apart."""
+    rows = []
+    for i in range(n):
+        row = {}
+        for c in dataset.columns:
+            if c.kind.value == "guid":
+                row[c.name] = (
+                    TENANT
+                    if c.name.lower() == "tenantid"
+                    else f"{i:08x}-0000-0000-0000-{snapshot:%Y%m%d}0000"
+                )
+            elif c.kind.value in ("int", "yyyymmdd"):
+                row[c.name] = str(100 + i) if c.kind.value == "int" else f"{snapshot:%Y%m%d}"
+            elif c.kind.value in ("datetimeoffset", "datetime"):
+                row[c.name] = f"{snapshot}T10:00:00.1234567-08:00"
+            elif c.kind.value == "json_array":
+                row[c.name] = '["beginner","intermediate"]'
+            elif c.name in ALLOWED:
+                row[c.name] = ALLOWED[c.name][i % len(ALLOWED[c.name])]
+            else:
+                row[c.name] = f"{c.name.lower()} {i}, {snapshot}"
+        rows.append(row)
+    return rows
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Sequence[Mapping[str, str]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(header))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+VOLATILE = {("raw", "_load_log"): "loaded_at"}  # wall-clock time of the load
+# The change ledger logs operations (every load, re-run, rebuild), not content.
+OPERATION_LOGS = ("_changes", "_consumed")
+
+
+def checksums(database: str) -> dict[str, tuple]:
+    """(rows, order-independent hash of all rows) per table of the warehouse."""
+    with duckdb.connect(database, read_only=True) as conn:
+        tables = conn.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables ORDER BY ALL"
+        ).fetchall()
+        sums = {}
+        for schema, table in tables:
+            if table in OPERATION_LOGS:
+                continue
+            exclude = VOLATILE.get((schema, table))
+            columns = f"* EXCLUDE ({exclude})" if exclude else "*"
+            sums[f"{schema}.{table}"] = conn.execute(
+                f'SELECT count(*), sum(hash(t)) FROM (SELECT {columns} FROM "{schema}"."{table}") t'
+            ).fetchone()
+    return sums
+
+
+def stage_all(conn, days, incremental: bool = True) -> dict[tuple[str, dt.date], StageResult]:
+    return {
+        (dataset.name, day): stage_snapshot(conn, dataset, day, incremental)
+        for day in days
+        for dataset in DATASETS
+    }

@@ -12,7 +12,7 @@ import pytest
 
 from learn_assets.generator import generate_sample
 from learn_assets_tests.cli import cli_env, start_materialize
-from learn_assets_tests.test_idempotence import checksums
+from learn_assets_tests.helpers import checksums
 
 pytestmark = pytest.mark.slow  # real CLI runs, servers or browsers: `make test-fast` leaves it out
 

@@ -26,8 +26,7 @@ from learn_assets.forget import forget_snapshot
 from learn_assets.resources.reporting import ReportSettingsValues
 from learn_assets.staged.stage import QUARANTINE, STAGED
 from learn_assets.warehouse.versioned import versions_table
-from learn_assets_tests.conftest import write_csv
-from learn_assets_tests.helpers import derived_tables, run_snapshots
+from learn_assets_tests.helpers import derived_tables, run_snapshots, write_csv
 from learn_assets_tests.reports.tenant import (
     CERTS,
     CY_PROGRESS,

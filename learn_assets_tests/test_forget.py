@@ -18,7 +18,7 @@ from learn_assets.forget import NothingToForget, forget_snapshot
 from learn_assets.resources.reporting import ReportSettingsValues
 from learn_assets.runs import materialize_snapshots
 from learn_assets_tests.cli import PROJECT, cli_env
-from learn_assets_tests.helpers import derived_tables, resources_in, run_snapshots
+from learn_assets_tests.helpers import checksums, derived_tables, resources_in, run_snapshots
 from learn_assets_tests.reports.tenant import (
     D1,
     D2,
@@ -27,7 +27,6 @@ from learn_assets_tests.reports.tenant import (
     write_snapshot,
     write_tenant,
 )
-from learn_assets_tests.test_idempotence import checksums
 
 pytestmark = pytest.mark.slow  # real CLI runs, servers or browsers: `make test-fast` leaves it out
 

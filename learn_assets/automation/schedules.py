@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import dagster as dg
 import duckdb
@@ -12,20 +11,11 @@ from learn_assets.jobs import snapshot_job
 from learn_assets.partitions import snapshot_partitions
 from learn_assets.raw.load import LOAD_LOG
 from learn_assets.resources import WarehouseResource
+from learn_assets.settings import current
 from learn_assets.warehouse.sql import relation_kind
 
-
-def parse_time(value: str, name: str) -> dt.time:
-    try:
-        return dt.time.fromisoformat(value)
-    except ValueError as e:
-        raise ValueError(f"{name} must be HH:MM (UTC), got {value!r}") from e
-
-
-SCHEDULE_TIME = parse_time(os.environ.get("LEARN_SCHEDULE_TIME", "06:00"), "LEARN_SCHEDULE_TIME")
-FRESHNESS_DEADLINE = parse_time(
-    os.environ.get("LEARN_FRESHNESS_DEADLINE", "09:00"), "LEARN_FRESHNESS_DEADLINE"
-)
+SCHEDULE_TIME = current().schedule_time
+FRESHNESS_DEADLINE = current().freshness_deadline
 FRESHNESS_LOOKBACK_DAYS = 7
 
 

@@ -43,7 +43,7 @@ from learn_assets.exports.tables import (
 from learn_assets.exports.values import check_exportable
 from learn_assets.exports.xlsx import about_rows, sheet_rows, write_workbook
 from learn_assets.fileio import atomic_path, write_bytes
-from learn_assets.resources.exports import HTML_MAX_LEARNERS, XLSX_MAX_ROWS
+from learn_assets.settings import DEFAULTS
 
 WORKBOOK = "reports.xlsx"
 PAGE = "report.html"
@@ -111,10 +111,10 @@ def export_tables(
     tables: dict[str, pa.Table],
     snapshot: dt.date,
     exports_dir: Path,
-    xlsx_max_rows: int = XLSX_MAX_ROWS,
+    xlsx_max_rows: int = DEFAULTS.xlsx_max_rows,
     quality: DataQuality | None = None,
     previous: Previous | None = None,
-    html_max_learners: int = HTML_MAX_LEARNERS,
+    html_max_learners: int = DEFAULTS.html_max_learners,
     source: str = "",
 ) -> ExportResult:
     """Write every export of one snapshot from its report tables (see `read_reports`), its
@@ -179,8 +179,8 @@ def export_snapshot(
     conn: duckdb.DuckDBPyConnection,
     snapshot: dt.date,
     exports_dir: Path,
-    xlsx_max_rows: int = XLSX_MAX_ROWS,
-    html_max_learners: int = HTML_MAX_LEARNERS,
+    xlsx_max_rows: int = DEFAULTS.xlsx_max_rows,
+    html_max_learners: int = DEFAULTS.html_max_learners,
     landing_dir: str = "",
 ) -> ExportResult:
     """Read the reports of `snapshot`, its data quality and the previous snapshot, and write all

@@ -27,7 +27,7 @@ from learn_assets.exports.charts import CHART_TITLES
 from learn_assets.exports.headline import Headline, headlines
 from learn_assets.exports.learners import LearnerData, learner_data, learner_label
 from learn_assets.exports.tables import DataQuality, Previous
-from learn_assets.resources.exports import HTML_MAX_LEARNERS
+from learn_assets.settings import DEFAULTS
 
 QUALITY_HEADING = "Data quality"
 TOP_LEARNERS = 20
@@ -589,7 +589,7 @@ def render_page(
     charts: Mapping[str, bytes],
     quality: DataQuality | None = None,
     previous: Previous | None = None,
-    max_learners: int = HTML_MAX_LEARNERS,
+    max_learners: int = DEFAULTS.html_max_learners,
 ) -> str:
     """The whole page as a string (UTF-8 when written); `quality` as read from the warehouse
     (`read_data_quality`), None: not recorded; `previous`: the snapshot compared with

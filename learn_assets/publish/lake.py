@@ -139,6 +139,37 @@ def _predicate(day: dt.date) -> str:
     return f"snapshot_date = '{day.isoformat()}'"  # a date: nothing from input
 
 
+def _mirror(
+    conn: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    report: ReportTable,
+    days: list[dt.date],
+    loaded: set[dt.date],
+    written: list[dt.date],
+    removed: list[dt.date],
+) -> None:
+    """Make each of `days` in the lake equal the warehouse: its rows (one commit), or gone."""
+    uri = lake.uri("reports", report.name)
+    for day in days:
+        table = open_delta(lake, uri)
+        if day in loaded:
+            rows = read_report(conn, report, day)
+            if table is None:  # the first write creates the table and its partitioning
+                write_deltalake(
+                    uri,
+                    rows,
+                    partition_by=["snapshot_date"],
+                    mode="overwrite",
+                    storage_options=dict(lake.storage_options) or None,
+                )
+            else:
+                write_deltalake(table, rows, mode="overwrite", predicate=_predicate(day))
+            written.append(day)
+        elif table is not None:
+            table.delete(_predicate(day))
+            removed.append(day)
+
+
 def publish_report(
     conn: duckdb.DuckDBPyConnection, lake: Lake, report: ReportTable, requested: list[dt.date]
 ) -> dict[str, object]:
@@ -151,24 +182,15 @@ def publish_report(
     uri = lake.uri("reports", report.name)
     written, removed = [], []
     try:
-        for day in days:
-            table = open_delta(lake, uri)
-            if day in loaded:
-                rows = read_report(conn, report, day)
-                if table is None:  # the first write creates the table and its partitioning
-                    write_deltalake(
-                        uri,
-                        rows,
-                        partition_by=["snapshot_date"],
-                        mode="overwrite",
-                        storage_options=dict(lake.storage_options) or None,
-                    )
-                else:
-                    write_deltalake(table, rows, mode="overwrite", predicate=_predicate(day))
-                written.append(day)
-            elif table is not None:
-                table.delete(_predicate(day))
-                removed.append(day)
+        _mirror(conn, lake, report, days, loaded, written, removed)
+        # Anything else that differs (a lake folder deleted, restored or written by another
+        # warehouse) is repaired here: every snapshot whose rows differ is published again.
+        expected, found = warehouse_counts(conn, report), lake_counts(lake, report)
+        if expected != found:
+            repair = sorted(
+                d for d in set(expected) | set(found) if expected.get(d) != found.get(d)
+            )
+            _mirror(conn, lake, report, repair, loaded, written, removed)
     except Exception as e:  # deltalake and object_store raise many kinds: name the table
         raise _fail(lake, f"reports.{report.name}", e) from None
     with transaction(conn):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dagster as dg
 
+from learn_assets.settings import DEFAULTS
+
 
 class DataShareResource(dg.ConfigurableResource):
     """The folder Data Share syncs into: `<share_dir>/<Dataset>.csv|parquet`, each file
     overwritten in place at every sync. Local path or Azure URL; empty means no archiver."""
 
-    share_dir: str = ""  # LEARN_DATASHARE_DIR
-    quiet_seconds: int = 60  # LEARN_ARCHIVE_QUIET_SECONDS: unchanged this long = fully written
+    share_dir: str = DEFAULTS.datashare_dir  # LEARN_DATASHARE_DIR
+    quiet_seconds: int = DEFAULTS.archive_quiet_seconds  # unchanged this long = fully written
     max_files_per_tick: int = 3  # bounded work per sensor tick (a tick has a time limit)

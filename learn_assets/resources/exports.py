@@ -6,18 +6,17 @@ from pathlib import Path
 
 import dagster as dg
 
-XLSX_MAX_ROWS = 100_000  # rows per sheet of reports.xlsx; CSV and Parquet keep every row
-HTML_MAX_LEARNERS = 5_000  # learners report.html embeds (the most active): it stays small
+from learn_assets.settings import DEFAULTS
 
 
 class ExportSettings(dg.ConfigurableResource):
     """Exports folder: one sub-folder per snapshot date, `<exports_dir>/<YYYY-MM-DD>/`; at most
     `xlsx_max_rows` rows per sheet of the workbook (LEARN_XLSX_MAX_ROWS) and `html_max_learners`
-    learners in report.html's learner details (LEARN_HTML_MAX_LEARNERS)."""
+    learners in report.html's learner search (LEARN_HTML_MAX_LEARNERS)."""
 
-    exports_dir: str = "data/exports"
-    xlsx_max_rows: int = XLSX_MAX_ROWS
-    html_max_learners: int = HTML_MAX_LEARNERS
+    exports_dir: str = DEFAULTS.exports_dir
+    xlsx_max_rows: int = DEFAULTS.xlsx_max_rows
+    html_max_learners: int = DEFAULTS.html_max_learners
 
     @property
     def root(self) -> Path:

@@ -19,6 +19,7 @@ import dagster as dg
 from learn_assets.contracts.datasets import DATASETS, Dataset
 from learn_assets.fileio import file_sha256, text_sha256
 from learn_assets.resources.storage import Entry, Storage, is_remote
+from learn_assets.settings import DEFAULTS
 
 FORMATS = ("csv", "parquet")
 _DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -60,10 +61,10 @@ def folder_date(name: str) -> dt.date | None:
 class LandingResource(dg.ConfigurableResource):
     """Landing folder with one sub-folder per snapshot date, as the sample generator writes it."""
 
-    landing_dir: str = "data/landing"
-    entra_export: str = ""  # empty: <landing_dir>/entra_users.csv
-    quiet_seconds: int = 60  # a snapshot folder must be unchanged this long before it is run
-    cache_dir: str = "data/cache"  # local copies of a remote landing's files (LEARN_CACHE_DIR)
+    landing_dir: str = DEFAULTS.landing_dir
+    entra_export: str = DEFAULTS.entra_export  # empty: <landing_dir>/entra_users.csv
+    quiet_seconds: int = DEFAULTS.quiet_seconds  # unchanged this long before it is run
+    cache_dir: str = DEFAULTS.cache_dir  # local copies of a remote landing's files
 
     @property
     def root(self) -> Path:

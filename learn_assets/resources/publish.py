@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import dagster as dg
 
-LAKE_DIR = "data/lake"
-SERVING_DATABASE = "data/serving.duckdb"
+from learn_assets.settings import DEFAULTS
 
 
 class PublishSettings(dg.ConfigurableResource):
     """LEARN_LAKE_DIR (a local folder or an az:// / abfs:// URL) and LEARN_SERVING_DATABASE."""
 
-    lake_dir: str = LAKE_DIR
-    serving_database: str = SERVING_DATABASE
+    lake_dir: str = DEFAULTS.lake_dir
+    serving_database: str = DEFAULTS.serving_database

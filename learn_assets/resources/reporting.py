@@ -13,19 +13,13 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from learn_assets.privacy import Privacy
-
-DEFAULT_MAX_USER_DROP = 0.5
-DEFAULT_MAX_QUARANTINE_SHARE = 0.05
-
-
-class SettingError(ValueError):
-    """A setting (environment variable) has a value this project cannot use; names the variable."""
+from learn_assets.settings import DEFAULTS, check_share, parse_dates
 
 
 @dataclass(frozen=True)
 class ReportSettingsValues:
-    expiry_window_days: int = 90
-    pseudonymize: bool = False
+    expiry_window_days: int = DEFAULTS.expiry_window_days
+    pseudonymize: bool = DEFAULTS.pseudonymize
     pseudonym_key: str = field(default="", repr=False)
 
 
@@ -33,45 +27,23 @@ class ReportSettingsValues:
 class SanityGates:
     """Limits of the blocking snapshot sanity checks (staged/checks.py)."""
 
-    max_user_drop: float = DEFAULT_MAX_USER_DROP  # LEARN_MAX_USER_DROP, a share 0..1
-    max_quarantine_share: float = DEFAULT_MAX_QUARANTINE_SHARE  # LEARN_MAX_QUARANTINE_SHARE
+    max_user_drop: float = DEFAULTS.max_user_drop  # LEARN_MAX_USER_DROP, a share 0..1
+    max_quarantine_share: float = DEFAULTS.max_quarantine_share  # LEARN_MAX_QUARANTINE_SHARE
     accepted: frozenset[dt.date] = frozenset()  # LEARN_ACCEPT_ANOMALY
 
     def accepts(self, snapshot: dt.date | None) -> bool:
         return snapshot is not None and snapshot in self.accepted
 
 
-def check_share(name: str, value: float) -> float:
-    if not 0 <= value <= 1:
-        raise SettingError(f"{name} must be a share between 0 and 1 (0.5 is 50%), got {value}")
-    return value
-
-
-def parse_dates(name: str, value: str) -> frozenset[dt.date]:
-    """`2026-11-02,2026-11-05` (spaces allowed, empty: none) as dates; a bad one names `name`."""
-    dates = set()
-    for part in value.split(","):
-        text = part.strip()
-        if not text:
-            continue
-        try:
-            dates.add(dt.date.fromisoformat(text))
-        except ValueError:
-            raise SettingError(
-                f"{name} must be snapshot dates YYYY-MM-DD separated by commas, got {text!r}"
-            ) from None
-    return frozenset(dates)
-
-
 class ReportSettings(dg.ConfigurableResource):
     """LEARN_EXPIRY_WINDOW_DAYS, LEARN_PSEUDONYMIZE, LEARN_PSEUDONYM_KEY (secret),
     LEARN_MAX_USER_DROP, LEARN_MAX_QUARANTINE_SHARE, LEARN_ACCEPT_ANOMALY."""
 
-    expiry_window_days: int = 90
-    pseudonymize: bool = False
+    expiry_window_days: int = DEFAULTS.expiry_window_days
+    pseudonymize: bool = DEFAULTS.pseudonymize
     pseudonym_key: str = ""
-    max_user_drop: float = DEFAULT_MAX_USER_DROP
-    max_quarantine_share: float = DEFAULT_MAX_QUARANTINE_SHARE
+    max_user_drop: float = DEFAULTS.max_user_drop
+    max_quarantine_share: float = DEFAULTS.max_quarantine_share
     accept_anomaly: str = ""  # comma-separated snapshot dates
 
     def values(self) -> ReportSettingsValues:

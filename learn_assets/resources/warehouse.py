@@ -3,7 +3,6 @@ waits for the file's lock, `learn_assets.warehouse.lock`)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,11 +11,9 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from learn_assets.warehouse.lock import LOCK_TIMEOUT, connect_waiting
+from learn_assets.settings import DEFAULTS, memory
+from learn_assets.warehouse.lock import connect_waiting
 from learn_assets.warehouse.sql import quote_literal
-
-MEMORY_LIMIT = "2GB"
-_MEMORY = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 
 
 class WarehouseResource(DuckDBResource):
@@ -25,23 +22,19 @@ class WarehouseResource(DuckDBResource):
     tables spill to disk next to the warehouse instead of growing the process. A connection
     waits up to `lock_timeout` seconds (LEARN_LOCK_TIMEOUT) for another process's lock."""
 
-    memory_limit: str = MEMORY_LIMIT
-    lock_timeout: float = LOCK_TIMEOUT
+    memory_limit: str = DEFAULTS.memory_limit
+    lock_timeout: float = DEFAULTS.lock_timeout
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        if not _MEMORY.match(self.memory_limit.strip()):
-            raise ValueError(
-                f"LEARN_DUCKDB_MEMORY_LIMIT must be an amount like 2GB or 512MB, "
-                f"got {self.memory_limit!r}"
-            )
+        limit = memory("LEARN_DUCKDB_MEMORY_LIMIT", self.memory_limit)
         if self.database != ":memory:":
             Path(self.database).parent.mkdir(parents=True, exist_ok=True)
         config = {"custom_user_agent": "dagster", **self.connection_config}
         # In a run, Dagster's logger puts the waiting messages in the run's log.
         conn = connect_waiting(self.database, config, self.lock_timeout, dg.get_dagster_logger())
         try:  # closed in every case: an open connection keeps the file locked
-            conn.execute(f"SET memory_limit = {quote_literal(self.memory_limit.strip())}")
+            conn.execute(f"SET memory_limit = {quote_literal(limit)}")
             yield conn
         finally:
             conn.close()

@@ -3,14 +3,11 @@
 The "quarantined when" cells are the reasons of the rules each column declares (the vocabulary of
 `contracts/rules.py`), the same texts staging quarantines rows with.
 
-`python -m learn_assets.staged.docs` prints them; `--write docs/contracts.md` (or `make docs`)
-replaces the section between the markers in that page.
+`make docs` (`python -m learn_assets.docs`) replaces the section between the markers in that
+page.
 """
 
 from __future__ import annotations
-
-import sys
-from pathlib import Path
 
 from learn_assets.contracts.datasets import DATASETS, ENTRA, Dataset
 from learn_assets.contracts.schemas import column_rules, frame_rules
@@ -52,22 +49,10 @@ def rules_markdown() -> str:
     return "\n".join(dataset_rules(d) for d in (*DATASETS, ENTRA)).rstrip() + "\n"
 
 
-def replace_section(text: str, generated: str) -> str:
-    head, start, rest = text.partition(START)
-    _, end, tail = rest.partition(END)
-    if not start or not end:
-        raise ValueError(f"markers {START} and {END} not found")
-    return f"{head}{START}\n{generated}{END}{tail}"
-
-
-def main(argv: list[str]) -> int:
-    if argv[:1] == ["--write"] and len(argv) == 2:
-        path = Path(argv[1])
-        path.write_text(replace_section(path.read_text(), rules_markdown()))
-        return 0
-    sys.stdout.write(rules_markdown())
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+def replace_section(text: str, generated: str, start: str = START, end: str = END) -> str:
+    """`text` with what stands between the markers `start` and `end` replaced by `generated`."""
+    head, found_start, rest = text.partition(start)
+    _, found_end, tail = rest.partition(end)
+    if not found_start or not found_end:
+        raise ValueError(f"markers {start} and {end} not found")
+    return f"{head}{start}\n{generated}{end}{tail}"

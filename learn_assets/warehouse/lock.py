@@ -16,7 +16,6 @@ from typing import Any
 
 import duckdb
 
-LOCK_TIMEOUT = 600.0  # seconds (LEARN_LOCK_TIMEOUT)
 LOCK_RETRY_SECONDS = 1.0
 LOCK_LOG_SECONDS = 10.0
 _LOCKED = "Could not set lock on file"

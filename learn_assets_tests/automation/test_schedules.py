@@ -8,10 +8,10 @@ import pytest
 from learn_assets.automation.schedules import (
     daily_snapshot_schedule,
     overdue_snapshots,
-    parse_time,
     snapshot_delivered_on_time,
 )
 from learn_assets.graph import ASSETS
+from learn_assets.settings import SettingError, Settings
 
 NINE = dt.time(9, 0)
 FIRST = dt.date(2026, 11, 1)
@@ -76,5 +76,5 @@ def test_freshness_check_flags_a_missing_day(write_snapshot, resources):
 
 
 def test_bad_time_setting_names_the_variable():
-    with pytest.raises(ValueError, match="LEARN_SCHEDULE_TIME must be HH:MM"):
-        parse_time("6am", "LEARN_SCHEDULE_TIME")
+    with pytest.raises(SettingError, match="LEARN_SCHEDULE_TIME must be HH:MM"):
+        Settings.from_env({"LEARN_SCHEDULE_TIME": "6am"})

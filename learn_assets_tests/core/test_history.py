@@ -20,7 +20,7 @@ from learn_assets.core.build import (
 )
 from learn_assets.core.checks import conflicts
 from learn_assets.warehouse.ledger import plan_update
-from learn_assets_tests.helpers import derived_tables, load_day, run_snapshots
+from learn_assets_tests.helpers import derived_tables, load_day, run_snapshots, stage_all
 from learn_assets_tests.reports.tenant import (
     CERTS,
     D1,
@@ -33,7 +33,6 @@ from learn_assets_tests.reports.tenant import (
     write_snapshot,
     write_tenant,
 )
-from learn_assets_tests.staged.test_stage_changes import stage_all
 
 D3 = D2 + dt.timedelta(days=1)
 

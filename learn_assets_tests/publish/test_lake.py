@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import shutil
 
 import duckdb
 import pyarrow as pa
@@ -104,6 +105,22 @@ def check_backfill_rerun_and_forget(tmp_path, root: str, env: dict[str, str]) ->
 
 def test_the_lake_equals_the_warehouse_after_backfill_rerun_and_forget(tmp_path):
     check_backfill_rerun_and_forget(tmp_path, str(tmp_path / "lake"), {})
+
+
+def test_a_lake_table_lost_or_damaged_is_repaired_by_the_next_publish(tmp_path):
+    landing = tmp_path / "landing"
+    three_days(landing)
+    lake = lake_for(str(tmp_path / "lake"), {})
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        run_snapshots(conn, landing, [D1, D2, D3])
+        publish_lake(conn, lake, [], privacy=False)
+        shutil.rmtree(tmp_path / "lake" / "reports" / "org_overview")  # lost
+        DeltaTable(lake.uri("reports", "learner_summary")).delete("snapshot_date = '2026-11-02'")
+        shutil.rmtree(tmp_path / "lake" / "core" / "awards")
+        repaired = publish_lake(conn, lake, [], privacy=False)
+        assert repaired.tables["reports/learner_summary"]["written"] == [D2]
+        assert repaired.tables["reports/org_overview"]["written"] == [D1, D2, D3]
+        assert_lake_equals_warehouse(conn, lake)
 
 
 def test_the_lake_on_azure_storage(tmp_path, azure_env, container):

@@ -11,7 +11,7 @@ from learn_assets.contracts.datasets import DATASETS
 from learn_assets.graph import ASSETS
 from learn_assets.raw.assets import ENTRA_PRESENT_CHECK
 from learn_assets.runs import materialize_snapshots
-from learn_assets_tests.conftest import write_csv
+from learn_assets_tests.helpers import write_csv
 
 pytestmark = pytest.mark.slow  # whole pipeline runs: `make test-fast` leaves them out
 

@@ -14,7 +14,7 @@ from learn_assets.raw.load import (
     match_columns,
 )
 from learn_assets.resources import LandingFileError, LandingResource
-from learn_assets_tests.conftest import tiny_rows, write_csv
+from learn_assets_tests.helpers import tiny_rows, write_csv
 
 D1, D2, D3 = dt.date(2026, 11, 1), dt.date(2026, 11, 2), dt.date(2026, 11, 3)
 PROGRESS = DATASETS_BY_NAME["Progress"]

@@ -19,7 +19,7 @@ from learn_assets.raw.load import (
 from learn_assets.resources import LandingFileError
 from learn_assets.staged.stage import quarantine_table, stage_snapshot, staged_table
 from learn_assets.warehouse.sql import quote_ident
-from learn_assets_tests.conftest import tiny_rows, write_csv
+from learn_assets_tests.helpers import tiny_rows, write_csv
 
 D1, D2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
 PROGRESS = DATASETS_BY_NAME["Progress"]

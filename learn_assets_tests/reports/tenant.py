@@ -29,7 +29,7 @@ import datetime as dt
 from pathlib import Path
 
 from learn_assets.contracts.datasets import DATASETS_BY_NAME, ENTRA_COLUMNS
-from learn_assets_tests.conftest import write_csv
+from learn_assets_tests.helpers import write_csv
 
 D1, D2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
 TENANT = "7e7e7e7e-0000-0000-0000-000000000000"

@@ -1,6 +1,7 @@
 """Each report on the hand-built tenant (tenant.py), against values computed by hand."""
 
 import datetime as dt
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -225,9 +226,7 @@ def all_reports(resources) -> dict[str, list[tuple]]:
 
 
 def test_reports_are_the_same_day_by_day_and_in_a_range_backfill(tmp_path, built):
-    day_by_day = dict(built) | {
-        "warehouse": type(built["warehouse"])(database=str(tmp_path / "daily.duckdb"))
-    }
+    day_by_day = resources_in(tmp_path, Path(built["landing"].landing_dir))
     for day in (D1, D2):
         materialize_snapshots(day, day, day_by_day)
     assert all_reports(day_by_day) == all_reports(built)

@@ -10,7 +10,7 @@ from learn_assets.contracts.datasets import DATASETS, DATASETS_BY_NAME
 from learn_assets.generator import generate_sample
 from learn_assets.graph import ASSETS
 from learn_assets.runs import QUIET, materialize_snapshots
-from learn_assets_tests.conftest import tiny_rows, write_csv
+from learn_assets_tests.helpers import tiny_rows, write_csv
 
 pytestmark = pytest.mark.slow  # whole pipeline runs: `make test-fast` leaves them out
 

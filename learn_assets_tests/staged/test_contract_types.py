@@ -13,7 +13,7 @@ from learn_assets.contracts.sql import compile_contract
 from learn_assets.raw.load import load_snapshot
 from learn_assets.staged.checks import CheckOutcome, contract_types
 from learn_assets.staged.stage import stage_snapshot
-from learn_assets_tests.conftest import TENANT, tiny_rows, write_csv
+from learn_assets_tests.helpers import TENANT, tiny_rows, write_csv
 
 DAY = dt.date(2026, 11, 1)
 PROGRESS = DATASETS_BY_NAME["Progress"]

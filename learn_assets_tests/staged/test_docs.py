@@ -1,15 +1,26 @@
 """The rule tables of docs/contracts.md are the ones the contracts generate."""
 
-from pathlib import Path
+from dataclasses import fields
 
-from learn_assets.staged.docs import END, START, replace_section, rules_markdown
+import pytest
 
-CONTRACTS_PAGE = Path(__file__).resolve().parents[2] / "docs" / "contracts.md"
+from learn_assets.docs import GENERATED, ROOT, regenerated
+from learn_assets.settings import Settings, configuration_table
+from learn_assets.staged.docs import END, START, rules_markdown
 
 
-def test_the_documented_rules_match_the_contracts():
-    text = CONTRACTS_PAGE.read_text()
-    assert replace_section(text, rules_markdown()) == text, "run `make docs` to refresh it"
+@pytest.mark.parametrize("page", sorted({path for path, *_ in GENERATED}))
+def test_the_generated_docs_match_the_code(page):
+    """The contract rule tables (docs/contracts.md) and the configuration table (README.md)."""
+    assert regenerated(page) == (ROOT / page).read_text(), f"run `make docs` to refresh {page}"
+
+
+def test_every_setting_is_in_the_configuration_table():
+    table = configuration_table()
+    for f in fields(Settings):
+        assert f"| `{f.metadata['env']}` |" in table
+    assert "| `LEARN_SCHEDULE_TIME` | `06:00` |" in table
+    assert "| `LEARN_ACCEPT_ANOMALY` | (none) |" in table
 
 
 def test_every_rule_reason_appears_in_the_generated_tables():

@@ -26,8 +26,7 @@ from learn_assets.runs import QUIET, materialize_snapshots
 from learn_assets.staged.check_log import LoggedCheck, check_status, record_checks
 from learn_assets.staged.checks import CheckOutcome, checks_for
 from learn_assets.staged.stage import stage_snapshot
-from learn_assets_tests.conftest import tiny_rows, write_csv
-from learn_assets_tests.helpers import resources_in
+from learn_assets_tests.helpers import resources_in, tiny_rows, write_csv
 
 pytestmark = pytest.mark.slow  # whole pipeline runs: `make test-fast` leaves them out
 

@@ -8,7 +8,7 @@ import pytest
 from learn_assets.contracts.datasets import DATASETS_BY_NAME, ENTRA
 from learn_assets.raw.load import load_entra_export, load_snapshot
 from learn_assets.staged.stage import DUPLICATE, stage_entra, stage_snapshot
-from learn_assets_tests.conftest import tiny_rows, write_csv
+from learn_assets_tests.helpers import tiny_rows, write_csv
 
 D1, D2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
 PROGRESS = DATASETS_BY_NAME["Progress"]

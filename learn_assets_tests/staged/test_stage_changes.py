@@ -3,8 +3,6 @@ staging the whole snapshot gives, and is used only when the previous staging sti
 
 from __future__ import annotations
 
-import datetime as dt
-
 import duckdb
 import pytest
 
@@ -14,12 +12,11 @@ from learn_assets.staged.stage import (
     QUARANTINE,
     STAGE_LOG,
     STAGED,
-    StageResult,
     stage_plan,
     stage_snapshot,
 )
 from learn_assets.warehouse.versioned import versions_table
-from learn_assets_tests.helpers import load_day
+from learn_assets_tests.helpers import load_day, stage_all
 
 pytestmark = pytest.mark.slow  # whole pipeline runs: `make test-fast` leaves them out
 
@@ -32,14 +29,6 @@ def stored(conn: duckdb.DuckDBPyConnection, dataset: Dataset) -> dict[str, list[
             key=repr,
         )
         for schema in (STAGED, QUARANTINE)
-    }
-
-
-def stage_all(conn, days, incremental: bool = True) -> dict[tuple[str, dt.date], StageResult]:
-    return {
-        (dataset.name, day): stage_snapshot(conn, dataset, day, incremental)
-        for day in days
-        for dataset in DATASETS
     }
 
 

@@ -3,14 +3,24 @@ checked, and a value the project cannot use refused by name when the code locati
 
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+import learn_assets
 from learn_assets.resources import resources_from_env
-from learn_assets.resources.reporting import SanityGates, SettingError
-from learn_assets.resources.settings import FALSE_WORDS, TRUE_WORDS, parse_bool
+from learn_assets.resources.reporting import SanityGates
+from learn_assets.settings import (
+    DEFAULTS,
+    FALSE_WORDS,
+    TRUE_WORDS,
+    SettingError,
+    Settings,
+    parse_bool,
+)
 from learn_assets_tests.cli import PROJECT
 
 KEY = {"LEARN_PSEUDONYM_KEY": "s3cret"}
@@ -123,3 +133,42 @@ def test_a_bad_limit_or_date_is_refused_by_name(name, value, message):
     with pytest.raises(SettingError) as error:
         report_settings(**{name: value})
     assert str(error.value) == message
+
+
+def test_every_bad_value_is_named_in_one_error():
+    with pytest.raises(SettingError) as error:
+        Settings.from_env(
+            {
+                "LEARN_XLSX_MAX_ROWS": "many",
+                "LEARN_START_DATE": "yesterday",
+                "LEARN_DUCKDB_MEMORY_LIMIT": "lots",
+                "LEARN_QUIET_SECONDS": "-5",
+            }
+        )
+    message = str(error.value)
+    assert "LEARN_XLSX_MAX_ROWS must be a whole number of at least 1, got 'many'" in message
+    assert "LEARN_START_DATE must be a date YYYY-MM-DD, got 'yesterday'" in message
+    assert "LEARN_DUCKDB_MEMORY_LIMIT must be an amount like 2GB or 512MB, got 'lots'" in message
+    assert "LEARN_QUIET_SECONDS must be a whole number (0 or more), got '-5'" in message
+
+
+def test_unset_or_blank_means_the_default_and_the_resources_follow_the_settings():
+    assert Settings.from_env({}) == DEFAULTS == Settings.from_env({"LEARN_WAREHOUSE": "  "})
+    resources = resources_from_env({"LEARN_QUIET_SECONDS": "5", "LEARN_EXPORTS_DIR": "/x"})
+    assert resources["landing"].quiet_seconds == 5
+    assert resources["exports"].exports_dir == "/x"
+    assert resources["warehouse"].memory_limit == DEFAULTS.memory_limit == "2GB"
+
+
+def test_nothing_but_the_settings_module_reads_the_environment():
+    """One settings layer: no module of the package reads os.environ or os.getenv, except the
+    settings, the storage layer's credentials and the places that pass the environment on."""
+    allowed = {"settings.py", "resources/settings.py", "resources/storage.py", "runs.py"}
+    root = Path(learn_assets.__file__).parent
+    readers = sorted(
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if re.search(r"os\.environ\.get|os\.getenv|os\.environ\[", path.read_text())
+        and str(path.relative_to(root)) not in allowed
+    )
+    assert readers == []
