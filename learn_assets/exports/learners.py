@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from learn_assets.reports.build import NOT_IN_DIRECTORY
 
@@ -124,6 +125,29 @@ class LearnerData:
 def learner_label(name: str | None, user_id: str) -> str:
     """A learner as people read them: their name, or `(not in directory) 1a2b3c4d`."""
     return name or f"{NOT_IN_DIRECTORY} {user_id[:SHORT_ID]}"
+
+
+def learner_labels(names: pa.ChunkedArray, user_ids: pa.ChunkedArray) -> pa.ChunkedArray:
+    """`learner_label` of every row, vectorized."""
+    short = pc.binary_join_element_wise(
+        NOT_IN_DIRECTORY, pc.utf8_slice_codeunits(user_ids, 0, SHORT_ID), " "
+    )
+    return pc.coalesce(names, short)
+
+
+def most_active(learners: pa.Table | None, limit: int) -> list[dict[str, Any]]:
+    """The `limit` learner_summary rows with most XP (ties: by name, then user id), each with
+    its `label`; sorted in Arrow, so only those rows become Python objects."""
+    if learners is None or learners.num_rows == 0:
+        return []
+    labelled = learners.append_column(
+        "label", learner_labels(learners["display_name"], learners["user_id"])
+    )
+    order = pc.sort_indices(
+        labelled,
+        sort_keys=[("total_xp", "descending"), ("label", "ascending"), ("user_id", "ascending")],
+    )
+    return labelled.take(order[:limit]).to_pylist()
 
 
 def _register(conn: duckdb.DuckDBPyConnection, tables: Mapping[str, pa.Table]) -> int:

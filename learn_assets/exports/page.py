@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from learn_assets.exports.charts import CHART_TITLES
 from learn_assets.exports.headline import Headline, headlines
-from learn_assets.exports.learners import LearnerData, learner_data, learner_label
+from learn_assets.exports.learners import LearnerData, learner_data, learner_label, most_active
 from learn_assets.exports.tables import DataQuality, Previous
 from learn_assets.settings import DEFAULTS
 
@@ -90,6 +91,7 @@ h3 { color: #1f4e78; font-size: 1.05rem; margin: 1.2rem 0 .4rem; }
 .card .label { font-size: .85rem; color: #555; }
 .card .change { font-size: .8rem; color: #555; }
 img { display: block; max-width: 100%; height: auto; }
+figure { margin: 0; }
 .scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; overflow-wrap: normal; }
 th { background: #1f4e78; color: #fff; text-align: left; padding: .35rem .5rem;
@@ -332,9 +334,15 @@ def headline(overview: Sequence[Mapping[str, Any]], previous: Previous | None = 
     return note + '<div class="headline">' + "".join(card(h) for h in cards) + "</div>"
 
 
-def _people(learners: Sequence[Mapping[str, Any]], previous: Previous | None) -> dict[str, Any]:
-    """user id -> learner_summary row, and the learners who left since the previous snapshot."""
-    people = {r["user_id"]: r for r in learners}
+def _people(
+    learners: pa.Table | None, previous: Previous | None, wanted: set[str]
+) -> dict[str, Any]:
+    """user id -> learner_summary row of the `wanted` learners (only those become Python
+    objects: a tenant has 100,000), and of those who left since the previous snapshot."""
+    people: dict[str, Any] = {}
+    if learners is not None and learners.num_rows and wanted:
+        found = learners.filter(pc.is_in(learners["user_id"], pa.array(sorted(wanted))))
+        people = {r["user_id"]: r for r in found.to_pylist()}
     if previous and previous.leavers is not None:
         for r in previous.leavers.to_pylist():
             people.setdefault(r["user_id"], r)
@@ -353,13 +361,9 @@ def _department(people: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], Any]
     return lambda row: people.get(row["user_id"], {}).get("department")
 
 
-def top_learners_table(learners: Sequence[Mapping[str, Any]]) -> str:
-    def name(r: Mapping[str, Any]) -> str:
-        return learner_label(r["display_name"], r["user_id"])
-
-    top = sorted(learners, key=lambda r: (-(r["total_xp"] or 0), name(r), r["user_id"]))
+def top_learners_table(learners: pa.Table | None) -> str:
     columns = [
-        Column("Learner", name),
+        Column("Learner", lambda r: r["label"]),
         Column("Department", lambda r: r["department"]),
         Column("Job title", lambda r: r["job_title"]),
         Column("XP", lambda r: r["total_xp"], kind="num"),
@@ -368,7 +372,8 @@ def top_learners_table(learners: Sequence[Mapping[str, Any]]) -> str:
         Column("Active certifications", lambda r: r["active_certifications"], kind="num"),
         Column("Last activity", lambda r: r["last_activity_at"], kind="date"),
     ]
-    return html_table(columns, top[:TOP_LEARNERS], "No learners in this snapshot.")
+    top = most_active(learners, TOP_LEARNERS)
+    return html_table(columns, top, "No learners in this snapshot.")
 
 
 def _certification_columns(people: Mapping[str, Any], day: Column, days: Column) -> list[Column]:
@@ -495,11 +500,13 @@ def changes_section(
         )
     counts = change_counts(changes, certifications, previous.snapshot)
     summary = html_table(
-        [Column("Since " + previous.snapshot.isoformat(), lambda r: r[0]),
-         Column("How many", lambda r: r[1], kind="num")],
-        [(label, n) for label, n in counts],  # type: ignore[misc]
+        [
+            Column("Since " + previous.snapshot.isoformat(), lambda r: r["what"]),
+            Column("How many", lambda r: r["count"], kind="num"),
+        ],
+        [{"what": what, "count": n} for what, n in counts],
         "",
-    )  # fmt: skip
+    )
     order = {change: i for i, change in enumerate(CHANGES)}
     who = _who(people)
     listed = sorted(changes, key=lambda r: (order.get(r["change"], 99), who(r), r["uid"] or ""))
@@ -520,7 +527,7 @@ def chart_block(name: str, png: bytes) -> str:
     title = CHART_TITLES.get(name, name)
     data = base64.b64encode(png).decode("ascii")
     return (
-        f'<figure id="{esc(name)}" style="margin:0"><h3>{esc(title)}</h3>'
+        f'<figure id="{esc(name)}"><h3>{esc(title)}</h3>'
         f'<img src="data:image/png;base64,{data}" alt="{esc(title)}"></figure>'
     )
 
@@ -594,9 +601,11 @@ def render_page(
     """The whole page as a string (UTF-8 when written); `quality` as read from the warehouse
     (`read_data_quality`), None: not recorded; `previous`: the snapshot compared with
     (`read_previous`); at most `max_learners` learners embedded for the search."""
-    learners = _rows(tables, "learner_summary")
+    learners = tables.get("learner_summary")
     certifications = _rows(tables, "certification_status")
-    people = _people(learners, previous)
+    changes = _rows(tables, "snapshot_changes")
+    named = [r for r in certifications if r["status"] != "active"] + changes
+    people = _people(learners, previous, {r["user_id"] for r in named})
     title = f"Microsoft Learn report, snapshot {snapshot.isoformat()}"
     compared = (
         f", compared with the previous snapshot {previous.snapshot.isoformat()}"
@@ -610,7 +619,7 @@ def render_page(
         "report, and reports.xlsx.</p>",
         quality_section(quality or DataQuality(snapshot)),
         headline(_rows(tables, "org_overview"), previous),
-        changes_section(_rows(tables, "snapshot_changes"), certifications, people, previous),
+        changes_section(changes, certifications, people, previous),
         _section("activity", _charts("activity", charts)),
         _section("tags", _charts("tags", charts)),
         _section(

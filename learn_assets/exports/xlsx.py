@@ -8,8 +8,6 @@ conversion of strings to formulas, numbers or links. Rows are streamed (constant
 from __future__ import annotations
 
 import datetime as dt
-import decimal
-import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,11 +23,10 @@ from xlsxwriter.worksheet import Worksheet
 
 from learn_assets.columns import header as friendly
 from learn_assets.exports.headline import Headline
-from learn_assets.exports.learners import SHORT_ID
+from learn_assets.exports.learners import learner_labels
 from learn_assets.exports.neutralize import is_text, neutralize, neutralize_column
 from learn_assets.exports.tables import DataQuality
 from learn_assets.exports.values import check_exportable
-from learn_assets.reports.build import NOT_IN_DIRECTORY
 
 # The Overview sheet's content: headline numbers, the snapshot, the previous snapshot.
 Overview = tuple[Sequence[Headline], dt.date, dt.date | None]
@@ -72,12 +69,6 @@ def excel_timestamp(value: dt.datetime) -> dt.datetime:
     return value
 
 
-def excel_number(value: int | float | decimal.Decimal) -> float | int | None:
-    # Excel cannot store NaN or infinity: an empty cell says "no value" honestly.
-    number = float(value) if isinstance(value, decimal.Decimal) else value
-    return number if math.isfinite(number) else None
-
-
 @dataclass(frozen=True)
 class ColumnFormat:
     kind: str  # text, timestamp, date, bool, number
@@ -110,45 +101,66 @@ def excel_text_column(column: pa.Array) -> pa.Array:
 def excel_dates(column: pa.Array) -> list[int | str | None]:
     """A date column as Excel serial day numbers (what a date cell holds), vectorized; a day
     before 1900-03-01 as ISO text (see EXCEL_FIRST_TRUE_DAY)."""
-    serial = pc.add(pc.cast(column, pa.int32()), EXCEL_EPOCH_OFFSET).to_pylist()
+    days = pc.cast(pc.cast(column, pa.date32()), pa.int32())
+    serial = pc.add(days, EXCEL_EPOCH_OFFSET).to_pylist()
     return [
         d if d is None or d >= EXCEL_FIRST_TRUE_SERIAL else iso
         for d, iso in zip(serial, pc.cast(column, pa.string()).to_pylist(), strict=True)
     ]
 
 
-def cell_values(column: pa.Array, fmt: ColumnFormat) -> list[Any]:
-    """A batch's column as its cells take it: text made safe (kind "text") and dates as serial
-    numbers or text, vectorized; other values as they are."""
-    if fmt.kind == "text" and is_text(column.type):
-        return excel_text_column(column).to_pylist()
-    if fmt.kind == "date":
-        return excel_dates(column)
+def excel_numbers(column: pa.Array) -> list[Any]:
+    """Numbers as cells take them: decimals as floats; NaN and infinity, which Excel cannot
+    store, as None (an empty cell says "no value" honestly)."""
+    if pa.types.is_decimal(column.type):
+        column = pc.cast(column, pa.float64())
+    if pa.types.is_floating(column.type):
+        column = pc.if_else(pc.is_finite(column), column, pa.scalar(None, column.type))
     return column.to_pylist()
 
 
-def write_cell(ws: Worksheet, row: int, col: int, value: Any, kind: str, fmt: Format) -> None:
-    """One cell, written by type; NULL (and NaN) leave the cell empty. Text and dates come as
-    `cell_values` makes them."""
-    if value is None:
-        return
+def cell_values(column: pa.Array, fmt: ColumnFormat) -> list[Any]:
+    """A batch's column as its cells take it, vectorized where it can be: text made safe,
+    dates as serial numbers (or text), numbers finite; None: an empty cell."""
+    if fmt.kind == "text":
+        if is_text(column.type):
+            return excel_text_column(column).to_pylist()
+        return [None if v is None else excel_text(str(v)) for v in column.to_pylist()]
+    if fmt.kind == "date":
+        return excel_dates(column)
+    if fmt.kind == "number":
+        return excel_numbers(column)
+    return column.to_pylist()
+
+
+CellWriter = Callable[[int, int, Any, Format], object]
+
+
+def cell_writer(ws: Worksheet, kind: str) -> CellWriter:
+    """What writes a column's values (as `cell_values` made them) to `ws`, by cell type.
+
+    These are XlsxWriter's own `_write_*` methods, the ones its public `write_*` call after
+    reading an `A1` cell reference (we pass numbers): two Python calls less per cell, in a
+    workbook of millions of cells. XlsxWriter is pinned; the tests read every type back."""
     if kind == "text":
-        ws.write_string(row, col, value if isinstance(value, str) else excel_text(str(value)))
-    elif kind == "timestamp":
+        return ws._write_string
+    if kind == "bool":
+        return ws._write_boolean
+    if kind == "number":
+        return ws._write_number
+
+    def date(row: int, col: int, value: Any, fmt: Format) -> object:
+        if isinstance(value, str):  # a day before 1900-03-01
+            return ws._write_string(row, col, value)
+        return ws._write_number(row, col, value, fmt)
+
+    def timestamp(row: int, col: int, value: Any, fmt: Format) -> object:
         value = excel_timestamp(value)
         if value.date() < EXCEL_FIRST_TRUE_DAY:  # as the CSV writes it
-            ws.write_string(row, col, value.isoformat(" ", "seconds"))
-        else:
-            ws.write_datetime(row, col, value, fmt)
-    elif kind == "date":
-        if isinstance(value, str):
-            ws.write_string(row, col, value)
-        else:
-            ws.write_number(row, col, value, fmt)
-    elif kind == "bool":
-        ws.write_boolean(row, col, value)
-    elif (number := excel_number(value)) is not None:
-        ws.write_number(row, col, number, fmt)
+            return ws._write_string(row, col, value.isoformat(" ", "seconds"))
+        return ws._write_datetime(row, col, value, fmt)
+
+    return date if kind == "date" else timestamp
 
 
 def shown_length(value: Any, fmt: ColumnFormat) -> int:
@@ -245,14 +257,15 @@ def write_sheet(
     if names:
         add_table(ws, table.num_rows, headers, table_name(ws.name))
 
-    kinds = [c.kind for c in columns]
+    writers = [cell_writer(ws, c.kind) for c in columns]
     cell_formats = [formats(c.number_format) for c in columns]
     row = 1
     for batch in table.to_batches(max_chunksize=10_000):
         values = [cell_values(batch.column(i), columns[i]) for i in range(batch.num_columns)]
         for record in zip(*values, strict=True):
             for col, value in enumerate(record):
-                write_cell(ws, row, col, value, kinds[col], cell_formats[col])
+                if value is not None:  # NULL: an empty cell
+                    writers[col](row, col, value, cell_formats[col])
             row += 1
     if left_out:
         ws.write_string(
@@ -277,11 +290,8 @@ def with_learners(table: pa.Table, people: pa.Table) -> pa.Table:
     after user_id, looked up in `people` (user_id, display_name, department)."""
     where = pc.index_in(table["user_id"], value_set=people["user_id"])
     name = pc.take(people["display_name"], where)
-    short = pc.binary_join_element_wise(
-        NOT_IN_DIRECTORY, pc.utf8_slice_codeunits(table["user_id"], 0, SHORT_ID), " "
-    )
     at = table.column_names.index("user_id") + 1
-    table = table.add_column(at, "learner", pc.coalesce(name, short))
+    table = table.add_column(at, "learner", learner_labels(name, table["user_id"]))
     return table.add_column(at + 1, "department", pc.take(people["department"], where))
 
 

@@ -5,6 +5,7 @@ formula anywhere."""
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import re
 import zipfile
 from pathlib import Path
@@ -269,3 +270,30 @@ def test_text_and_dates_are_prepared_column_by_column():
     days = pa.array([dt.date(1900, 2, 28), dt.date(1900, 3, 1), D2, None])
     assert xlsx.excel_dates(days) == ["1900-02-28", 61, 46328, None]
     assert xlsx.table_name("Overview") == "overview" and xlsx.table_name("1 x") == "t_1_x"
+
+
+def test_every_cell_type_is_written_as_such(tmp_path: Path):
+    table = pa.table(
+        {
+            "ratio": [1.5, float("nan"), float("inf"), None],
+            "amount": pa.array([decimal.Decimal("2.50"), None, None, None], pa.decimal128(5, 2)),
+            "flag": [True, False, None, True],
+            "tags": [["a", "=b"], None, [], ["c"]],  # not text in Arrow: written as its text
+            "day": [dt.date(1900, 1, 1), dt.date(2026, 11, 2), None, None],
+            "at": pa.array(
+                [dt.datetime(2026, 11, 2, 7, 30), None, None, None], pa.timestamp("us", tz="UTC")
+            ),
+        }
+    )
+    xlsx.write_workbook({"types": table}, tmp_path / "t.xlsx")
+    sheet = load_workbook(tmp_path / "t.xlsx")["types"]
+    rows = [tuple(c.value for c in row) for row in sheet.iter_rows(min_row=2)]
+    assert rows == [
+        (1.5, 2.5, True, "['a', '=b']", "1900-01-01", dt.datetime(2026, 11, 2, 7, 30)),
+        (None, None, False, None, dt.datetime(2026, 11, 2), None),  # NaN: no value
+        (None, None, None, "[]", None, None),  # infinity: no value either
+        (None, None, True, "['c']", None, None),
+    ]
+    assert sheet["A2"].number_format == "0.00" and sheet["F2"].number_format == (
+        "yyyy-mm-dd hh:mm:ss"
+    )
