@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster
+PORT ?= 3000
 
 .PHONY: install demo test test-fast lint format docs ui backfill bench clean dagster-home
 
@@ -19,9 +20,10 @@ dagster-home:
 	mkdir -p $(DAGSTER_HOME)
 	ln -sf $(CURDIR)/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 
-## Generate the sample tenant into data/landing and build every asset for every snapshot.
+## Generate the last 7 days up to today into data/landing and build every asset (FAULTS=1: today
+## is a day with faulty rows). Writes LEARN_START_DATE to .env, which `make ui` reads too.
 demo: install dagster-home
-	$(BIN)/learn-assets demo
+	$(BIN)/learn-assets demo $(if $(FAULTS),--faults)
 
 ## Lint, then the whole test suite (what CI runs).
 test: install lint
@@ -43,17 +45,16 @@ format: install
 docs: install
 	$(BIN)/python -m learn_assets.docs
 
-## Dagster UI on http://127.0.0.1:3000 over the same warehouse.
+## Dagster UI (webserver and daemon) on http://127.0.0.1:$(PORT) over the same warehouse; stops
+## first if the port is taken or a daemon already runs on this DAGSTER_HOME.
 ui: install dagster-home
-	$(BIN)/dagster dev -h 127.0.0.1 -p $${PORT:-3000} -w workspace.yaml
+	@$(BIN)/learn-assets preflight --port $(PORT) --daemon
+	$(BIN)/dagster dev -h 127.0.0.1 -p $(PORT) -w workspace.yaml
 
 ## Process a range of snapshots in one run: make backfill FROM=2026-11-01 TO=2026-11-07
 backfill: install dagster-home
 	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make backfill FROM=YYYY-MM-DD TO=YYYY-MM-DD"; exit 2; }
-	$(BIN)/dagster asset materialize -m learn_assets.definitions \
-		--select 'not tag:partitioned=snapshot_date'
-	$(BIN)/dagster asset materialize -m learn_assets.definitions \
-		--select 'tag:partitioned=snapshot_date' --partition-range '$(FROM)...$(TO)'
+	$(BIN)/learn-assets backfill --from '$(FROM)' --to '$(TO)'
 
 ## Benchmark against the DuckDB floor and pandas + pandera: make bench SIZE=S|M|L (not in make test).
 bench: install

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import shutil
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,8 +18,10 @@ if TYPE_CHECKING:
 
 DEMO_USERS = 1000
 DEMO_DAYS = 7
-DEMO_START = dt.date(2026, 11, 1)
+DEMO_START = dt.date(2026, 11, 1)  # `learn-assets sample`'s default first day
 DEMO_SEED = 7
+ENV_FILE = Path(".env")  # read by `dagster dev` / the dagster CLI too, from the same folder
+START_SETTING = "LEARN_START_DATE"
 
 
 def _date(value: str) -> dt.date:
@@ -34,11 +38,16 @@ def _positive(value: str) -> int:
     return number
 
 
-def _add_sample_args(p: argparse.ArgumentParser, users: int, days: int) -> None:
+def _add_sample_args(
+    p: argparse.ArgumentParser, users: int, days: int, start: dt.date | None = DEMO_START
+) -> None:
     p.add_argument("--users", type=_positive, default=users, help=f"learners (default {users})")
     p.add_argument("--days", type=_positive, default=days, help=f"snapshots (default {days})")
     p.add_argument(
-        "--start", type=_date, default=DEMO_START, help=f"first snapshot date ({DEMO_START})"
+        "--start",
+        type=_date,
+        default=start,
+        help=f"first snapshot date (default {start or 'the days ending today, UTC'})",
     )
     p.add_argument("--seed", type=int, default=DEMO_SEED, help=f"random seed ({DEMO_SEED})")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv", dest="fmt")
@@ -68,6 +77,7 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="learn-assets", description="Microsoft Learn Organizational Reporting warehouse"
     )
+    root.add_argument("--version", action="version", version=f"%(prog)s {version('learn_assets')}")
     sub = root.add_subparsers(dest="command", required=True)
     sample = sub.add_parser("sample", help="write a sample tenant's daily snapshots to a folder")
     sample.add_argument("--out", type=Path, required=True, help="landing folder to write")
@@ -79,9 +89,33 @@ def parser() -> argparse.ArgumentParser:
         "in OUT/faults.json (CSV only)",
     )
     demo = sub.add_parser(
-        "demo", help="generate the sample tenant into LEARN_LANDING_DIR and build every asset"
+        "demo",
+        help="generate the sample tenant's last days up to today into LEARN_LANDING_DIR, make "
+        "its first day the first partition (in .env), and build every asset",
     )
-    _add_sample_args(demo, users=DEMO_USERS, days=DEMO_DAYS)
+    _add_sample_args(demo, users=DEMO_USERS, days=DEMO_DAYS, start=None)
+    demo.add_argument(
+        "--faults",
+        action="store_true",
+        help="the last day (today) is a day with faulty rows: quarantined rows and a failed "
+        "blocking check to look at in the UI",
+    )
+    backfill = sub.add_parser(
+        "backfill",
+        help="build every asset for a range of snapshots in one run (job snapshot_pipeline)",
+    )
+    backfill.add_argument("--from", dest="first", type=_date, required=True, help="YYYY-MM-DD")
+    backfill.add_argument("--to", dest="last", type=_date, required=True, help="YYYY-MM-DD")
+    preflight = sub.add_parser(
+        "preflight",
+        help="before starting the Dagster webserver/daemon: the port is free, no daemon runs on "
+        "DAGSTER_HOME, the alert settings work; prints the URL",
+    )
+    preflight.add_argument("--port", type=int, default=3000)
+    preflight.add_argument("--host", default="127.0.0.1")
+    preflight.add_argument(
+        "--daemon", action="store_true", help="a daemon will start: check none runs already"
+    )
     sub.add_parser("summary", help="print what the warehouse (LEARN_WAREHOUSE) holds")
     forget = sub.add_parser(
         "forget",
@@ -92,22 +126,33 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-def _generate(args: argparse.Namespace, out: Path, faults: bool = False) -> SampleSummary:
-    """The sample tenant of the shared sample options (`_add_sample_args`) into `out`."""
+def _generate(
+    args: argparse.Namespace, out: Path, faults: bool = False, days: int | None = None
+) -> SampleSummary:
+    """The sample tenant of the shared sample options (`_add_sample_args`) into `out`, showing
+    each day as it is written."""
     from learn_assets.generator import generate_sample
+    from learn_assets.progress import Progress
 
-    return generate_sample(
-        out,
-        args.users,
-        args.days,
-        args.start,
-        args.seed,
-        args.fmt,
-        faults=faults,
-        activity=args.activity,
-        growth=args.growth,
-        corrections=args.corrections,
-    )
+    days = days or args.days
+    shown = Progress(days + (2 if faults else 0) + 1)
+    shown.show("building the learners and their history")
+    try:
+        return generate_sample(
+            out,
+            args.users,
+            days,
+            args.start,
+            args.seed,
+            args.fmt,
+            faults=faults,
+            activity=args.activity,
+            growth=args.growth,
+            corrections=args.corrections,
+            progress=shown.advance,
+        )
+    finally:
+        shown.close()
 
 
 def cmd_sample(args: argparse.Namespace) -> None:
@@ -131,7 +176,49 @@ def cmd_sample(args: argparse.Namespace) -> None:
     )
 
 
+def demo_days(today: dt.date, days: int, faults: bool) -> tuple[dt.date, int]:
+    """The demo's first day and clean days: `days` days ending today (UTC); with faults the
+    last of them is the row-fault day the generator writes after the clean ones."""
+    start = today - dt.timedelta(days=days - 1)
+    return start, (days - 1 if faults else days)
+
+
+def set_env_file(path: Path, name: str, value: str) -> None:
+    """Set `name=value` in a .env file, keeping its other lines."""
+    lines = path.read_text().splitlines() if path.exists() else []
+    kept = [line for line in lines if not line.strip().startswith(f"{name}=")]
+    note = f"# {name}: written by `learn-assets demo` (its first snapshot); delete to reset"
+    kept = [line for line in kept if line != note]
+    path.write_text("\n".join([*kept, note, f"{name}={value}"]) + "\n")
+
+
+def load_env_file(path: Path = ENV_FILE, env: dict[str, str] | None = None) -> list[str]:
+    """Variables of a .env file that the environment lacks, added to it (the environment wins);
+    returns their names. `dagster dev` and the dagster CLI read the same file."""
+    if not path.exists():
+        return []
+    from dotenv import dotenv_values
+
+    env = os.environ if env is None else env  # type: ignore[assignment]
+    added = []
+    for name, value in dotenv_values(path).items():
+        if value is not None and name not in env:
+            env[name] = value
+            added.append(name)
+    return added
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
+    today = dt.datetime.now(dt.UTC).date()
+    if args.start is None:
+        args.start, clean_days = demo_days(today, args.days, args.faults)
+    else:
+        clean_days = args.days - 1 if args.faults else args.days
+    # The partitions start at the demo's first day (read when learn_assets.partitions is first
+    # imported, below); .env keeps it for `make ui` and `make backfill`.
+    os.environ[START_SETTING] = args.start.isoformat()
+    set_env_file(ENV_FILE, START_SETTING, args.start.isoformat())
+
     from learn_assets.resources import resources_from_env
     from learn_assets.runs import materialize_snapshots
     from learn_assets.summary import warehouse_summary
@@ -139,21 +226,106 @@ def cmd_demo(args: argparse.Namespace) -> None:
     resources = resources_from_env()
     landing = resources["landing"].root  # type: ignore[attr-defined]
     print(
-        f"1/3 generating the sample tenant ({args.users} learners, {args.days} days) in {landing}"
+        f"1/4 generating the sample tenant ({args.users} learners, {args.days} days from "
+        f"{args.start}) in {landing}; {START_SETTING}={args.start} in {ENV_FILE.resolve()}"
     )
-    summary = _generate(args, landing)
+    summary = _generate(args, landing, faults=args.faults, days=clean_days)
     first, last = summary.snapshots[0], summary.snapshots[-1]
-    print(f"2/3 materializing every asset for snapshots {first}..{last}")
-    materialize_snapshots(first, last, resources, progress=print)
+    print(f"2/4 materializing every asset for snapshots {first}..{last}")
+    materialize_snapshots(first, last, resources, progress=print, show_progress=sys.stdout)
     if summary.corrections:
         day = summary.corrections.redelivered_day
         redelivery = Path(landing) / "corrections" / day.isoformat()
         print(f"    re-delivering {day} with corrections (from {redelivery}) and running it again")
         for file in redelivery.iterdir():
             shutil.copyfile(file, Path(landing) / day.isoformat() / file.name)
-        materialize_snapshots(day, day, resources, progress=print)
-    print("3/3 done\n")
+        materialize_snapshots(day, day, resources, progress=print, show_progress=sys.stdout)
+    if summary.fault_snapshots:
+        _demo_fault_day(summary.fault_snapshots, Path(landing), resources)
+    print("3/4 checking that every snapshot of the last week was delivered on time")
+    print(f"    {_check_freshness(resources)}")
+    print("4/4 done\n")
     print(warehouse_summary(resources))
+
+
+def _demo_fault_day(days: Sequence[dt.date], landing: Path, resources: Mapping) -> None:
+    """Run the row-fault day on its own (its blocking check fails, as intended); the file-fault
+    day after it (tomorrow) is not part of the demo."""
+    from learn_assets.runs import failure_messages, materialize_snapshots
+
+    row_day, file_day = days
+    shutil.rmtree(landing / file_day.isoformat(), ignore_errors=True)
+    print(f"    {row_day}: a day with faulty rows, in a run of its own")
+    (run,) = materialize_snapshots(
+        row_day,
+        row_day,
+        resources,
+        progress=print,
+        show_progress=sys.stdout,
+        raise_on_error=False,
+        unpartitioned=False,
+        log_level="CRITICAL",  # the failure is the point: no stack traces on the console
+    )
+    failed = [
+        f"{e.asset_check_key.asset_key.to_user_string()} {e.asset_check_key.name}"
+        for e in run.get_asset_check_evaluations()
+        if not e.passed and e.severity.value == "ERROR"
+    ]
+    print(
+        f"    {row_day}: rows quarantined; blocking check(s) failed as intended: "
+        f"{', '.join(failed) or 'none'}; what is downstream of them was not built "
+        f"(README: 'Asset checks, and reading them in the UI')"
+    )
+    if not failed:
+        print("    " + "; ".join(failure_messages(run)))
+
+
+def _check_freshness(resources: Mapping) -> str:
+    """Run the freshness check (job delivery_freshness) and say what it found."""
+    import dagster as dg
+
+    from learn_assets.automation.schedules import freshness_job, snapshot_delivered_on_time
+    from learn_assets.graph import ASSETS
+    from learn_assets.runs import QUIET, default_instance
+
+    defs = dg.Definitions(
+        assets=ASSETS,
+        asset_checks=[snapshot_delivered_on_time],
+        jobs=[freshness_job],
+        resources=dict(resources),
+    )
+    with default_instance() as instance:
+        result = defs.resolve_job_def(freshness_job.name).execute_in_process(
+            instance=instance, run_config=QUIET
+        )
+    (evaluation,) = result.get_asset_check_evaluations()
+    missing = evaluation.metadata["missing"].value
+    return f"no delivery for {', '.join(missing)}" if missing else "all delivered on time"
+
+
+def cmd_backfill(args: argparse.Namespace) -> None:
+    from learn_assets.resources import resources_from_env
+    from learn_assets.runs import materialize_snapshots
+
+    if args.last < args.first:
+        raise ValueError(f"--to {args.last} is before --from {args.first}")
+    started = time.perf_counter()
+    runs = materialize_snapshots(
+        args.first, args.last, resources_from_env(), progress=print, show_progress=sys.stdout
+    )
+    print(
+        f"built snapshots {args.first}..{args.last} in {time.perf_counter() - started:.1f}s "
+        f"(runs {', '.join(r.run_id for r in runs)})"
+    )
+
+
+def cmd_preflight(args: argparse.Namespace) -> None:
+    from learn_assets.preflight import preflight
+
+    problems = preflight(args.port, os.environ.get("DAGSTER_HOME"), args.daemon)
+    if problems:
+        raise ValueError("\n  ".join(["cannot start:", *problems]))
+    print(f"Dagster UI: http://{args.host}:{args.port}")
 
 
 def cmd_summary(args: argparse.Namespace) -> None:
@@ -188,7 +360,7 @@ def cmd_forget(args: argparse.Namespace) -> None:
             if e.partition and "rebuilt_because" in e.materialization.metadata
         }
     )
-    print(f"forgot {day}: removed from every layer and the exports")
+    print(f"forgot {day}: removed from every layer, the exports, the lake and the reports database")
     print(f"rebuilt the later snapshots that depended on it: {', '.join(rebuilt) or 'none'}")
     print(
         "the landing folder still holds it: delete or fix it there, or a backfill over "
@@ -199,6 +371,8 @@ def cmd_forget(args: argparse.Namespace) -> None:
 COMMANDS = {
     "sample": cmd_sample,
     "demo": cmd_demo,
+    "backfill": cmd_backfill,
+    "preflight": cmd_preflight,
     "summary": cmd_summary,
     "forget": cmd_forget,
 }
@@ -206,6 +380,7 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    load_env_file()  # e.g. the demo's LEARN_START_DATE, as `dagster dev` reads it
     try:
         COMMANDS[args.command](args)
     except (ValueError, OSError) as e:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import uuid
 from collections.abc import Callable, Collection, Mapping
+from typing import TextIO
 
 import dagster as dg
 
 from learn_assets.graph import ASSETS
+from learn_assets.jobs import entra_job, snapshot_job
+from learn_assets.progress import follow_run
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
@@ -42,6 +46,17 @@ def raise_on_failure(result: dg.ExecuteInProcessResult) -> dg.ExecuteInProcessRe
     return result
 
 
+def partition_tags(first: dt.date, last: dt.date) -> dict[str, str]:
+    """The run tags for snapshots first..last: one snapshot is a partition (its checks then
+    record that partition, which declarative automation reads), more are a range."""
+    if first == last:
+        return {"dagster/partition": first.isoformat()}
+    return {
+        "dagster/asset_partition_range_start": first.isoformat(),
+        "dagster/asset_partition_range_end": last.isoformat(),
+    }
+
+
 def materialize_snapshots(
     first: dt.date,
     last: dt.date,
@@ -50,37 +65,57 @@ def materialize_snapshots(
     progress: Callable[[str], None] | None = None,
     quiet: bool = True,
     skip_groups: Collection[str] = (),
+    show_progress: TextIO | None = None,
+    raise_on_error: bool = True,
+    unpartitioned: bool = True,
+    log_level: str = "WARNING",
 ) -> list[dg.ExecuteInProcessResult]:
-    """Materialize the unpartitioned assets, then every partitioned asset for first..last in one
-    run (the same thing `dagster asset materialize --partition-range` does). Assets of
-    `skip_groups` (e.g. "exports") are left out."""
+    """Materialize the unpartitioned assets (job `entra_export`), then every partitioned asset
+    for first..last in one run of `snapshot_pipeline` (what `dagster asset materialize
+    --partition-range` does, under the job's name). Assets of `skip_groups` (e.g. "exports")
+    are left out. `progress` gets a line per run; `show_progress` (a stream) shows every asset
+    as it is built. With `raise_on_error=False` a failed run is returned, not raised;
+    `unpartitioned=False` leaves out the `entra_export` run; `log_level` is the console's when
+    `quiet`."""
     instance = instance or default_instance()
     say = progress or (lambda _: None)
-    unpartitioned, partitioned = [], []
+    defs = dg.Definitions(
+        assets=ASSETS,
+        jobs=[snapshot_job, entra_job],
+        resources=dict(resources),
+        executor=dg.in_process_executor,
+    )
+    entra_keys, partitioned = [], []
     for asset in ASSETS:
         keys = [k for k, group in asset.group_names_by_key.items() if group not in skip_groups]
-        (partitioned if asset.partitions_def else unpartitioned).extend(keys)
+        (partitioned if asset.partitions_def else entra_keys).extend(keys)
     results = []
-    for keys, tags, label in (
-        (unpartitioned, {}, "unpartitioned assets"),
+    runs = [(entra_job, entra_keys, {}, "unpartitioned assets")] if unpartitioned else []
+    for job, keys, tags, label in (
+        *runs,
         (
+            snapshot_job,
             partitioned,
-            {
-                "dagster/asset_partition_range_start": first.isoformat(),
-                "dagster/asset_partition_range_end": last.isoformat(),
-            },
-            f"snapshots {first}..{last}",
+            partition_tags(first, last),
+            f"snapshots {first}..{last}" if first != last else f"snapshot {first}",
         ),
     ):
-        say(f"  run: {len(keys)} assets, {label}")
-        result = dg.materialize(
-            ASSETS,
-            selection=keys,
-            resources=dict(resources),
-            instance=instance,
-            tags=tags,
-            run_config=QUIET if quiet else None,
-            raise_on_error=False,
-        )
-        results.append(raise_on_failure(result))
+        say(f"  run {job.name}: {len(keys)} assets, {label}")
+        run_id = str(uuid.uuid4())
+        close = follow_run(instance, run_id, keys, show_progress) if show_progress else None
+        try:
+            result = defs.resolve_job_def(job.name).execute_in_process(
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}}
+                if quiet
+                else None,
+                instance=instance,
+                asset_selection=keys,
+                tags=tags,
+                run_id=run_id,
+                raise_on_error=False,
+            )
+        finally:
+            if close:
+                close()
+        results.append(raise_on_failure(result) if raise_on_error else result)
     return results

@@ -145,6 +145,11 @@ def setting(env: str, default: Any, doc: str, parse: Callable[[str, str], Any] =
     return field(default=default, metadata={"env": env, "doc": doc, "parse": parse})
 
 
+def secret_setting(env: str, doc: str) -> Any:
+    """A secret: kept out of the repr, never shown (the configuration table shows no value)."""
+    return field(default="", repr=False, metadata={"env": env, "doc": doc, "parse": text})
+
+
 @dataclass(frozen=True)
 class Settings:
     landing_dir: str = setting(
@@ -277,6 +282,28 @@ class Settings:
         "data/serving.duckdb",
         "the reports database analysts and BI tools open ([serving](docs/serving.md))",
     )
+    # The alert channels: checked by `automation/alerts.py`, where a value that cannot work
+    # turns the alerts off with the reason instead of stopping the code location.
+    teams_webhook_url: str = secret_setting(
+        "LEARN_TEAMS_WEBHOOK_URL",
+        "Microsoft Teams incoming webhook for alerts (a secret); unset: no Teams alerts "
+        "([operations](docs/operations.md))",
+    )
+    smtp_host: str = setting(
+        "LEARN_SMTP_HOST", "", "mail server for alerts (STARTTLS when offered); unset: no mail"
+    )
+    smtp_port: str = setting("LEARN_SMTP_PORT", "25", "the mail server's port")
+    smtp_user: str = setting("LEARN_SMTP_USER", "", "mail login, with `LEARN_SMTP_PASSWORD`")
+    smtp_password: str = secret_setting(
+        "LEARN_SMTP_PASSWORD", "mail password (a secret), with `LEARN_SMTP_USER`"
+    )
+    alert_from: str = setting(
+        "LEARN_ALERT_FROM", "", "alert sender; unset: `learn-assets@<LEARN_SMTP_HOST>`"
+    )
+    alert_to: str = setting("LEARN_ALERT_TO", "", "alert recipients, comma-separated")
+    ui_url: str = setting(
+        "LEARN_UI_URL", "http://127.0.0.1:3000", "the Dagster UI that alerts link to"
+    )
 
     owner: str = setting(
         "LEARN_OWNER",
@@ -310,6 +337,22 @@ class Settings:
 
 
 DEFAULTS = Settings()
+
+
+def as_env(settings: Settings) -> dict[str, str]:
+    """The settings as the text of their variables (for code that reads variables, such as the
+    alert channels' checks)."""
+    return {f.metadata["env"]: _text(getattr(settings, f.name)) for f in fields(Settings)}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, frozenset):
+        return ",".join(sorted(map(str, value)))
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M")
+    return str(value)
 
 
 def variable(name: str) -> str:

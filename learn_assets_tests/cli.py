@@ -46,7 +46,9 @@ def start_materialize(env: dict[str, str], select: str, *partition: str) -> subp
             select,
             *partition,
         ],
-        cwd=PROJECT,
+        # Not the project folder: the dagster CLI reads a .env there (e.g. the demo's
+        # LEARN_START_DATE) over the environment.
+        cwd=Path(env["DAGSTER_HOME"]).parent,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

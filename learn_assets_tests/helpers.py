@@ -13,6 +13,7 @@ import duckdb
 
 from learn_assets.contracts.datasets import DATASETS, Dataset
 from learn_assets.core.build import CORE_TABLES, history_table, update_core
+from learn_assets.layout import ensure_layout
 from learn_assets.raw.load import load_entra_export, load_snapshot
 from learn_assets.reports.build import REPORT_TABLES, refresh_report, report_table
 from learn_assets.resources.reporting import ReportSettingsValues
@@ -54,6 +55,7 @@ def run_snapshots(
 ) -> None:
     """What one run of the pipeline does for `days`: raw, staged, core, reports (no exports)."""
     days = sorted(days)
+    ensure_layout(conn)  # as the warehouse resource does when a run opens the warehouse
     if entra:
         load_entra_export(conn, landing / "entra_users.csv")
         stage_entra(conn)

@@ -2,8 +2,11 @@
 
 Data Share writes `<share_dir>/<Dataset>.csv|parquet`, one file per dataset, and overwrites it
 in place at every sync: without a copy, yesterday's snapshot is gone. The `data_share_archiver`
-sensor copies each new version, byte for byte, to `<landing_dir>/<YYYY-MM-DD>/<Dataset>.<ext>`,
-where the landing sensor picks it up like any delivered snapshot.
+sensor plans, at every tick, which new versions to copy (a listing, nothing read), and requests
+a run of the job `archive_data_share`, which copies them byte for byte to
+`<landing_dir>/<YYYY-MM-DD>/<Dataset>.<ext>`, where the landing sensor picks them up like any
+delivered snapshot. Copying in a run, not in the tick, keeps ticks short whatever the file sizes;
+the versions of a run that failed or was canceled are planned again at the next tick.
 
 **The snapshot (sync) date.** A version's date is the UTC date of its sync, and a sync is
 dated by its earliest file: the file's last-modified time is the moment the sync wrote it
@@ -31,8 +34,6 @@ The planning is pure (`plan_archive`: share listing, previous state, clock -> fi
 state); the state is the sensor's cursor.
 """
 
-from __future__ import annotations
-
 import dataclasses
 import datetime as dt
 import json
@@ -45,10 +46,11 @@ from typing import Any, BinaryIO
 import dagster as dg
 
 from learn_assets.contracts.datasets import DATASETS, Dataset
-from learn_assets.fileio import read_chunks, sha256_chunks
+from learn_assets.fileio import read_chunks, sha256_chunks, text_sha256
 from learn_assets.resources import LandingResource, Storage
 from learn_assets.resources.datashare import DataShareResource
 from learn_assets.resources.landing import FORMATS
+from learn_assets.settings import Settings, current
 
 MANIFEST = "_archive.json"
 TMP_DIR = ".archive-tmp"  # not a date: the landing sensor never looks inside
@@ -105,12 +107,13 @@ class ArchiveState:
     done: Mapping[str, tuple[int, float]] = field(default_factory=dict)
     sync: Sync | None = None
     recent: tuple[Mapping[str, Any], ...] = ()  # what the last ticks did, newest last
+    requeued: tuple[str, ...] = ()  # failed archive runs whose versions were planned again
 
     def dumps(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
 
     @classmethod
-    def loads(cls, text: str | None) -> ArchiveState:
+    def loads(cls, text: str | None) -> "ArchiveState":
         if not text:
             return cls()
         raw = json.loads(text)
@@ -121,6 +124,7 @@ class ArchiveState:
             if raw.get("sync")
             else None,
             recent=tuple(raw.get("recent", ())),
+            requeued=tuple(raw.get("requeued", ())),
         )
 
 
@@ -350,8 +354,8 @@ def run_archiver(
     quiet_seconds: float,
     max_files: int,
 ) -> tuple[list[ArchiveResult], ArchiveState, list[str]]:
-    """One tick: list the share, plan, copy. Returns the results, the new state and the files
-    still waiting."""
+    """A tick and its run in one call (for tests and scripts): list the share, plan, copy.
+    Returns the results, the new state and the files still waiting."""
     listing = list_share(share)
     copies, new_state = plan_archive(listing, state, now, quiet_seconds, max_files)
     stamp = dt.datetime.fromtimestamp(now, dt.UTC)
@@ -361,39 +365,133 @@ def run_archiver(
     return results, new_state, waiting(listing, new_state)
 
 
-@dg.sensor(
-    name="data_share_archiver",
-    minimum_interval_seconds=30,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Copies each new version of the Azure Data Share files (LEARN_DATASHARE_DIR, "
-    "overwritten in place at every sync) into the dated landing folders, once settled; "
-    "the landing sensor then runs the snapshot.",
+ARCHIVE_JOB = "archive_data_share"
+ARCHIVE_OP = "archive_share_files"
+REQUEUED_KEPT = 50
+
+
+class CopyConfig(dg.Config):
+    """One planned version, as the run's configuration carries it."""
+
+    source: str
+    dataset: str
+    target: str
+    snapshot_date: str
+    size: int
+    modified: float
+
+    @classmethod
+    def of(cls, copy: ArchiveCopy) -> "CopyConfig":
+        return cls(**{**dataclasses.asdict(copy), "snapshot_date": copy.snapshot_date.isoformat()})
+
+    def planned(self) -> ArchiveCopy:
+        values = self.model_dump()
+        return ArchiveCopy(**{**values, "snapshot_date": dt.date.fromisoformat(self.snapshot_date)})
+
+
+class ArchiveConfig(dg.Config):
+    copies: list[CopyConfig]
+
+
+@dg.op(
+    name=ARCHIVE_OP,
+    description="Copies the planned Data Share versions into the dated landing folders.",
 )
-def data_share_archiver(
-    context: dg.SensorEvaluationContext, landing: LandingResource, datashare: DataShareResource
-) -> dg.SkipReason:
+def archive_share_files(
+    context: dg.OpExecutionContext,
+    config: ArchiveConfig,
+    landing: LandingResource,
+    datashare: DataShareResource,
+) -> None:
     share, target = Storage(datashare.share_dir), landing.storage()
-    results, state, pending = run_archiver(
-        share,
-        target,
-        ArchiveState.loads(context.cursor),
-        time.time(),
-        datashare.quiet_seconds,
-        datashare.max_files_per_tick,
-    )
-    context.update_cursor(state.dumps())
-    for r in results:
+    now = dt.datetime.now(dt.UTC)
+    for planned in config.copies:
+        r = archive_version(share, target, planned.planned(), now)
         context.log.info(
             f"{share.display(r.copy.source)} -> {target.display(r.copy.relative)}: {r.status}"
             + (f" (sha256 {r.sha256})" if r.sha256 else "")
             + (f", previous kept as {r.kept_as}" if r.kept_as else "")
         )
-    done = ", ".join(f"{r.copy.relative} {r.status}" for r in results) or "nothing to copy"
-    more = f"; waiting: {', '.join(pending)}" if pending else ""
-    return dg.SkipReason(f"{done}{more}")
 
 
-def data_share_sensors(env: Mapping[str, str] | None = None) -> list[dg.SensorDefinition]:
+@dg.job(
+    name=ARCHIVE_JOB,
+    description="Copies new versions of the Azure Data Share files into the dated landing "
+    "(requested by the sensor data_share_archiver).",
+)
+def archive_job() -> None:
+    archive_share_files()
+
+
+def archive_run_config(copies: Sequence[ArchiveCopy]) -> dict[str, Any]:
+    configs = [CopyConfig.of(c).model_dump() for c in copies]
+    return {"ops": {ARCHIVE_OP: {"config": {"copies": configs}}}}
+
+
+def planned_copies(run_config: Mapping[str, Any]) -> list[ArchiveCopy]:
+    """The versions a run was asked to archive (from its configuration)."""
+    raw = run_config.get("ops", {}).get(ARCHIVE_OP, {}).get("config", {}).get("copies", [])
+    return [CopyConfig(**c).planned() for c in raw]
+
+
+def requeue(
+    state: ArchiveState, failed: Sequence[tuple[str, Sequence[ArchiveCopy]]]
+) -> ArchiveState:
+    """Pure: the state with the versions of failed (or canceled) runs handed out again, unless
+    a newer version of that file was handed out since. `failed`: (run id, its copies)."""
+    done, requeued = dict(state.done), list(state.requeued)
+    for run_id, copies in failed:
+        if run_id in requeued:
+            continue
+        for c in copies:
+            if done.get(c.source) == (c.size, c.modified):
+                del done[c.source]
+        requeued.append(run_id)
+    return dataclasses.replace(state, done=done, requeued=tuple(requeued[-REQUEUED_KEPT:]))
+
+
+def failed_archive_runs(instance: dg.DagsterInstance) -> list[tuple[str, list[ArchiveCopy]]]:
+    runs = instance.get_runs(
+        dg.RunsFilter(
+            job_name=ARCHIVE_JOB,
+            statuses=[dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED],
+        ),
+        limit=REQUEUED_KEPT,
+    )
+    return [(run.run_id, planned_copies(run.run_config)) for run in runs]
+
+
+@dg.sensor(
+    name="data_share_archiver",
+    job=archive_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Plans the copy of each new version of the Azure Data Share files "
+    "(LEARN_DATASHARE_DIR, overwritten in place at every sync) into the dated landing folders, "
+    "once settled, and requests a run of archive_data_share that copies them; the landing "
+    "sensor then runs the snapshot.",
+)
+def data_share_archiver(
+    context: dg.SensorEvaluationContext, datashare: DataShareResource
+) -> dg.RunRequest | dg.SkipReason:
+    share = Storage(datashare.share_dir)
+    state = ArchiveState.loads(context.cursor)
+    state = requeue(state, failed_archive_runs(context.instance))
+    listing = list_share(share)
+    copies, state = plan_archive(
+        listing, state, time.time(), datashare.quiet_seconds, datashare.max_files_per_tick
+    )
+    planned = [{"file": c.relative, "source": c.source, "status": "requested"} for c in copies]
+    state = dataclasses.replace(state, recent=(*state.recent, *planned)[-RECENT:])
+    context.update_cursor(state.dumps())
+    pending = waiting(listing, state)
+    if not copies:
+        more = f"; waiting: {', '.join(pending)}" if pending else ""
+        return dg.SkipReason(f"nothing to copy{more}")
+    key = text_sha256(json.dumps([CopyConfig.of(c).model_dump() for c in copies], sort_keys=True))
+    return dg.RunRequest(run_key=f"archive:{key[:16]}", run_config=archive_run_config(copies))
+
+
+def data_share_sensors(settings: Settings | None = None) -> list[dg.SensorDefinition]:
     """The archiver, only when LEARN_DATASHARE_DIR is set (a plain dated landing needs none)."""
-    env = os.environ if env is None else env
-    return [data_share_archiver] if env.get("LEARN_DATASHARE_DIR") else []
+    return [data_share_archiver] if (settings or current()).datashare_dir else []

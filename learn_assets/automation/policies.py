@@ -22,3 +22,28 @@ def follow_upstream(assets: list[dg.AssetsDefinition]) -> list[dg.AssetsDefiniti
             assets,
         )
     )
+
+
+AUTOMATION_SENSOR = "follow_upstream_snapshots"
+
+
+def automated_keys(assets: list[dg.AssetsDefinition]) -> list[dg.AssetKey]:
+    """The asset keys that carry an automation condition (those `follow_upstream` gave one)."""
+    return sorted(
+        (key for a in assets for key, c in a.automation_conditions_by_key.items() if c),
+        key=lambda k: k.to_user_string(),
+    )
+
+
+def automation_sensor(assets: list[dg.AssetsDefinition]) -> dg.AutomationConditionSensorDefinition:
+    """The sensor that evaluates the conditions above. Dagster's own default sensor is stopped
+    until someone starts it in the UI; this one runs as soon as the daemon does."""
+    return dg.AutomationConditionSensorDefinition(
+        AUTOMATION_SENSOR,
+        target=dg.AssetSelection.assets(*automated_keys(assets)),
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=30,
+        description="Materializes the staged, core, report and export partitions of a snapshot "
+        "when their upstream partitions change (never past a failed blocking check): re-load one "
+        "raw snapshot and the rest of that snapshot follows.",
+    )

@@ -7,7 +7,7 @@ import datetime as dt
 import dagster as dg
 import duckdb
 
-from learn_assets.jobs import snapshot_job
+from learn_assets.jobs import snapshot_asset_keys, snapshot_job
 from learn_assets.partitions import snapshot_partitions
 from learn_assets.raw.load import LOAD_LOG
 from learn_assets.resources import WarehouseResource
@@ -34,7 +34,11 @@ def scheduled_snapshot(execution_time: dt.datetime) -> dt.date:
 )
 def daily_snapshot_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     day = scheduled_snapshot(context.scheduled_execution_time)
-    return dg.RunRequest(run_key=f"scheduled:{day.isoformat()}", partition_key=day.isoformat())
+    return dg.RunRequest(
+        run_key=f"scheduled:{day.isoformat()}",
+        partition_key=day.isoformat(),
+        asset_selection=snapshot_asset_keys(),
+    )
 
 
 def overdue_snapshots(

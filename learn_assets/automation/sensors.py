@@ -25,7 +25,7 @@ import dagster as dg
 
 from learn_assets.contracts.datasets import DATASETS
 from learn_assets.fileio import text_sha256
-from learn_assets.jobs import snapshot_job
+from learn_assets.jobs import snapshot_asset_keys, snapshot_job
 from learn_assets.partitions import snapshot_partitions
 from learn_assets.resources import LandingResource
 from learn_assets.resources.landing import FORMATS, LandingFile, LandingFileError
@@ -170,11 +170,13 @@ def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingResource
         context.log.warning(f"landing folder {folder} skipped: {why}")
     if not decision.requests:
         return dg.SkipReason(skip_reason(decision))
+    assets = snapshot_asset_keys()
     return [
         dg.RunRequest(
             run_key=f"{day.isoformat()}:{content[:16]}",
             partition_key=day.isoformat(),
             tags={FINGERPRINT_TAG: content},
+            asset_selection=assets,
         )
         for day, content in decision.requests
     ]

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 
 import duckdb
 
-from learn_assets.staged.stage import ensure_all_stage_tables
 from learn_assets.warehouse.ledger import (
     Change,
     Plan,
@@ -420,7 +419,6 @@ def update_core(
     """Bring core.<table> up to date with the staged snapshots now loaded. `incremental=False`
     recomputes every key (tests compare both ways)."""
     target = history_table(table)
-    ensure_all_stage_tables(conn)
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {CORE}")
     _drop_old_layout(conn, table)
     built = relation_kind(conn, CORE, table.name + "_history") is not None

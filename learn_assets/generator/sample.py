@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,6 +86,7 @@ def generate_sample(
     activity: float = 1.0,
     growth: float | None = None,
     corrections: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> SampleSummary:
     """Write `days` full daily snapshots of a sample tenant with `users` learners under `out`.
 
@@ -100,6 +102,7 @@ def generate_sample(
     sets how many learners join per day, as a share of the first day's (default: 30% of all
     learners join spread over the days). `corrections` makes some values change in later
     deliveries and writes a corrected re-delivery of an earlier day (see `corrections.py`).
+    `progress` is told each day as it is written, then the Entra export.
     """
     _validate(users, days, start, seed, fmt, faults, activity, growth, corrections)
     out = Path(out)
@@ -168,6 +171,8 @@ def generate_sample(
             if day not in fault_days:
                 rows[day.isoformat()] = counts
             first_folder = first_folder or folder
+            if progress:
+                progress(f"wrote {folder}")
         if plan is not None:
             write_faults(con, out, plan, frames)
         if redelivery is not None and fixed is not None and first_folder is not None:
@@ -177,6 +182,8 @@ def generate_sample(
         con.register("entra_frame", entra)
         query = f"SELECT {entra_select()} FROM entra_frame"  # noqa: S608 - fixed constants
         write_relation(con.sql(query), out / ENTRA_FILE, "csv", bom=True)
+        if progress:
+            progress(f"wrote {out / ENTRA_FILE}")
     finally:
         con.close()
 

@@ -21,13 +21,12 @@ import duckdb
 
 from learn_assets.contracts.datasets import ENTRA, ENTRA_COLUMNS, ENTRA_ID_COLUMNS, Dataset, Kind
 from learn_assets.fileio import file_sha256
+from learn_assets.layout import ENTRA_TABLE, EXTRA, LOAD_LOG, RAW, ensure_layout
 from learn_assets.resources import LandingFileError
 from learn_assets.warehouse.sql import quote_ident, quote_literal, transaction
-from learn_assets.warehouse.versioned import SourceReadError, ensure_versioned, replace_snapshot
+from learn_assets.warehouse.versioned import SourceReadError, replace_snapshot
 
-RAW_SCHEMA = "raw"
-LOAD_LOG = f"{RAW_SCHEMA}._load_log"
-EXTRA = "_extra"  # columns the dictionary lacks, as a map name -> value
+RAW_SCHEMA = RAW
 
 # RFC 4180 as delivered: header row, comma, double quotes; CRLF is handled by DuckDB. The header
 # is parsed here (BOM stripped) and every column read as text, so no value is lost to sniffing.
@@ -346,18 +345,6 @@ def raw_table(dataset: Dataset) -> str:
     return f"{RAW_SCHEMA}.{quote_ident(dataset.table)}"
 
 
-def ensure_raw_tables(conn: duckdb.DuckDBPyConnection, dataset: Dataset) -> None:
-    columns = [(c, "VARCHAR") for c in dataset.column_names]
-    ensure_versioned(conn, RAW_SCHEMA, dataset.table, [*columns, (EXTRA, "MAP(VARCHAR, VARCHAR)")])
-    conn.execute(
-        f"""CREATE TABLE IF NOT EXISTS {LOAD_LOG} (
-            dataset VARCHAR NOT NULL, snapshot_date DATE NOT NULL, path VARCHAR NOT NULL,
-            size_bytes BIGINT NOT NULL, sha256 VARCHAR NOT NULL, row_count BIGINT NOT NULL,
-            extra_columns VARCHAR[] NOT NULL, loaded_at TIMESTAMPTZ NOT NULL,
-            PRIMARY KEY (dataset, snapshot_date))"""
-    )
-
-
 def load_snapshot(
     conn: duckdb.DuckDBPyConnection, dataset: Dataset, snapshot: dt.date, path: Path
 ) -> RawLoad:
@@ -367,7 +354,7 @@ def load_snapshot(
     is touched. Columns the dictionary lacks are kept in the `_extra` map (name -> value), so
     schema drift never changes the table's shape or the other partitions.
     """
-    ensure_raw_tables(conn, dataset)
+    ensure_layout(conn)
     schema = file_schema(conn, path)
     found = [name for name, _ in schema]
     columns, extras = match_columns(dataset.column_names, found, path)
@@ -399,12 +386,9 @@ def load_snapshot(
     return RawLoad(dataset.name, snapshot, str(path), size, sha, rows, extras)
 
 
-ENTRA_TABLE = f"{RAW_SCHEMA}.entra_users"
-
-
 def load_entra_export(conn: duckdb.DuckDBPyConnection, path: Path) -> int | None:
     """Replace raw.entra_users with the export at `path`; None (and an empty table) if absent."""
-    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+    ensure_layout(conn)
     if not path.is_file():
         cols = ", ".join(f"{quote_ident(c)} VARCHAR" for c in ENTRA_COLUMNS)
         conn.execute(f"CREATE OR REPLACE TABLE {ENTRA_TABLE} ({cols})")

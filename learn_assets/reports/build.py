@@ -26,7 +26,6 @@ from learn_assets.core.build import (
     as_of,
 )
 from learn_assets.resources.reporting import ReportSettingsValues
-from learn_assets.staged.stage import ensure_all_stage_tables
 from learn_assets.warehouse.ledger import (
     Refreshed,
     mark_consumed,
@@ -577,7 +576,6 @@ def refresh_report(
     """Build the requested snapshots of the report, and bring every other loaded snapshot up to
     date with what changed upstream since the report was last built: a snapshot on or after
     the earliest change is rebuilt; one whose Users snapshot was removed is removed."""
-    ensure_all_stage_tables(conn)
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {REPORTS}")
     changes = pending_changes(conn, report.qualified, report.sources)
     steps = plan_snapshots(

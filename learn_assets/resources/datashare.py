@@ -13,4 +13,4 @@ class DataShareResource(dg.ConfigurableResource):
 
     share_dir: str = DEFAULTS.datashare_dir  # LEARN_DATASHARE_DIR
     quiet_seconds: int = DEFAULTS.archive_quiet_seconds  # unchanged this long = fully written
-    max_files_per_tick: int = 3  # bounded work per sensor tick (a tick has a time limit)
+    max_files_per_tick: int = 11  # files per archive run: a whole sync (11 datasets)

@@ -11,6 +11,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
+from learn_assets.layout import ensure_layout
 from learn_assets.settings import DEFAULTS, memory
 from learn_assets.warehouse.lock import connect_waiting
 from learn_assets.warehouse.sql import quote_literal
@@ -35,6 +36,7 @@ class WarehouseResource(DuckDBResource):
         conn = connect_waiting(self.database, config, self.lock_timeout, dg.get_dagster_logger())
         try:  # closed in every case: an open connection keeps the file locked
             conn.execute(f"SET memory_limit = {quote_literal(limit)}")
+            ensure_layout(conn)  # every layer's tables exist before any layer reads them
             yield conn
         finally:
             conn.close()

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 
 import duckdb
 
+from learn_assets.layout import CHECK_LOG
 from learn_assets.warehouse.sql import relation_kind, transaction
 
-SCHEMA, TABLE = "staged", "_check_log"
-CHECK_LOG = f"{SCHEMA}.{TABLE}"
 PASSED, WARNED, FAILED, ACCEPTED = "passed", "warned", "failed", "accepted"
 
 
@@ -37,15 +36,6 @@ def check_status(blocking: bool, passed: bool, accepted: bool) -> str:
     return FAILED if blocking else WARNED
 
 
-def ensure_check_log(conn: duckdb.DuckDBPyConnection) -> None:
-    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-    conn.execute(
-        f"CREATE TABLE IF NOT EXISTS {CHECK_LOG} (dataset VARCHAR NOT NULL, snapshot_date DATE, "
-        "check_name VARCHAR NOT NULL, blocking BOOLEAN NOT NULL, status VARCHAR NOT NULL, "
-        "failing BIGINT NOT NULL, message VARCHAR NOT NULL)"
-    )
-
-
 def record_checks(
     conn: duckdb.DuckDBPyConnection,
     dataset: str,
@@ -53,7 +43,6 @@ def record_checks(
     checks: Sequence[LoggedCheck],
 ) -> None:
     """Replace the logged checks of `dataset` for `snapshot` (one transaction)."""
-    ensure_check_log(conn)
     with transaction(conn):
         conn.execute(
             f"DELETE FROM {CHECK_LOG} WHERE dataset = ? AND snapshot_date IS NOT DISTINCT FROM ?",
@@ -75,7 +64,7 @@ def logged_checks(
 ) -> list[LoggedCheck]:
     """The checks of `snapshot` (and of the unpartitioned Entra export) with one of `statuses`,
     in dataset and check order; none if nothing was logged yet."""
-    if relation_kind(conn, SCHEMA, TABLE) is None or not statuses:
+    if relation_kind(conn, *CHECK_LOG.split(".")) is None or not statuses:
         return []
     rows = conn.execute(
         f"SELECT * FROM {CHECK_LOG} WHERE (snapshot_date = ? OR snapshot_date IS NULL) "

@@ -17,12 +17,11 @@ from learn_assets.contracts.schemas import Reference
 from learn_assets.contracts.sql import breaking_rows_select, compile_contract, rule_counts_select
 from learn_assets.raw.load import ENTRA_TABLE, raw_table
 from learn_assets.resources.reporting import SanityGates
-from learn_assets.staged.check_log import CHECK_LOG, FAILED, ensure_check_log
+from learn_assets.staged.check_log import CHECK_LOG, FAILED
 from learn_assets.staged.stage import (
     STAGED,
     StageResult,
     duplicate_keys,
-    ensure_stage_tables,
     extra_columns,
     in_scope,
     quarantine_sample,
@@ -117,7 +116,6 @@ def no_unknown_columns(conn, dataset: Dataset, result: StageResult) -> CheckOutc
 
 def one_tenant(conn, dataset: Dataset, result: StageResult) -> CheckOutcome:
     users = DATASETS_BY_NAME["Users"]
-    ensure_stage_tables(conn, users, compile_contract(users.contract))
     tenants = [
         r[0]
         for r in conn.execute(
@@ -137,7 +135,6 @@ def one_tenant(conn, dataset: Dataset, result: StageResult) -> CheckOutcome:
 
 def _unresolved(conn, dataset: Dataset, ref: Reference, day: dt.date) -> tuple[int, list]:
     target = DATASETS_BY_NAME[ref.target]
-    ensure_stage_tables(conn, target, compile_contract(target.contract))
     col, tcol = quote_ident(ref.column), quote_ident(ref.target_column)
     when = "AND s.source_type = $when" if ref.when else ""
     params: dict[str, object] = {"d": day} | ({"when": ref.when} if ref.when else {})
@@ -310,7 +307,6 @@ def previous_good_users(
 ) -> tuple[dt.date, int] | None:
     """The latest staged Users snapshot before `snapshot` that has rows and failed no blocking
     check (an accepted anomaly counts as good): what a new snapshot is compared with."""
-    ensure_check_log(conn)
     row = conn.execute(
         f"SELECT s.snapshot_date, s.row_count FROM {STAGED}.{SNAPSHOTS} s "
         "WHERE s.table_name = $users AND s.snapshot_date < $d AND s.row_count > 0 "

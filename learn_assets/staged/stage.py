@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from learn_assets.contracts.datasets import DATASETS, ENTRA, Dataset
+from learn_assets.contracts.datasets import ENTRA, Dataset
 from learn_assets.contracts.sql import (
     CompiledContract,
     compile_contract,
@@ -19,13 +19,13 @@ from learn_assets.contracts.sql import (
     repeats_select,
 )
 from learn_assets.fileio import text_sha256
-from learn_assets.raw.load import ENTRA_TABLE, LOAD_LOG, RAW_SCHEMA
+from learn_assets.layout import ENTRA_TABLE, LOAD_LOG, QUARANTINE, STAGE_LOG, STAGED, ensure_layout
+from learn_assets.raw.load import RAW_SCHEMA
 from learn_assets.warehouse.ledger import Plan, plan_stage, record_change
 from learn_assets.warehouse.sql import quote_ident, transaction
 from learn_assets.warehouse.versioned import (
     append_changes,
     changed_rows,
-    ensure_versioned,
     loaded_snapshots,
     previous_snapshot,
     replace_snapshot,
@@ -33,8 +33,6 @@ from learn_assets.warehouse.versioned import (
     snapshot_rows,
 )
 
-STAGED, QUARANTINE = "staged", "quarantine"
-STAGE_LOG = f"{STAGED}._stage_log"  # per snapshot: the raw file's sha256 and the contract
 DUPLICATE = "duplicate row (an identical row appears earlier in the snapshot)"
 
 
@@ -61,52 +59,13 @@ def quarantine_table(dataset: Dataset) -> str:
     return f"{QUARANTINE}.{quote_ident(dataset.table)}"
 
 
-def ensure_stage_tables(
-    conn: duckdb.DuckDBPyConnection, dataset: Dataset, compiled: CompiledContract
-) -> None:
-    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {STAGED}")
-    conn.execute(
-        f"""CREATE TABLE IF NOT EXISTS {STAGE_LOG} (
-            dataset VARCHAR NOT NULL, snapshot_date DATE NOT NULL, raw_sha256 VARCHAR NOT NULL,
-            contract VARCHAR NOT NULL, PRIMARY KEY (dataset, snapshot_date))"""
-    )
-    typed = list(compiled.types.items())
-    quarantined = [("reason", "VARCHAR"), *((c, "VARCHAR") for c in dataset.column_names)]
-    if dataset.partitioned:  # one snapshot per day: stored as row versions
-        ensure_versioned(conn, STAGED, dataset.table, typed)
-        ensure_versioned(conn, QUARANTINE, dataset.table, quarantined)
-        return
-    for schema in (STAGED, QUARANTINE):
-        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    tables = ((staged_table(dataset), typed), (quarantine_table(dataset), quarantined))
-    for table, columns in tables:
-        cols = ", ".join(f"{quote_ident(n)} {t}" for n, t in columns)
-        conn.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols})")
-
-
-def ensure_all_stage_tables(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create every staged and quarantine table that does not exist yet (empty), so downstream
-    SQL runs even before a dataset was first staged (e.g. no Entra export loaded yet)."""
-    present = {
-        (schema, name)
-        for schema, name in conn.execute(
-            "SELECT table_schema, table_name FROM information_schema.tables "
-            "WHERE table_catalog = current_database() AND table_schema IN (?, ?)",
-            [STAGED, QUARANTINE],
-        ).fetchall()
-    }
-    for dataset in (*DATASETS, ENTRA):
-        if {(STAGED, dataset.table), (QUARANTINE, dataset.table)} - present:
-            ensure_stage_tables(conn, dataset, compile_contract(dataset.contract))
-
-
 def stage_snapshot(
     conn: duckdb.DuckDBPyConnection, dataset: Dataset, snapshot: dt.date, incremental: bool = True
 ) -> StageResult:
     """Stage one snapshot: from the changes since the previous snapshot when that one was
     staged from the raw rows now stored and by the same contract (`plan_stage`), else from the
     whole snapshot. `incremental=False` always takes the whole snapshot (tests compare both)."""
-    ensure_stage_tables(conn, dataset, compile_contract(dataset.contract))
+    ensure_layout(conn)
     if stage_plan(conn, dataset, snapshot, incremental).mode == "changes":
         return stage_changes(conn, dataset, snapshot)
     # Straight from raw's versions: their rowid identifies a row in both reads (judging, then
@@ -181,7 +140,7 @@ def stage(
     rows of `source` (raw_rowid, snapshot_date, delivered columns), judged by the contract.
     One transaction; temporary tables hold only typed values and verdicts."""
     compiled = compile_contract(dataset.contract)
-    ensure_stage_tables(conn, dataset, compiled)
+    ensure_layout(conn)
     conn.execute("SET TimeZone = 'UTC'")  # timestamps without an offset are UTC
     with transaction(conn):
         keep, quarantine = _judge(

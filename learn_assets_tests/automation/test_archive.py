@@ -15,19 +15,24 @@ import pytest
 
 from learn_assets.automation.archive import (
     MANIFEST,
+    ArchiveCopy,
     ArchiveState,
     ShareFile,
+    archive_job,
     archive_version,
     data_share_archiver,
     data_share_sensors,
     list_share,
     plan_archive,
+    planned_copies,
+    requeue,
     run_archiver,
 )
 from learn_assets.contracts.datasets import DATASETS
 from learn_assets.generator import generate_sample
 from learn_assets.resources import LandingResource, Storage
 from learn_assets.resources.datashare import DataShareResource
+from learn_assets.settings import Settings
 from learn_assets_tests.azurite import KEY
 
 QUIET = 60
@@ -192,8 +197,9 @@ def test_plan_takes_a_few_oldest_files_per_tick_and_the_state_round_trips() -> N
 
 
 def test_archiver_is_only_defined_when_a_share_is_configured() -> None:
-    assert data_share_sensors({}) == []
-    assert data_share_sensors({"LEARN_DATASHARE_DIR": "az://share/learn"}) == [data_share_archiver]
+    assert data_share_sensors(Settings()) == []
+    configured = Settings.from_env({"LEARN_DATASHARE_DIR": "az://share/learn"})
+    assert data_share_sensors(configured) == [data_share_archiver]
     assert data_share_archiver.default_status == dg.DefaultSensorStatus.RUNNING
 
 
@@ -335,22 +341,31 @@ def test_a_file_rewritten_after_planning_is_not_archived(backend: Share, deliver
     assert backend.landing.list(copies[0].snapshot_date.isoformat()) == []
 
 
-def test_sensor_tick_copies_and_the_landing_sees_the_snapshot(
+def test_the_sensor_plans_a_run_that_copies_and_the_landing_sees_the_snapshot(
     backend: Share, deliveries, tmp_path: Path
 ) -> None:
+    """The tick only lists and plans (no file is read or written in it); the run it requests
+    copies a whole sync, after which the landing holds the delivered snapshot."""
     backend.sync(deliveries["2026-11-01"], start=utc("2026-11-01T05:00:00"))
     landing = LandingResource(landing_dir=backend.landing_url, cache_dir=str(tmp_path / "c"))
-    share = DataShareResource(share_dir=backend.share_url, quiet_seconds=0, max_files_per_tick=6)
-    cursor = None
-    for _ in range(2):  # 11 files, at most 6 per tick
-        context = dg.build_sensor_context(
-            cursor=cursor, resources={"landing": landing, "datashare": share}
-        )
-        skip = data_share_archiver(context)
-        cursor = context.cursor
-    assert isinstance(skip, dg.SkipReason) and "archived" in (skip.skip_message or "")
-    assert KEY not in (skip.skip_message or "") and KEY not in (cursor or "")
-    assert len(ArchiveState.loads(cursor).recent) == 11
+    share = DataShareResource(share_dir=backend.share_url, quiet_seconds=0)
+    resources = {"landing": landing, "datashare": share}
+    instance = dg.DagsterInstance.ephemeral()
+    context = dg.build_sensor_context(instance=instance, resources=resources)
+    request = data_share_archiver(context)
+    assert isinstance(request, dg.RunRequest)
+    assert [c.source for c in planned_copies(request.run_config)] == sorted(
+        deliveries["2026-11-01"]
+    )
+    assert backend.landing.list() == []  # the tick copied nothing
+    cursor = context.cursor
+    assert KEY not in (cursor or "")
+    again = dg.build_sensor_context(cursor=cursor, instance=instance, resources=resources)
+    assert isinstance(data_share_archiver(again), dg.SkipReason)  # handed out: not planned twice
+    result = archive_job.execute_in_process(
+        run_config=request.run_config, instance=instance, resources=resources
+    )
+    assert result.success
 
     day = dt.date.fromisoformat(backend.day_of("Achievements.csv"))
     listed = landing.snapshot_listing()[day]
@@ -362,3 +377,45 @@ def test_sensor_tick_copies_and_the_landing_sees_the_snapshot(
     assert landing.content_fingerprint(day) == LandingResource(
         landing_dir=str(local)
     ).content_fingerprint(day)
+
+
+def test_the_versions_of_a_failed_run_are_planned_again(backend: Share, deliveries, tmp_path):
+    """A run that could not copy (here: the landing is a file, not a folder) leaves its versions
+    to the next tick, which plans them again; once the landing works they are archived."""
+    backend.sync(deliveries["2026-11-01"], start=utc("2026-11-01T05:00:00"))
+    blocked = tmp_path / "blocked"
+    blocked.write_text("not a folder")
+    share = DataShareResource(share_dir=backend.share_url, quiet_seconds=0)
+    instance = dg.DagsterInstance.ephemeral()
+
+    def tick(landing_url: str, cursor: str | None):
+        landing = LandingResource(landing_dir=landing_url, cache_dir=str(tmp_path / "c"))
+        resources = {"landing": landing, "datashare": share}
+        context = dg.build_sensor_context(cursor=cursor, instance=instance, resources=resources)
+        return data_share_archiver(context), context.cursor, resources
+
+    request, cursor, resources = tick(str(blocked), None)
+    failed = archive_job.execute_in_process(
+        run_config=request.run_config, instance=instance, resources=resources, raise_on_error=False
+    )
+    assert not failed.success
+    retried, cursor, resources = tick(backend.landing_url, cursor)
+    assert isinstance(retried, dg.RunRequest)
+    assert planned_copies(retried.run_config) == planned_copies(request.run_config)
+    assert archive_job.execute_in_process(
+        run_config=retried.run_config, instance=instance, resources=resources
+    ).success
+    day = planned_copies(request.run_config)[0].snapshot_date.isoformat()
+    assert set(deliveries["2026-11-01"]) <= {e.name for e in backend.landing.list(day)}
+    third, _, _ = tick(backend.landing_url, cursor)
+    assert isinstance(third, dg.SkipReason)  # a failed run is requeued once
+
+
+def test_requeue_hands_out_again_only_the_version_still_current() -> None:
+    copy = ArchiveCopy("Users.csv", "Users", "Users.csv", dt.date(2026, 11, 1), 10, 5.0)
+    state = ArchiveState(done={"Users.csv": (10, 5.0), "Progress.csv": (7, 6.0)})
+    again = requeue(state, [("run-1", [copy])])
+    assert again.done == {"Progress.csv": (7, 6.0)} and again.requeued == ("run-1",)
+    assert requeue(again, [("run-1", [copy])]) == again  # once
+    newer = ArchiveState(done={"Users.csv": (12, 9.0)})  # a newer version was handed out since
+    assert requeue(newer, [("run-2", [copy])]).done == {"Users.csv": (12, 9.0)}

@@ -15,6 +15,8 @@ import duckdb
 import pytest
 
 from learn_assets.exports.files import ExportResult, export_snapshot
+from learn_assets.layout import CHECK_LOG as LOGGED_CHECKS
+from learn_assets.layout import create_log
 from learn_assets.staged.check_log import ACCEPTED, PASSED, WARNED, LoggedCheck, record_checks
 from learn_assets.warehouse.versioned import ensure_versioned
 
@@ -287,6 +289,7 @@ def build_quality(conn: duckdb.DuckDBPyConnection) -> None:
         conn.execute(f"INSERT INTO {layer}._snapshots VALUES (?, ?, ?)", [table, day, rows])
     conn.execute("INSERT INTO raw.entra_users SELECT 'x' FROM range(?)", [ENTRA_ROWS])
     conn.execute("INSERT INTO quarantine.entra_users SELECT 'x' FROM range(?)", [ENTRA_QUARANTINED])
+    create_log(conn, LOGGED_CHECKS)
     for dataset, day in {(c.dataset, c.snapshot_date) for c in CHECK_LOG}:
         record_checks(
             conn,
