@@ -53,3 +53,14 @@ def test_cli_partition_range_backfill_runs_once_for_the_range(
             assert got == [(day, 2) for day in days]
     with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
         assert len(instance.get_runs()) == 1
+
+
+def test_the_snapshot_asset_list_is_the_graphs_partitioned_assets():
+    from learn_assets.graph import ASSETS
+    from learn_assets.jobs import snapshot_asset_keys
+
+    partitioned = sorted(
+        (key for a in ASSETS if a.partitions_def for key in a.keys),
+        key=lambda k: k.to_user_string(),
+    )
+    assert snapshot_asset_keys() == partitioned

@@ -85,7 +85,7 @@ def test_the_code_location_does_not_load_with_a_bad_boolean():
     loaded = load_code_location(LEARN_PSEUDONYMIZE="maybe", **KEY)
     assert loaded.returncode == 1
     assert loaded.stderr.strip().splitlines()[-1] == (
-        "learn_assets.resources.reporting.SettingError: LEARN_PSEUDONYMIZE must be one of "
+        "learn_assets.settings.SettingError: LEARN_PSEUDONYMIZE must be one of "
         "true/false, 1/0, yes/no, on/off (any case), got 'maybe'"
     )
     assert load_code_location(LEARN_PSEUDONYMIZE="on", **KEY).returncode == 0
