@@ -2,8 +2,11 @@
 
 Two snapshots, so the tests can see that an export holds only its own snapshot's rows. The
 directory data is hostile on purpose: a display name that is a spreadsheet formula, a DDE
-payload as a department, HTML in a name, a comma in a department. Beside the reports, what the
-data-quality line reads: raw and quarantine row counts per snapshot and the staged check log.
+payload as a department, HTML in a name, a comma in a department. On D2 the certifications are
+one of each kind the expiry timeline buckets apart (expired, expiring soon, active within the
+year, never expiring), and the counts that follow from them (learner_summary, org_overview,
+department_summary, snapshot_changes) agree with them. Beside the reports, what the data-quality
+line reads: raw and quarantine row counts per snapshot and the staged check log.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ COMMA_DEPARTMENT = "Research, Development"
 HTML_NAME = "Ada <b>Lovelace</b> & co"
 U1, U2, U3, U4, U5 = (f"0000000{i}-aaaa-bbbb-cccc-dddddddddddd" for i in range(1, 6))
 LEAVER_NAME = "-Lee Leaving"  # U5, on D1 only: left by D2, named on D2's sheets as then
+NEVER_EXPIRES, NEVER_EXPIRES_TITLE = "cert-sc-900", "Security Fundamentals"  # U4's, from D2
 
 # Column names and types as reports/build.py produces them (checked against a real warehouse
 # in test_assets.py).
@@ -114,6 +118,8 @@ ROWS: dict[str, list[tuple]] = {
             False,
             dt.date(2027, 1, 1),
         ),
+        # never expires (no end date): active, in the timeline's "No expiry" bar
+        (D2, U4, NEVER_EXPIRES, NEVER_EXPIRES_TITLE, D2, None, None, "active", False, None),
     ],
     "module_progress": [
         (D2, U1, "mod-1", "@Intro to Azure", 4, 4, True),
@@ -199,7 +205,7 @@ ROWS: dict[str, list[tuple]] = {
             1,
             0,
             0,
-            0,
+            1,
             0,
             "2026-11-02 01:00:00+00",
             "2026-11-02 00:30:00+00",
@@ -207,11 +213,11 @@ ROWS: dict[str, list[tuple]] = {
     ],
     "org_overview": [
         (D1, 5, 2, 0.4, 5, 3, 0.6, 0, 4050, 1, 1, 0),
-        (D2, 6, 4, 0.5, 10, 7, 0.7, 1, 8100, 2, 1, 1),
+        (D2, 6, 4, 0.5, 10, 7, 0.7, 1, 8100, 3, 1, 1),
     ],
     "department_summary": [
         (D2, DDE_DEPARTMENT, 1, 1, 1.0, 5000, 4, 1, 1),
-        (D2, COMMA_DEPARTMENT, 2, 2, 1.0, 3100, 2, 0, 1),
+        (D2, COMMA_DEPARTMENT, 2, 2, 1.0, 3100, 2, 0, 2),
         (D2, "Sales", 3, 0, 0.0, 0, 0, 0, 0),
         (D2, "(not in directory)", 0, 1, None, 0, 0, 0, 0),
     ],
@@ -232,6 +238,7 @@ ROWS: dict[str, list[tuple]] = {
     "snapshot_changes": [
         (D2, "learner_joined", U4, None, None, D1),
         (D2, "learner_left", U5, None, None, D1),
+        (D2, "certification_earned", U4, NEVER_EXPIRES, NEVER_EXPIRES_TITLE, D1),
     ],
     "activity_daily": [
         (D2, dt.date(2026, 10, 20), 1, 300, 1, 0, 0, 0),

@@ -17,7 +17,7 @@ from learn_assets.exports.charts import CHART_TITLES
 from learn_assets.exports.files import PAGE, ExportResult
 from learn_assets.exports.page import SECTIONS
 from learn_assets_tests.exports.browser import Page, browser_page
-from learn_assets_tests.exports.conftest import FORMULA_NAME, HTML_NAME
+from learn_assets_tests.exports.conftest import FORMULA_NAME, HTML_NAME, NEVER_EXPIRES_TITLE
 
 pytestmark = pytest.mark.slow  # real CLI runs, servers or browsers: `make test-fast` leaves it out
 
@@ -127,3 +127,20 @@ def test_clicking_a_learner_shows_their_paths_modules_and_certifications(page: P
     ]
     # names are text, never markup
     assert page.evaluate("document.querySelectorAll('#learner-table b').length") == 0
+
+
+def test_a_certification_that_never_expires_says_so_in_the_learner_details(page: Page):
+    page.resize(400, 900)
+    page.evaluate("document.getElementById('learner-search').value = ''")
+    page.type("#learner-search", "@admin")
+    assert page.evaluate(VISIBLE_NAMES) == ["@admin"]
+    page.evaluate("document.querySelector('#learner-table tbody tr:not([hidden]) button').click()")
+    detail = page.evaluate(
+        "[...document.querySelectorAll('#learner-detail tbody tr')]"
+        ".map(r => [...r.cells].map(c => c.textContent))"
+    )
+    assert detail == [[NEVER_EXPIRES_TITLE, "active", "never"]]  # no path, no module started
+    assert page.evaluate(
+        "[...document.querySelectorAll('#learner-detail .note')].map(p => p.textContent)"
+    ) == ["No learning path started.", "No module started."]
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

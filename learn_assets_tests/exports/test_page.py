@@ -4,6 +4,7 @@ escaped text, the embedded learner data, nothing loaded from outside."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
 import re
@@ -12,10 +13,17 @@ from pathlib import Path
 
 import duckdb
 
-from learn_assets.exports.charts import CHART_TITLES
+from learn_assets.exports.charts import CHART_TITLES, NO_EXPIRY
 from learn_assets.exports.files import PAGE, ExportResult
 from learn_assets.exports.learners import learner_data
-from learn_assets.exports.page import QUALITY_HEADING, SECTIONS, TABLE_HEADINGS, render_page
+from learn_assets.exports.page import (
+    QUALITY_HEADING,
+    SECTIONS,
+    TABLE_HEADINGS,
+    change_counts,
+    paths_table,
+    render_page,
+)
 from learn_assets.exports.tables import DataQuality, DatasetQuality, read_previous, read_reports
 from learn_assets_tests.exports.conftest import (
     D1,
@@ -25,6 +33,7 @@ from learn_assets_tests.exports.conftest import (
     FORMULA_NAME,
     HTML_NAME,
     LEAVER_NAME,
+    NEVER_EXPIRES_TITLE,
     U1,
     U2,
     U3,
@@ -136,7 +145,7 @@ def test_headline_cards_show_the_change_since_the_previous_snapshot(exported: Ex
         "Module completion rate": ("70.0%", "+10.0 pts"),
         "Learning paths completed": ("1", "+1"),
         "Total XP": ("8,100", "+4,050"),
-        "Active certifications": ("2", "+1"),
+        "Active certifications": ("3", "+2"),
         "Expiring soon": ("1", "no change"),
         "Applied skills": ("1", "+1"),
     }
@@ -159,7 +168,7 @@ def test_since_the_last_snapshot_counts_and_names_the_changes(exported: ExportRe
         ["Learners left", "1"],
         ["Modules completed", "0"],
         ["Learning paths completed", "0"],
-        ["Certifications earned", "0"],
+        ["Certifications earned", "1"],
         ["Certifications expired", "0"],  # cert-az-900 ended 2026-10-01, before the last one
         ["Certifications no longer listed (expired over two years, or removed)", "0"],
         ["Applied skills earned", "0"],
@@ -167,6 +176,27 @@ def test_since_the_last_snapshot_counts_and_names_the_changes(exported: ExportRe
     assert table_rows(details) == [
         ["Learners joined", "@admin", "Research, Development", ""],
         ["Learners left", LEAVER_NAME, "Sales", ""],  # named as in the previous snapshot
+        ["Certifications earned", "@admin", "Research, Development", NEVER_EXPIRES_TITLE],
+    ]
+
+
+def test_certifications_expired_since_the_last_snapshot_are_counted_with_the_changes():
+    certifications = [
+        {"status": "expired", "expires_on": D1},  # ended on the previous snapshot's day
+        {"status": "expired", "expires_on": dt.date(2026, 10, 31)},  # already before it
+        {"status": "expiring_soon", "expires_on": dt.date(2026, 12, 1)},
+        {"status": "active", "expires_on": None},
+    ]
+    changes = [{"change": "module_completed"}] * 2 + [{"change": "learner_joined"}]
+    assert change_counts(changes, certifications, D1) == [
+        ("Learners joined", 1),
+        ("Learners left", 0),
+        ("Modules completed", 2),
+        ("Learning paths completed", 0),
+        ("Certifications earned", 0),
+        ("Certifications expired", 1),
+        ("Certifications no longer listed (expired over two years, or removed)", 0),
+        ("Applied skills earned", 0),
     ]
 
 
@@ -181,7 +211,40 @@ def test_certifications_expiring_expired_and_never_expiring(exported: ExportResu
         ["Ada &lt;b&gt;Lovelace&lt;/b&gt; &amp; co", "Research, Development",
          "-Azure Fundamentals", "2026-10-01", "32", "no"],
     ]  # fmt: skip
-    assert "0 of 3 certifications never expire (no end date)" in certs
+    # U4's cert-sc-900 has no end date: counted, and named as the timeline's bar
+    assert (
+        "1 of 4 certifications never expire (no end date): the “No expiry” bar of the "
+        "timeline." in certs
+    )
+    assert NO_EXPIRY == "No expiry"
+
+
+def test_learning_paths_most_started_first_with_their_completion(exported: ExportResult):
+    paths = section(page_of(exported), "learning-paths")
+    assert "<h3>Most started learning paths</h3>" in paths
+    # content_popularity's one learning path; its module and the other content are not listed
+    assert table_rows(paths.split('<figure id="path_progress">')[0]) == [
+        ["Azure basics", "1", "0", "0.0%"]
+    ]
+    popularity = [
+        {"content_type": "learning_path", "content_uid": f"lp-{i}", "title": f"Path {i}",
+         "learners_started": i, "completions": i // 2}
+        for i in range(1, 13)
+    ] + [{"content_type": "module", "content_uid": "m", "title": "Module", "learners_started": 99,
+          "completions": 99}]  # fmt: skip
+    shown = table_rows(paths_table(popularity))
+    assert [row[0] for row in shown] == [f"Path {i}" for i in range(12, 2, -1)]  # top 10
+    assert shown[0] == ["Path 12", "12", "6", "50.0%"]
+
+
+def test_departments_largest_first_with_adoption(exported: ExportResult):
+    departments = section(page_of(exported), "departments")
+    assert table_rows(departments.split("<h3>Department summary</h3>")[1]) == [
+        ["Sales", "3", "0", "0.0%", "0", "0", "0", "0"],
+        ["Research, Development", "2", "2", "100.0%", "3,100", "2", "0", "2"],
+        ["+cmd|&#x27; /C calc&#x27;!A0", "1", "1", "100.0%", "5,000", "4", "1", "1"],
+        ["(not in directory)", "0", "1", "–", "0", "0", "0", "0"],  # no directory users
+    ]
 
 
 def test_numbers_right_aligned_and_dates_kept_on_one_line(exported: ExportResult):
@@ -221,6 +284,7 @@ def test_the_learner_data_has_each_learners_paths_modules_and_certifications(
         ["@Intro to Azure", 4],
         ["Azure Administrator", None],
         ["Azure basics", 2],
+        [NEVER_EXPIRES_TITLE, None],
         ["cert-ai-102", None],  # no title: its uid
     ]
     assert data.learners == [  # most XP first
@@ -230,9 +294,9 @@ def test_the_learner_data_has_each_learners_paths_modules_and_certifications(
         [FORMULA_NAME, DDE_DEPARTMENT, 5000, 1, 4, 1, "2026-11-02",
          [], [3, 1], [1], [], [[2, "expiring_soon", "2026-12-15"]]],
         [HTML_NAME, "Research, Development", 3000, 0, 2, 1, "2026-10-20",
-         [], [], [], [1, 2], [[0, "expired", "2026-10-01"], [4, "active", "2027-06-30"]]],
-        ["@admin", "Research, Development", 100, 0, 0, 0, "2026-11-02",
-         [], [], [], [], []],
+         [], [], [], [1, 2], [[0, "expired", "2026-10-01"], [5, "active", "2027-06-30"]]],
+        ["@admin", "Research, Development", 100, 0, 0, 1, "2026-11-02",
+         [], [], [], [], [[4, "active", None]]],  # never expires
         ["(not in directory) 00000003", None, 0, 0, 0, 0, None, [], [], [], [], []],
     ]  # fmt: skip
 

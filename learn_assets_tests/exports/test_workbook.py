@@ -28,6 +28,7 @@ from learn_assets_tests.exports.conftest import (
     FORMULA_NAME,
     HTML_NAME,
     LEAVER_NAME,
+    NEVER_EXPIRES,
     ROWS,
     SCHEMA,
     U1,
@@ -124,6 +125,7 @@ def test_per_learner_sheets_carry_the_name_and_department(exported: ExportResult
         (U1, "cert-az-104"): ("'" + FORMULA_NAME, "'" + DDE_DEPARTMENT),
         (U2, "cert-az-900"): (HTML_NAME, "Research, Development"),
         (U2, "cert-ai-102"): (HTML_NAME, "Research, Development"),
+        (U4, NEVER_EXPIRES): ("'@admin", "Research, Development"),
     }
     modules = {r["User id"]: r["Learner"] for r in rows_by_header(book["module_progress"])}
     assert modules == {U1: "'" + FORMULA_NAME, U2: HTML_NAME}
@@ -133,6 +135,7 @@ def test_per_learner_sheets_carry_the_name_and_department(exported: ExportResult
     changes = {r["Change"]: (r["User id"], r["Learner"], r["Department"])
                for r in rows_by_header(book["snapshot_changes"])}  # fmt: skip
     assert changes == {
+        "certification_earned": (U4, "'@admin", "Research, Development"),
         "learner_joined": (U4, "'@admin", "Research, Development"),
         "learner_left": (U5, "'" + LEAVER_NAME, "Sales"),
     }
@@ -164,7 +167,7 @@ def test_cells_are_typed(exported: ExportResult):
     assert last.is_date and last.value == dt.datetime(2026, 11, 2, 7, 30)  # naive UTC
     assert learners[U3][3].value is None  # NULL stays empty
     certs = rows_by_header(book["certification_status"])
-    assert {r["Days to expiry"] for r in certs} == {43, -32, 240}  # a number, not a formula
+    assert {r["Days to expiry"] for r in certs} == {43, -32, 240, None}  # a number, not a formula
     rate = book["org_overview"]["D2"]
     assert rate.value == 0.5 and rate.number_format == "0.0%"
 
@@ -183,7 +186,7 @@ def test_overview_has_the_headline_numbers_and_their_change(exported: ExportResu
         ("Module completion rate", 0.7, 0.6, (0.7 - 0.6) * 100),
         ("Learning paths completed", 1, 0, 1),
         ("Total XP", 8100, 4050, 4050),
-        ("Active certifications", 2, 1, 1),
+        ("Active certifications", 3, 1, 2),
         ("Expiring soon", 1, 1, 0),
         ("Applied skills", 1, 0, 1),
     ]
@@ -217,7 +220,7 @@ def test_about_says_what_when_where_from_rows_and_definitions(exported: ExportRe
         ("Source folder", "not recorded"),
         ("Data quality", D2_QUALITY_LINES[0]),
         *((None, line) for line in D2_QUALITY_LINES[1:]),
-        ("Rows per sheet", "certification_status: 3 rows"),
+        ("Rows per sheet", "certification_status: 4 rows"),
         (None, "module_progress: 2 rows"),
         (None, "learning_path_progress: 1 rows"),
         (None, "learner_summary: 4 rows"),
@@ -225,7 +228,7 @@ def test_about_says_what_when_where_from_rows_and_definitions(exported: ExportRe
         (None, "department_summary: 4 rows"),
         (None, "content_popularity: 4 rows"),
         (None, "catalog_tag_progress: 5 rows"),
-        (None, "snapshot_changes: 2 rows"),
+        (None, "snapshot_changes: 3 rows"),
         (None, "activity_daily: 5 rows"),
         ("Definitions", xlsx.DEFINITIONS[0]),
         *((None, line) for line in xlsx.DEFINITIONS[1:]),
@@ -243,6 +246,7 @@ def test_about_names_the_source_folder_and_the_sheets_cut_short(reports_db: Path
     assert (None, "learner_summary: the first 3 of 4 rows (the CSV and Parquet files have "
             "every row)") in rows  # fmt: skip
     assert result.truncated_sheets == {
+        "certification_status": 1,
         "learner_summary": 1,
         "department_summary": 1,
         "content_popularity": 1,
