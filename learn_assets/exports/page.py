@@ -555,9 +555,11 @@ def learners_section(data: LearnerData) -> str:
     if data.shown < data.total:
         scope = (
             f"The {data.shown:,} most active learners (most XP) of {data.total:,} are here "
-            "(LEARN_HTML_MAX_LEARNERS); every learner is in reports.xlsx (learner_summary and "
-            "the per-learner sheets), in learner_summary.csv and .parquet beside this page, and "
-            "in the lake's reports/learner_summary table."
+            "(LEARN_HTML_MAX_LEARNERS). Every learner is in the learner_summary sheet of "
+            "reports.xlsx (up to LEARN_XLSX_MAX_ROWS rows), in learner_summary.csv and .parquet "
+            "beside this page and in the lake's reports/learner_summary table; their modules, "
+            "learning paths and certifications in the CSV and Parquet files of module_progress, "
+            "learning_path_progress and certification_status and in the lake."
         )
     else:
         scope = f"All {data.total:,} learners of the snapshot."

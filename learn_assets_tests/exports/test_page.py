@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -308,10 +309,12 @@ def test_above_the_cap_the_most_active_learners_with_a_note(reports_db: Path):
     data = embedded(html)
     assert [learner[0] for learner in data["learners"]] == [FORMULA_NAME, HTML_NAME]
     assert data["total"] == 4
-    note = section(html, "learners")
+    note = unescape(section(html, "learners"))
     assert (
-        "The 2 most active learners (most XP) of 4 are here (LEARN_HTML_MAX_LEARNERS); every "
-        "learner is in reports.xlsx" in note
+        "The 2 most active learners (most XP) of 4 are here (LEARN_HTML_MAX_LEARNERS). Every "
+        "learner is in the learner_summary sheet of reports.xlsx (up to LEARN_XLSX_MAX_ROWS "
+        "rows), in learner_summary.csv and .parquet beside this page and in the lake's "
+        "reports/learner_summary table" in note
     )
     assert "All 4 learners of the snapshot." in render_page(tables, D2, {})
 
