@@ -1,5 +1,6 @@
 """The asset graph: every layer's assets, with the project's policies applied once (the snapshot
-tag, automation). `definitions.py` serves it; jobs that run it import it from here."""
+tag, automation, the tenant's key prefix, groups and owner). `definitions.py` serves it; jobs
+that run it import it from here."""
 
 import dagster as dg
 
@@ -11,16 +12,19 @@ from learn_assets.publish.assets import publish_assets
 from learn_assets.raw.assets import raw_assets
 from learn_assets.reports.assets import report_assets
 from learn_assets.staged.assets import staged_assets
+from learn_assets.tenancy import for_tenant
 
-ASSETS: list[dg.AssetsDefinition] = follow_upstream(
-    tag_snapshot_assets(
-        [
-            *raw_assets,
-            *staged_assets,
-            *core_assets,
-            *report_assets,
-            *export_assets,
-            *publish_assets,
-        ]
+ASSETS: list[dg.AssetsDefinition] = for_tenant(
+    follow_upstream(
+        tag_snapshot_assets(
+            [
+                *raw_assets,
+                *staged_assets,
+                *core_assets,
+                *report_assets,
+                *export_assets,
+                *publish_assets,
+            ]
+        )
     )
 )

@@ -22,6 +22,8 @@ TRUE_WORDS = ("true", "1", "yes", "on")
 FALSE_WORDS = ("false", "0", "no", "off")
 PSEUDONYM_KEY = "LEARN_PSEUDONYM_KEY"  # a secret: passed to Dagster as an EnvVar, never stored
 _MEMORY = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_TENANT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
 
 
 class SettingError(ValueError):
@@ -126,6 +128,29 @@ def memory(name: str, value: str) -> str:
     return value.strip()
 
 
+def guid(name: str, value: str) -> str:
+    """A tenant id: 8-4-4-4-12 hexadecimal digits (any case, stored lower case)."""
+    word = value.strip().lower()
+    if not _GUID.match(word):
+        raise SettingError(
+            f"{name} must be a tenant id (GUID) like 72f988bf-86f1-41af-91ab-2d7cd011db47, "
+            f"got {value!r}"
+        )
+    return word
+
+
+def tenant_name(name: str, value: str) -> str:
+    """A tenant's short name: a lower-case letter, then letters, digits or `_` (30 at most); it
+    becomes the first part of asset keys and of job, sensor and group names."""
+    word = value.strip()
+    if not _TENANT_NAME.match(word):
+        raise SettingError(
+            f"{name} must be a short name: a lower-case letter, then lower-case letters, digits "
+            f"or _ (30 at most), got {value!r}"
+        )
+    return word
+
+
 def setting(env: str, default: Any, doc: str, parse: Callable[[str, str], Any] = text) -> Any:
     """A field of `Settings`: read from `env`, `default` when unset or blank."""
     return field(default=default, metadata={"env": env, "doc": doc, "parse": parse})
@@ -134,6 +159,12 @@ def setting(env: str, default: Any, doc: str, parse: Callable[[str, str], Any] =
 def secret_setting(env: str, doc: str) -> Any:
     """A secret: kept out of the repr, never shown (the configuration table shows no value)."""
     return field(default="", repr=False, metadata={"env": env, "doc": doc, "parse": text})
+
+
+def derived(default: Any) -> Any:
+    """A field of `Settings` that no variable sets: a tenant's entry in the tenants file does
+    (`learn_assets/tenants.py`)."""
+    return field(default=default, metadata={"env": None})
 
 
 @dataclass(frozen=True)
@@ -283,6 +314,36 @@ class Settings:
     ui_url: str = setting(
         "LEARN_UI_URL", "http://127.0.0.1:3000", "the Dagster UI that alerts link to"
     )
+    # Several tenants side by side (docs/tenants.md): a tenant's entry in the tenants file sets
+    # the variables above for its code location.
+    tenants_file: str = setting(
+        "LEARN_TENANTS_FILE",
+        "",
+        "the tenants file: several tenants side by side, one code location each "
+        "([tenants](docs/tenants.md)); unset: one tenant, configured by these variables",
+    )
+    tenant: str = setting(
+        "LEARN_TENANT",
+        "",
+        "the tenant this process serves, a name in `LEARN_TENANTS_FILE` whose entry sets these "
+        "variables; set by the tenant's code location or `learn-assets --tenant NAME`",
+        tenant_name,
+    )
+    tenant_id: str = setting(
+        "LEARN_TENANT_ID",
+        "",
+        "the tenant id (GUID) every delivered file must carry: a file of another tenant is "
+        "refused before it is loaded; unset: any one tenant per snapshot",
+        guid,
+    )
+    owner: str = setting(
+        "LEARN_OWNER",
+        "",
+        "the owner of every asset, shown in the UI: an e-mail address or `team:<name>`",
+    )
+    # The variable holding the pseudonym key (a secret, read by Dagster at run time): a
+    # tenant's entry names its own.
+    pseudonym_key_variable: str = derived(PSEUDONYM_KEY)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -290,7 +351,7 @@ class Settings:
         this project cannot use are named in one `SettingError`."""
         values: dict[str, Any] = {}
         errors = []
-        for f in fields(cls):
+        for f in setting_fields():
             raw = env.get(f.metadata["env"], "")
             if not raw.strip():
                 continue
@@ -308,13 +369,18 @@ class Settings:
         return cls(**values)
 
 
+def setting_fields() -> list[Any]:
+    """The fields of `Settings` that a variable sets (not the derived ones)."""
+    return [f for f in fields(Settings) if f.metadata["env"]]
+
+
 DEFAULTS = Settings()
 
 
 def as_env(settings: Settings) -> dict[str, str]:
     """The settings as the text of their variables (for code that reads variables, such as the
     alert channels' checks)."""
-    return {f.metadata["env"]: _text(getattr(settings, f.name)) for f in fields(Settings)}
+    return {f.metadata["env"]: _text(getattr(settings, f.name)) for f in setting_fields()}
 
 
 def _text(value: Any) -> str:
@@ -329,13 +395,23 @@ def _text(value: Any) -> str:
 
 def variable(name: str) -> str:
     """The environment variable of a `Settings` field."""
-    return next(f.metadata["env"] for f in fields(Settings) if f.name == name)
+    return next(f.metadata["env"] for f in setting_fields() if f.name == name)
+
+
+def resolve(env: Mapping[str, str]) -> Settings:
+    """The settings of a process with environment `env`: the variables, or, when `LEARN_TENANT`
+    names a tenant, that tenant's entry in `LEARN_TENANTS_FILE` over them."""
+    if not env.get("LEARN_TENANT", "").strip():
+        return Settings.from_env(env)
+    from learn_assets.tenants import tenant_settings
+
+    return tenant_settings(env)
 
 
 @functools.cache
 def current() -> Settings:
     """This process's settings, read from the environment once."""
-    return Settings.from_env(os.environ)
+    return resolve(os.environ)
 
 
 def _shown(value: Any) -> str:
@@ -351,7 +427,7 @@ def _shown(value: Any) -> str:
 def configuration_table() -> str:
     """The README's configuration table, from the fields above."""
     lines = ["| variable | default | meaning |", "|---|---|---|"]
-    for f in fields(Settings):
+    for f in setting_fields():
         default = _shown(f.default)
         shown = default if default == "(none)" else f"`{default}`"
         lines.append(f"| `{f.metadata['env']}` | {shown} | {f.metadata['doc']} |")
