@@ -230,7 +230,7 @@ def _sample_tenants(args: argparse.Namespace, started: float) -> None:
 
 
 def cmd_workspace(args: argparse.Namespace) -> None:
-    from learn_assets.tenants import tenants_file
+    from learn_assets.settings import tenants_file
     from learn_assets.workspace import workspace_yaml
 
     found = tenants_file(os.environ)

@@ -23,8 +23,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from learn_assets.settings import SettingError, current
-from learn_assets.tenants import tenants_file
+from learn_assets.settings import SettingError, current, tenants_file
 
 
 def __getattr__(name: str) -> Any:

@@ -13,142 +13,30 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-TRUE_WORDS = ("true", "1", "yes", "on")
-FALSE_WORDS = ("false", "0", "no", "off")
-PSEUDONYM_KEY = "LEARN_PSEUDONYM_KEY"  # a secret: passed to Dagster as an EnvVar, never stored
-_MEMORY = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
-_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-_TENANT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
-
-
-class SettingError(ValueError):
-    """A setting (environment variable) has a value this project cannot use; names the variable."""
-
-
-def text(name: str, value: str) -> str:
-    return value
-
-
-def parse_bool(name: str, value: str) -> bool:
-    """true/false, 1/0, yes/no, on/off in any case, spaces around allowed."""
-    word = value.strip().lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    raise SettingError(
-        f"{name} must be one of true/false, 1/0, yes/no, on/off (any case), got {value!r}"
-    )
-
-
-def whole_number(name: str, value: str) -> int:
-    try:
-        number = int(value.strip())
-    except ValueError:
-        number = -1
-    if number < 0:
-        raise SettingError(f"{name} must be a whole number (0 or more), got {value!r}")
-    return number
-
-
-def positive_number(name: str, value: str) -> int:
-    try:
-        number = int(value.strip())
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise SettingError(f"{name} must be a whole number of at least 1, got {value!r}")
-    return number
-
-
-def seconds(name: str, value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        number = -1.0
-    if not 0 <= number < float("inf"):
-        raise SettingError(f"{name} must be a number of seconds (0 or more), got {value!r}")
-    return number
-
-
-def check_share(name: str, value: float) -> float:
-    if not 0 <= value <= 1:
-        raise SettingError(f"{name} must be a share between 0 and 1 (0.5 is 50%), got {value}")
-    return value
-
-
-def share(name: str, value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise SettingError(
-            f"{name} must be a share between 0 and 1 (0.5 is 50%), got {value!r}"
-        ) from None
-    return check_share(name, number)
-
-
-def date(name: str, value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise SettingError(f"{name} must be a date YYYY-MM-DD, got {value!r}") from None
-
-
-def parse_dates(name: str, value: str) -> frozenset[dt.date]:
-    """`2026-11-02,2026-11-05` (spaces allowed, empty: none) as dates; a bad one names `name`."""
-    dates = set()
-    for part in value.split(","):
-        if not part.strip():
-            continue
-        try:
-            dates.add(dt.date.fromisoformat(part.strip()))
-        except ValueError:
-            raise SettingError(
-                f"{name} must be snapshot dates YYYY-MM-DD separated by commas, got "
-                f"{part.strip()!r}"
-            ) from None
-    return frozenset(dates)
-
-
-def time_of_day(name: str, value: str) -> dt.time:
-    try:
-        return dt.time.fromisoformat(value.strip())
-    except ValueError:
-        raise SettingError(f"{name} must be HH:MM (UTC), got {value!r}") from None
-
-
-def memory(name: str, value: str) -> str:
-    if not _MEMORY.match(value.strip()):
-        raise SettingError(f"{name} must be an amount like 2GB or 512MB, got {value!r}")
-    return value.strip()
-
-
-def guid(name: str, value: str) -> str:
-    """A tenant id: 8-4-4-4-12 hexadecimal digits (any case, stored lower case)."""
-    word = value.strip().lower()
-    if not _GUID.match(word):
-        raise SettingError(
-            f"{name} must be a tenant id (GUID) like 72f988bf-86f1-41af-91ab-2d7cd011db47, "
-            f"got {value!r}"
-        )
-    return word
-
-
-def tenant_name(name: str, value: str) -> str:
-    """A tenant's short name: a lower-case letter, then letters, digits or `_` (30 at most); it
-    becomes the first part of asset keys and of job, sensor and group names."""
-    word = value.strip()
-    if not _TENANT_NAME.match(word):
-        raise SettingError(
-            f"{name} must be a short name: a lower-case letter, then lower-case letters, digits "
-            f"or _ (30 at most), got {value!r}"
-        )
-    return word
+from learn_assets.parsing import (  # noqa: F401 - re-exported: the settings' vocabulary
+    FALSE_WORDS,
+    PSEUDONYM_KEY,
+    TRUE_WORDS,
+    SettingError,
+    check_share,
+    date,
+    guid,
+    memory,
+    parse_bool,
+    parse_dates,
+    positive_number,
+    seconds,
+    share,
+    tenant_name,
+    text,
+    time_of_day,
+    whole_number,
+)
+from learn_assets.tenants import Tenant, TenantsFile, load_tenants
 
 
 def setting(env: str, default: Any, doc: str, parse: Callable[[str, str], Any] = text) -> Any:
@@ -398,13 +286,51 @@ def variable(name: str) -> str:
     return next(f.metadata["env"] for f in setting_fields() if f.name == name)
 
 
+def setting_parsers() -> dict[str, Callable[[str, str], Any]]:
+    """Each variable's parser, by variable (what a tenant's `settings:` is checked with)."""
+    return {f.metadata["env"]: f.metadata["parse"] for f in setting_fields()}
+
+
+def tenants_file(env: Mapping[str, str]) -> TenantsFile | None:
+    """The tenants file `env` names (LEARN_TENANTS_FILE), checked whole, or None."""
+    path = env.get("LEARN_TENANTS_FILE", "").strip()
+    return load_tenants(path, setting_parsers()) if path else None
+
+
+def tenant_settings_in(tenant: Tenant, env: Mapping[str, str], source: str = "") -> Settings:
+    """`tenant`'s settings in a process with environment `env`: its entry over `env`
+    (`Tenant.environment`); a value that cannot be used names the tenant (and `source`, the
+    tenants file)."""
+    where = f"{source}: " if source else ""
+    if tenant.pseudonymize and not env.get(tenant.pseudonym_key_env, ""):
+        raise SettingError(
+            f"{where}tenant {tenant.name!r}: pseudonymize is on but {tenant.pseudonym_key_env} "
+            "(its pseudonym_key_env) is not set: privacy mode needs the secret key of the "
+            "pseudonyms in that variable"
+        )
+    try:
+        settings = Settings.from_env(tenant.environment(env))
+    except SettingError as e:
+        raise SettingError(f"{where}tenant {tenant.name!r}: {e}") from None
+    return replace(settings, pseudonym_key_variable=tenant.pseudonym_key_env or PSEUDONYM_KEY)
+
+
+def tenant_settings(env: Mapping[str, str]) -> Settings:
+    """The settings of the tenant `LEARN_TENANT` names, from `LEARN_TENANTS_FILE` over `env`."""
+    name = env.get("LEARN_TENANT", "").strip()
+    found = tenants_file(env)
+    if found is None:
+        raise SettingError(
+            f"LEARN_TENANT={name!r} needs LEARN_TENANTS_FILE, the tenants file that describes it"
+        )
+    return tenant_settings_in(found.tenant(name), env, str(found.path))
+
+
 def resolve(env: Mapping[str, str]) -> Settings:
     """The settings of a process with environment `env`: the variables, or, when `LEARN_TENANT`
     names a tenant, that tenant's entry in `LEARN_TENANTS_FILE` over them."""
     if not env.get("LEARN_TENANT", "").strip():
         return Settings.from_env(env)
-    from learn_assets.tenants import tenant_settings
-
     return tenant_settings(env)
 
 

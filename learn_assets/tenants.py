@@ -35,22 +35,24 @@ import datetime as dt
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from learn_assets.settings import (
+from learn_assets.parsing import (
     FALSE_WORDS,
     PSEUDONYM_KEY,
     TRUE_WORDS,
     SettingError,
-    Settings,
     guid,
-    setting_fields,
     tenant_name,
 )
+
+# A setting's parser, by variable (`settings.setting_parsers()`): the file is read beneath the
+# settings layer, which hands it the parsers of the variables a tenant's `settings:` may set.
+Parsers = Mapping[str, Callable[[str, str], Any]]
 
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ADDRESS = re.compile(r"^[^@\s<>,;\"']+@[^@\s<>,;\"']+\.[^@\s<>,;\"']+$")
@@ -119,9 +121,11 @@ def variable_name(value: Any) -> str:
     """The NAME of an environment variable (the file holds no secret)."""
     text = _text(value)
     if not _VARIABLE.match(text):
+        # Never shown: what was put here by mistake may be the secret itself.
         raise Problem(
-            f"must be the name of an environment variable (letters, digits, _), got {text!r}: "
-            "the file holds the variable's name, the secret stays in the environment"
+            "must be the name of an environment variable (letters, digits, _), and is not "
+            "(its value is not shown: it may be the secret): the file holds the variable's "
+            "name, the secret stays in the environment"
         )
     return text
 
@@ -336,22 +340,6 @@ class Tenant:
         key = env.get(self.pseudonym_key_env, "") if self.pseudonym_key_env else ""
         return own | self.variables() | {"LEARN_TEAMS_WEBHOOK_URL": teams, PSEUDONYM_KEY: key}
 
-    def settings_in(self, env: Mapping[str, str], source: str = "") -> Settings:
-        """The tenant's settings in a process with environment `env`; a value that cannot be
-        used names the tenant (and `source`, the file)."""
-        where = f"{source}: " if source else ""
-        if self.pseudonymize and not env.get(self.pseudonym_key_env, ""):
-            raise SettingError(
-                f"{where}tenant {self.name!r}: pseudonymize is on but {self.pseudonym_key_env} "
-                "(its pseudonym_key_env) is not set: privacy mode needs the secret key of the "
-                "pseudonyms in that variable"
-            )
-        try:
-            settings = Settings.from_env(self.environment(env))
-        except SettingError as e:
-            raise SettingError(f"{where}tenant {self.name!r}: {e}") from None
-        return replace(settings, pseudonym_key_variable=self.pseudonym_key_env or PSEUDONYM_KEY)
-
 
 @dataclass(frozen=True)
 class Group:
@@ -518,12 +506,11 @@ def _alerts(value: Any, where: str, problems: _Collector) -> tuple[str, tuple[st
     return teams, tuple(mail)
 
 
-def _settings(value: Any, where: str, problems: _Collector) -> dict[str, str]:
+def _settings(value: Any, where: str, problems: _Collector, parsers: Parsers) -> dict[str, str]:
     """A tenant's other settings, by variable name, each checked by its own parser."""
     if not isinstance(value, dict):
         problems.add(where, "field settings must be a mapping of LEARN_* variables to values")
         return {}
-    by_variable = {f.metadata["env"]: f for f in setting_fields()}
     found: dict[str, str] = {}
     for name, raw in value.items():
         name = str(name)
@@ -537,7 +524,7 @@ def _settings(value: Any, where: str, problems: _Collector) -> dict[str, str]:
         if name in TENANT_VARIABLES or name == "LEARN_TENANTS_FILE":
             problems.add(where, f"settings.{name} is set by a field of the entry, not here")
             continue
-        if name not in by_variable:
+        if name not in parsers:
             problems.add(where, f"settings.{name} is not a setting of learn_assets")
             continue
         if isinstance(raw, bool):
@@ -547,9 +534,8 @@ def _settings(value: Any, where: str, problems: _Collector) -> dict[str, str]:
         else:
             problems.add(where, f"settings.{name} must be a single value, got {_shown(raw)}")
             continue
-        spec = by_variable[name]
         try:
-            spec.metadata["parse"](f"settings.{name}", text)
+            parsers[name](f"settings.{name}", text)
         except SettingError as e:
             problems.add(where, str(e))
             continue
@@ -557,14 +543,18 @@ def _settings(value: Any, where: str, problems: _Collector) -> dict[str, str]:
     return found
 
 
-def _tenant(entry: Any, index: int, base: Path, problems: _Collector) -> Tenant | None:
+def _tenant(
+    entry: Any, index: int, base: Path, problems: _Collector, parsers: Parsers
+) -> Tenant | None:
     where = _label(entry, index, "tenant")
     values = _fields(entry, TENANT_FIELDS, where, base, problems)
     if values is None:
         return None
     teams, mail = _alerts(values.pop("alerts"), where, problems) if "alerts" in values else ("", ())
-    overrides = _settings(values.pop("settings"), where, problems) if "settings" in values else {}
-    if values.get("pseudonymize") and not values.get("pseudonym_key_env"):
+    overrides = (
+        _settings(values.pop("settings"), where, problems, parsers) if "settings" in values else {}
+    )
+    if values.get("pseudonymize") and entry.get("pseudonym_key_env") is None:
         problems.add(
             where,
             "field pseudonym_key_env is missing: with pseudonymize: true it names the "
@@ -582,8 +572,10 @@ def _tenant(entry: Any, index: int, base: Path, problems: _Collector) -> Tenant 
 
 
 def _group(
-    entry: Any, index: int, base: Path, tenants: Mapping[str, Tenant], problems: _Collector
+    entry: Any, index: int, base: Path, listed: set[str], problems: _Collector
 ) -> Group | None:
+    """A consolidated group; `listed`: the names of the file's tenant entries (a member whose
+    entry has problems of its own is not named again here)."""
     where = _label(entry, index, "consolidated group")
     values = _fields(entry, GROUP_FIELDS, where, base, problems)
     if values is None or not all(s.name in values for s in GROUP_FIELDS if s.required):
@@ -593,7 +585,7 @@ def _group(
         problems.add(where, "field members must be a list of tenant names")
         return None
     for member in members:
-        if member not in tenants:
+        if member not in listed:
             problems.add(
                 where, f"field members names {member!r}, which is not a tenant of the file"
             )
@@ -602,9 +594,9 @@ def _group(
     return Group(values["name"], tuple(members), values["lake"], values.get("owner", ""))
 
 
-def parse_tenants(raw: Any, path: Path) -> TenantsFile:
+def parse_tenants(raw: Any, path: Path, parsers: Parsers) -> TenantsFile:
     """The tenants of a parsed tenants file at `path` (for relative locations); every problem
-    at once in a `TenantsFileError`."""
+    at once in a `TenantsFileError`. `parsers`: the settings a tenant's `settings:` may set."""
     problems = _Collector(path)
     if not isinstance(raw, dict):
         problems.add("the file", f"must be a mapping with {' and '.join(TOP_LEVEL)}")
@@ -619,7 +611,7 @@ def parse_tenants(raw: Any, path: Path) -> TenantsFile:
     if entries == []:
         problems.add("tenants", "no tenant listed: list at least one (`- name: ...`)")
     for index, entry in enumerate(entries or []):
-        tenant = _tenant(entry, index, base, problems)
+        tenant = _tenant(entry, index, base, problems, parsers)
         if tenant is None:
             continue
         where = f"tenant {tenant.name!r}"
@@ -645,9 +637,10 @@ def parse_tenants(raw: Any, path: Path) -> TenantsFile:
                 )
             by_location.setdefault(location, (tenant.name, name))
         tenants[tenant.name] = tenant
+    listed = {e.get("name") for e in entries or [] if isinstance(e, dict)}
     groups: dict[str, Group] = {}
     for index, entry in enumerate(_entries(raw, "consolidated", problems) or []):
-        group = _group(entry, index, base, tenants, problems)
+        group = _group(entry, index, base, listed, problems)
         if group is None:
             continue
         where = f"consolidated group {group.name!r}"
@@ -659,27 +652,11 @@ def parse_tenants(raw: Any, path: Path) -> TenantsFile:
     return TenantsFile(path, tenants, groups)
 
 
-def load_tenants(path: str | Path) -> TenantsFile:
-    """Read and check the tenants file at `path` (relative: to the current folder)."""
+def load_tenants(path: str | Path, parsers: Parsers) -> TenantsFile:
+    """Read and check the tenants file at `path` (relative: to the current folder); the
+    settings layer's `tenants_file(env)` is the usual way in."""
     path = Path(path).expanduser().absolute()
-    return parse_tenants(read_yaml(path), path)
-
-
-def tenants_file(env: Mapping[str, str]) -> TenantsFile | None:
-    """The tenants file `env` names (LEARN_TENANTS_FILE), or None."""
-    path = env.get("LEARN_TENANTS_FILE", "").strip()
-    return load_tenants(path) if path else None
-
-
-def tenant_settings(env: Mapping[str, str]) -> Settings:
-    """The settings of the tenant `LEARN_TENANT` names, from `LEARN_TENANTS_FILE` over `env`."""
-    name = env.get("LEARN_TENANT", "").strip()
-    found = tenants_file(env)
-    if found is None:
-        raise SettingError(
-            f"LEARN_TENANT={name!r} needs LEARN_TENANTS_FILE, the tenants file that describes it"
-        )
-    return found.tenant(name).settings_in(env, str(found.path))
+    return parse_tenants(read_yaml(path), path, parsers)
 
 
 def tenants_markdown() -> str:
