@@ -11,9 +11,13 @@ Each table is rewritten whole in one Delta commit (a reader sees the old or the 
 mix) when a member's table changed since it was last written: the members' Delta versions are
 recorded in the commit (`learn.sources`), so a rebuild that would change nothing writes nothing.
 
+The group's `report.html` (`<group lake>/<group>/report.html`, `publish/group_report.py`) shows
+the group with a per-tenant breakdown; it is rewritten with the tables.
+
 In Dagster it is a small code location of its own (`learn_assets.locations.<group>`): one asset
-per report, `<group>/reports/<report>`, depending on each member's `<tenant>/publish/lake` by key
-(in the members' locations), and rebuilt by declarative automation when any member publishes.
+per report, `<group>/reports/<report>`, and `<group>/exports/report`, depending on each member's
+`<tenant>/publish/lake` by key (in the members' locations), and rebuilt by declarative automation
+when any member publishes.
 """
 
 from __future__ import annotations
@@ -27,13 +31,16 @@ import dagster as dg
 import pyarrow as pa
 from deltalake import CommitProperties, write_deltalake
 
+from learn_assets.publish.group_report import render_group_page
 from learn_assets.publish.lake import Lake, LakeError, _fail, lake_for, open_delta
 from learn_assets.reports.build import REPORT_TABLES, ReportTable
+from learn_assets.resources.storage import Storage, StorageError
 
 if TYPE_CHECKING:
     from learn_assets.tenants import Group, TenantsFile
 
 TENANT_COLUMN = "tenant"
+REPORT_PAGE = "report.html"
 SOURCES = "learn.sources"  # commit metadata: the members' Delta versions the table was made of
 
 # Rebuild when a member published (any partition of its publish/lake), once its runs are done.
@@ -119,10 +126,41 @@ def consolidate(
     return done
 
 
+def page_path(group: Group | str) -> str:
+    name = group if isinstance(group, str) else group.name
+    return f"{name}/{REPORT_PAGE}"
+
+
+def write_group_page(
+    group: str, members: Sequence[str], target: Lake, storage: Storage, rewrite: bool
+) -> str | None:
+    """Write `<group>/report.html` under `storage` (the group's lake) from the consolidated
+    org_overview, when `rewrite` or when it is missing; returns where, or None."""
+    where = page_path(group)
+    if not rewrite and storage.stat(where) is not None:
+        return None
+    overview = next(r for r in REPORT_TABLES if r.name == "org_overview")
+    table = open_delta(target, table_uri(target, group, overview))
+    rows = None if table is None else table.to_pyarrow_table()
+    storage.write_bytes(where, render_group_page(group, members, rows).encode("utf-8"))
+    return storage.display(where)
+
+
 def consolidated_assets(
-    group: Group, members: Mapping[str, Lake], target: Lake
+    group: Group, members: Mapping[str, Lake], target: Lake, storage: Storage
 ) -> dg.AssetsDefinition:
-    specs = [
+    page = dg.AssetSpec(
+        key=[group.name, "exports", "report"],
+        deps=[member_key(m) for m in group.members],
+        group_name=group.name,
+        description=f"`{group.name}/{REPORT_PAGE}` in the group's lake: tenants "
+        f"{', '.join(group.members)} at a glance, with a per-tenant breakdown.",
+        kinds={"html"},
+        owners=[group.owner] if group.owner else None,
+        automation_condition=FOLLOW_MEMBERS,
+        tags={"learn/group": group.name},
+    )
+    specs = [page] + [
         dg.AssetSpec(
             key=[group.name, "reports", report.name],
             deps=[member_key(m) for m in group.members],
@@ -139,10 +177,12 @@ def consolidated_assets(
     ]
 
     @dg.multi_asset(name=f"{group.name}_reports", specs=specs, can_subset=False)
-    def consolidated(context: dg.AssetExecutionContext):
+    def consolidated(context):  # (annotations are strings here: Dagster reads none)
         try:
             done = consolidate(group.name, members, target)
-        except LakeError as e:
+            written = any(outcome["written"] for outcome in done.values())
+            shown = write_group_page(group.name, group.members, target, storage, written)
+        except (LakeError, StorageError) as e:
             raise dg.Failure(str(e)) from None
         for report in REPORT_TABLES:
             outcome = done[report.name]
@@ -156,6 +196,10 @@ def consolidated_assets(
                     **({"dagster/row_count": outcome["rows"]} if outcome["written"] else {}),
                 },
             )
+        yield dg.MaterializeResult(
+            asset_key=page.key,
+            metadata={"written": shown is not None, "path": storage.display(page_path(group))},
+        )
 
     return consolidated
 
@@ -166,7 +210,8 @@ def consolidated_definitions(
     """The code location of a consolidated group: its assets, a job to run them by hand and
     the sensor that rebuilds them when a member publishes."""
     members = {m: lake_for(found.tenants[m].lake, env) for m in group.members}
-    assets = consolidated_assets(group, members, lake_for(group.lake, env))
+    target = lake_for(group.lake, env)
+    assets = consolidated_assets(group, members, target, Storage(group.lake, env))
     tags = {"learn/group": group.name}
     return dg.Definitions(
         assets=[assets],
