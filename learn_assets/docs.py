@@ -9,6 +9,7 @@ from pathlib import Path
 
 from learn_assets.settings import configuration_table
 from learn_assets.staged.docs import END, START, replace_section, rules_markdown
+from learn_assets.tenants import tenants_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -16,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 GENERATED: tuple[tuple[str, str, str, Callable[[], str]], ...] = (
     ("docs/contracts.md", START, END, rules_markdown),
     ("README.md", "<!-- settings:start -->", "<!-- settings:end -->", configuration_table),
+    ("docs/tenants.md", "<!-- tenants:start -->", "<!-- tenants:end -->", tenants_markdown),
 )
 
 

@@ -255,7 +255,12 @@ GROUP_FIELDS: tuple[Field, ...] = (
         "folder `<lake>/<name>/reports/<report>`",
     ),
     Field("members", None, True, "the tenants (names) whose reports the group combines"),
-    Field("lake", None, True, "where the group's Delta tables go (folder or `az://` URL)"),
+    Field(
+        "lake",
+        None,
+        True,
+        "where the group's Delta tables and its `report.html` go (folder or `az://` URL)",
+    ),
     Field("owner", owner, False, "e-mail address or `team:<name>`, shown on the group's assets"),
 )
 ALERT_FIELDS = ("teams_webhook_env", "mail_to")
