@@ -6,6 +6,10 @@ nothing changes."""
 from __future__ import annotations
 
 import copy
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -433,3 +437,67 @@ def test_the_sample_tenants_differ_and_their_file_is_valid(tmp_path):
     assert found.groups["all_tenants"].lake == str(tmp_path / "lake")
     one = tenants_config({"contoso": Summary(CONTOSO_ID)})
     assert "consolidated" not in one
+
+
+# --- a tenant's code location -----------------------------------------------------------------
+
+LOCATION = """
+import json, os, sys
+import dagster as dg
+import learn_assets.locations as locations
+from learn_assets.settings import SettingError
+defs = getattr(locations, "contoso")
+graph = defs.resolve_asset_graph()
+nodes = [graph.get(k) for k in graph.get_all_asset_keys()]
+try:
+    getattr(locations, "fabrikam")
+    refused = ""
+except SettingError as e:
+    refused = str(e)
+print(json.dumps({
+    "keys": sorted(k.to_user_string() for k in graph.get_all_asset_keys()),
+    "groups": sorted({n.group_name for n in nodes}),
+    "pools": sorted({p for n in nodes for p in (n.pools or ())}),
+    "owners": sorted({o for n in nodes for o in n.owners}),
+    "tags": sorted({n.tags.get("learn/tenant", "") for n in nodes}),
+    "jobs": sorted(j.name for j in defs.resolve_all_job_defs()),
+    "sensors": sorted(s.name for s in defs.sensors),
+    "schedules": sorted(s.name for s in defs.schedules),
+    "job_tags": dict(defs.resolve_job_def("contoso_snapshot_pipeline").run_tags),
+    "refused": refused,
+    "env": os.environ["LEARN_TENANT"],
+}))
+"""
+
+
+@pytest.mark.slow
+def test_a_tenants_code_location_shows_the_tenant_everywhere(tmp_path):
+    """What the workspace loads for tenant contoso: keys, groups, names, tags, owner and pool
+    are the tenant's; the same process refuses to become another tenant."""
+    path = tmp_path / "tenants.yaml"
+    path.write_text(yaml.safe_dump(valid()))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEARN_")}
+    env |= {"LEARN_TENANTS_FILE": str(path), "CONTOSO_PSEUDONYM_KEY": "k"}
+    done = subprocess.run(
+        [sys.executable, "-c", LOCATION], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["keys"] and all(k.startswith("contoso/") for k in found["keys"])
+    assert "contoso/raw/progress" in found["keys"] and "contoso/publish/lake" in found["keys"]
+    assert found["groups"] == sorted(
+        f"contoso_{layer}" for layer in ("raw", "staged", "core", "reports", "exports", "publish")
+    )
+    assert found["pools"] == ["warehouse_contoso"]  # one writer at a time, per tenant
+    assert found["owners"] == ["learning-data@contoso.com"]
+    assert found["tags"] == ["contoso"]
+    assert all(j.startswith("contoso_") or j.startswith("__") for j in found["jobs"])
+    assert "contoso_snapshot_pipeline" in found["jobs"]
+    assert "contoso_landing_sensor" in found["sensors"]
+    assert all(s.startswith("contoso_") for s in found["sensors"] + found["schedules"])
+    assert found["job_tags"]["learn/tenant"] == "contoso"
+    assert found["refused"] == (
+        "this process serves tenant 'contoso' (LEARN_TENANT): tenant 'fabrikam' needs a "
+        "process (code location) of its own"
+    )
+    assert found["env"] == "contoso"  # and so do the runs it starts
