@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import subprocess
+from types import SimpleNamespace
 
 import duckdb
 import pytest
@@ -17,8 +18,10 @@ from deltalake import DeltaTable
 
 from learn_assets.contracts.datasets import DATASETS_BY_NAME
 from learn_assets.raw.load import OtherTenantError, load_snapshot
+from learn_assets.resources.reporting import SanityGates
+from learn_assets.staged.checks import checks_for, one_tenant
 from learn_assets_tests.cli import DAGSTER, cli_env
-from learn_assets_tests.helpers import TENANT, tiny_rows, write_csv
+from learn_assets_tests.helpers import TENANT, run_snapshots, tiny_rows, write_csv
 from learn_assets_tests.tenants import (
     finished,
     guids,
@@ -67,6 +70,28 @@ def test_a_delivered_file_of_another_tenant_is_refused_naming_both(tmp_path):
         modules = DATASETS_BY_NAME["HierarchyModule"]
         catalog = write_csv(tmp_path / "M.csv", modules.column_names, tiny_rows(modules, D1))
         assert load_snapshot(conn, modules, D1, catalog, TENANT).rows == 2
+
+
+def test_the_staged_check_compares_the_snapshot_with_the_configured_tenant(
+    tmp_path, landing_dir, write_snapshot
+):
+    """The second line of defence, after raw: the blocking check `one_tenant` of every staged
+    table with a tenant column, given the configured id, refuses a snapshot of another tenant."""
+    write_snapshot(D1)
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        run_snapshots(conn, landing_dir, [D1])
+        staged = SimpleNamespace(snapshot_date=D1)
+        assert one_tenant(conn, PROGRESS, staged).passed  # no configured id: any one tenant
+        assert one_tenant(conn, PROGRESS, staged, TENANT.upper()).passed
+        checks = checks_for(PROGRESS, SanityGates(tenant_id=OTHER))
+        check = next(c for c in checks if c.name == "one_tenant")
+        assert check.blocking
+        outcome = check.evaluate(conn, PROGRESS, staged)
+        assert not outcome.passed
+        assert outcome.message == (
+            f"tenant id {TENANT} in the snapshot and its Users is not this tenant's ({OTHER}, "
+            "LEARN_TENANT_ID or the tenants file): the snapshot is refused"
+        )
 
 
 def run_group(env: dict[str, str], group: str, cwd) -> None:
