@@ -501,3 +501,18 @@ def test_a_tenants_code_location_shows_the_tenant_everywhere(tmp_path):
         "process (code location) of its own"
     )
     assert found["env"] == "contoso"  # and so do the runs it starts
+
+
+def test_whose_run_it_is_decides_whose_alerts_report_it():
+    """Tenants share the instance: each tenant's alert sensors report only its runs (by tag, else
+    the code location Dagster tags launched runs with, else the keys); one tenant alone (no
+    tenants file, as in this process) reports every run, as before."""
+    import dagster as dg
+
+    from learn_assets.tenancy import CODE_LOCATION_TAG, TENANT_TAG, is_ours, run_tenant
+
+    assert run_tenant({TENANT_TAG: "contoso", CODE_LOCATION_TAG: "x"}) == "contoso"
+    assert run_tenant({CODE_LOCATION_TAG: "fabrikam"}) == "fabrikam"
+    assert run_tenant({}, [dg.AssetKey(["contoso", "raw", "users"])]) == "contoso"
+    assert run_tenant({}, [dg.AssetKey(["raw", "users"])]) == ""
+    assert is_ours({TENANT_TAG: "fabrikam"}) and is_ours({})
