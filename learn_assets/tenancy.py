@@ -9,8 +9,9 @@ variables): its code location. With `LEARN_TENANT=contoso`:
 - jobs, sensors and schedules are named `contoso_<name>`, and every run of the location is tagged
   `learn/tenant=contoso` (what the alert sensors select their runs by);
 - every asset is in the pool `warehouse_contoso`: with `concurrency.pools.granularity: run` and a
-  limit of 1 (deploy/tenants/dagster.yaml), the run queue starts one run of the tenant at a time,
-  while other tenants' runs start beside it.
+  limit of 1 (dagster.yaml, deploy/dagster.yaml, deploy/tenants/dagster.yaml, the Helm values),
+  the run queue starts one run of the tenant at a time, while other tenants' runs start beside
+  it (learn_assets_tests/test_tenants_daemon.py).
 Without a tenant every name is as it always was, and no pool is set.
 """
 
