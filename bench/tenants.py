@@ -76,14 +76,25 @@ def replace_section(text: str, key: str, section: str) -> str:
     return head + "".join(sections.values())
 
 
-def section(key: str, users: int, names: list[str], timing: Timing, command: str) -> str:
+def section(
+    key: str,
+    users: int,
+    names: list[str],
+    timing: Timing,
+    command: str,
+    started: dt.datetime,
+    load: tuple[float, float],
+) -> str:
+    """The results; `load`: the 1-minute load average when the run started and ended (other
+    work on the machine shows in the figures)."""
     shown = extrapolate(timing)
     lines = [
         f"## {key}: {len(names)} tenants of {users:,} learners",
         "",
-        f"Command: `{command}`, run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; `nproc` "
-        f"{os.cpu_count()}, load average before the run {os.getloadavg()[0]:.1f}. One snapshot "
-        f"({DAY}) per tenant, the whole pipeline (all layers, exports, lake, reports database).",
+        f"Command: `{command}`, started {started:%Y-%m-%d %H:%M} UTC; `nproc` {os.cpu_count()}, "
+        f"1-minute load average {load[0]:.1f} at the start and {load[1]:.1f} at the end. One "
+        f"snapshot ({DAY}) per tenant, the whole pipeline (all layers, exports, lake, reports "
+        "database).",
         "",
         "| measure | wall time | notes |",
         "|---|---:|---|",
@@ -202,14 +213,16 @@ def main() -> None:
     args = parser.parse_args()
     if args.tenants < 2:
         raise SystemExit("--tenants: at least 2")
+    started, before = dt.datetime.now(dt.UTC), os.getloadavg()[0]
     timing, names, users = run(args.tenants, args.size)
+    load = (before, os.getloadavg()[0])
     key = f"{args.tenants} x {args.size}"
     command = (
         f"make bench SIZE={args.size} TENANTS={args.tenants} (.venv/bin/python bench/tenants.py "
         f"--size {args.size} --tenants {args.tenants})"
     )
     text = RESULTS.read_text() if RESULTS.exists() else HEADER
-    written = section(key, users, names, timing, command)
+    written = section(key, users, names, timing, command, started, load)
     print("\n" + written)
     RESULTS.write_text(replace_section(text, key, written))
     print(f"written to {RESULTS.relative_to(BENCH.parent)}")

@@ -31,8 +31,13 @@ def test_the_extrapolation_to_n_machines_is_the_slowest_tenant_alone_then_the_gr
         "speedup": 1.25,
         "n_machines": 44.0,
     }
-    section = bench.section("2 x M", 20_000, ["contoso", "fabrikam"], timing, "make bench")
+    started = bench.dt.datetime(2026, 12, 1, 21, 47)
+    section = bench.section(
+        "2 x M", 20_000, ["contoso", "fabrikam"], timing, "make bench", started, (11.0, 10.5)
+    )
     assert section.startswith("## 2 x M: 2 tenants of 20,000 learners\n")
+    assert "started 2026-12-01 21:47 UTC" in section
+    assert "load average 11.0 at the start and 10.5 at the end" in section
     assert "| **one after the other** | 70.0 s | sum |" in section
     assert "| **all at once** | 56.0 s | first start to last end; 1.25x the sequential" in section
     assert "| N tenants on N machines (extrapolated) | 44.0 s |" in section
