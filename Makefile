@@ -57,8 +57,9 @@ backfill: install dagster-home
 	$(BIN)/learn-assets backfill --from '$(FROM)' --to '$(TO)'
 
 ## Benchmark against the DuckDB floor and pandas + pandera: make bench SIZE=S|M|L (not in make test).
+## TENANTS=N: N tenants of SIZE (default M) one after the other and at once (bench/tenants.py).
 bench: install
-	$(BIN)/python bench/run.py --size $(or $(SIZE),S)
+	$(if $(TENANTS),$(BIN)/python bench/tenants.py --size $(or $(SIZE),M) --tenants $(TENANTS),$(BIN)/python bench/run.py --size $(or $(SIZE),S))
 
 clean:
 	rm -rf data .dagster

@@ -78,10 +78,23 @@ def parser() -> argparse.ArgumentParser:
         prog="learn-assets", description="Microsoft Learn Organizational Reporting warehouse"
     )
     root.add_argument("--version", action="version", version=f"%(prog)s {version('learn_assets')}")
+    root.add_argument(
+        "--tenant",
+        default=None,
+        help="run the command for this tenant of LEARN_TENANTS_FILE (its warehouse, landing, "
+        "exports, lake and asset keys); docs/tenants.md",
+    )
     sub = root.add_subparsers(dest="command", required=True)
     sample = sub.add_parser("sample", help="write a sample tenant's daily snapshots to a folder")
     sample.add_argument("--out", type=Path, required=True, help="landing folder to write")
     _add_sample_args(sample, users=1000, days=7)
+    sample.add_argument(
+        "--tenants",
+        type=_positive,
+        default=None,
+        help="write N different tenants (ids, sizes, study habits; Learn's catalog) under OUT, "
+        "each in OUT/<name>/landing, and OUT/tenants.yaml for them (docs/tenants.md)",
+    )
     sample.add_argument(
         "--faults",
         action="store_true",
@@ -123,6 +136,14 @@ def parser() -> argparse.ArgumentParser:
         "snapshots that depended on it",
     )
     forget.add_argument("snapshot", type=_date, help="the snapshot date, YYYY-MM-DD")
+    workspace = sub.add_parser(
+        "workspace",
+        help="write the Dagster workspace for LEARN_TENANTS_FILE: one code location per tenant "
+        "and per consolidated group (without the file: the one location of today)",
+    )
+    workspace.add_argument(
+        "--out", type=Path, default=Path("workspace.tenants.yaml"), help="file to write"
+    )
     return root
 
 
@@ -157,6 +178,9 @@ def _generate(
 
 def cmd_sample(args: argparse.Namespace) -> None:
     started = time.perf_counter()
+    if args.tenants is not None:
+        _sample_tenants(args, started)
+        return
     summary = _generate(args, args.out, faults=args.faults)
     faults = ""
     if summary.fault_snapshots:
@@ -174,6 +198,46 @@ def cmd_sample(args: argparse.Namespace) -> None:
         f" and an Entra export of {summary.entra_users} users to {summary.out}"
         f" in {time.perf_counter() - started:.1f}s"
     )
+
+
+def _sample_tenants(args: argparse.Namespace, started: float) -> None:
+    from learn_assets.generator.tenants import generate_tenants
+
+    written = generate_tenants(
+        args.out,
+        args.tenants,
+        args.users,
+        args.days,
+        args.start,
+        args.seed,
+        args.fmt,
+        activity=args.activity,
+        growth=args.growth,
+        corrections=args.corrections,
+        faults=args.faults,
+    )
+    for name, summary in written.tenants.items():
+        print(
+            f"{name}: tenant {summary.tenant_id}, {summary.learners} learners, "
+            f"{len(summary.snapshots)} snapshot(s) {summary.snapshots[0]}..{summary.snapshots[-1]} "
+            f"in {summary.out}"
+        )
+    print(
+        f"wrote {len(written.tenants)} tenants and their tenants file {written.tenants_file} in "
+        f"{time.perf_counter() - started:.1f}s; next: export LEARN_TENANTS_FILE="
+        f"{written.tenants_file.resolve()} and `learn-assets workspace`"
+    )
+
+
+def cmd_workspace(args: argparse.Namespace) -> None:
+    from learn_assets.settings import tenants_file
+    from learn_assets.workspace import workspace_yaml
+
+    found = tenants_file(os.environ)
+    args.out.write_text(workspace_yaml(found, Path.cwd()))
+    locations = ", ".join(found.locations()) if found else "learn_assets (one tenant)"
+    print(f"wrote {args.out}: code locations {locations}")
+    print(f"start them: dagster dev -w {args.out} (with LEARN_TENANTS_FILE in the environment)")
 
 
 def demo_days(today: dt.date, days: int, faults: bool) -> tuple[dt.date, int]:
@@ -375,12 +439,17 @@ COMMANDS = {
     "preflight": cmd_preflight,
     "summary": cmd_summary,
     "forget": cmd_forget,
+    "workspace": cmd_workspace,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     load_env_file()  # e.g. the demo's LEARN_START_DATE, as `dagster dev` reads it
+    if args.tenant is not None:
+        # Before anything reads the settings: the tenant's entry in LEARN_TENANTS_FILE then
+        # configures this process (learn_assets.tenancy), as it does the tenant's code location.
+        os.environ["LEARN_TENANT"] = args.tenant
     try:
         COMMANDS[args.command](args)
     except (ValueError, OSError) as e:

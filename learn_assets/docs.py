@@ -10,6 +10,7 @@ from pathlib import Path
 from learn_assets.columns import COLUMNS_END, COLUMNS_START, columns_markdown
 from learn_assets.settings import configuration_table
 from learn_assets.staged.docs import END, START, replace_section, rules_markdown
+from learn_assets.tenants import tenants_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -18,6 +19,7 @@ GENERATED: tuple[tuple[str, str, str, Callable[[], str]], ...] = (
     ("docs/contracts.md", START, END, rules_markdown),
     ("README.md", "<!-- settings:start -->", "<!-- settings:end -->", configuration_table),
     ("docs/report-columns.md", COLUMNS_START, COLUMNS_END, columns_markdown),
+    ("docs/tenants.md", "<!-- tenants:start -->", "<!-- tenants:end -->", tenants_markdown),
 )
 
 

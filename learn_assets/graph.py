@@ -1,5 +1,6 @@
 """The asset graph: every layer's assets, with the project's policies applied once (the snapshot
-tag, automation, the owner). `definitions.py` serves it; jobs that run it import it from here."""
+tag, automation, the tenant's key prefix, groups and owner). `definitions.py` serves it; jobs
+that run it import it from here."""
 
 import dagster as dg
 
@@ -12,6 +13,7 @@ from learn_assets.raw.assets import raw_assets
 from learn_assets.reports.assets import report_assets
 from learn_assets.settings import current
 from learn_assets.staged.assets import staged_assets
+from learn_assets.tenancy import for_tenant
 
 
 def owned_by(owner: str, assets: list[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:
@@ -21,16 +23,18 @@ def owned_by(owner: str, assets: list[dg.AssetsDefinition]) -> list[dg.AssetsDef
 
 ASSETS: list[dg.AssetsDefinition] = owned_by(
     current().owner,
-    follow_upstream(
-        tag_snapshot_assets(
-            [
-                *raw_assets,
-                *staged_assets,
-                *core_assets,
-                *report_assets,
-                *export_assets,
-                *publish_assets,
-            ]
-        )
+    for_tenant(
+        follow_upstream(
+            tag_snapshot_assets(
+                [
+                    *raw_assets,
+                    *staged_assets,
+                    *core_assets,
+                    *report_assets,
+                    *export_assets,
+                    *publish_assets,
+                ]
+            )
+        ),
     ),
 )

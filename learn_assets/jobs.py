@@ -15,19 +15,22 @@ from learn_assets.resources.landing import LandingResource
 from learn_assets.resources.publish import PublishSettings
 from learn_assets.resources.reporting import ReportSettings
 from learn_assets.resources.warehouse import WarehouseResource
+from learn_assets.tenancy import RUN_TAGS, WAREHOUSE_POOL, key, named
 
 # Everything that is computed per snapshot date.
 snapshot_job = dg.define_asset_job(
-    "snapshot_pipeline",
+    named("snapshot_pipeline"),
     selection=dg.AssetSelection.tag(*SNAPSHOT_TAG),
     description="Builds every per-snapshot asset for the selected snapshot date(s).",
+    run_tags=RUN_TAGS,
 )
 
 # What is not per snapshot: the Entra users export, loaded and staged whole.
 entra_job = dg.define_asset_job(
-    "entra_export",
+    named("entra_export"),
     selection=dg.AssetSelection.all() - dg.AssetSelection.tag(*SNAPSHOT_TAG),
     description="Loads and stages the Entra users export (not per snapshot).",
+    run_tags=RUN_TAGS,
 )
 
 
@@ -42,12 +45,12 @@ def snapshot_asset_keys() -> list[dg.AssetKey]:
     from learn_assets.reports.build import REPORT_TABLES
 
     keys = [
-        *(dg.AssetKey([layer, d.table]) for layer in ("raw", "staged") for d in DATASETS),
-        *(dg.AssetKey(["core", t.name]) for t in CORE_TABLES),
-        *(dg.AssetKey(["reports", r.name]) for r in REPORT_TABLES),
-        dg.AssetKey(["exports", "snapshot_files"]),
-        dg.AssetKey(["publish", "lake"]),
-        dg.AssetKey(["publish", "reports_database"]),
+        *(key(layer, d.table) for layer in ("raw", "staged") for d in DATASETS),
+        *(key("core", t.name) for t in CORE_TABLES),
+        *(key("reports", r.name) for r in REPORT_TABLES),
+        key("exports", "snapshot_files"),
+        key("publish", "lake"),
+        key("publish", "reports_database"),
     ]
     return sorted(keys, key=lambda k: k.to_user_string())
 
@@ -66,21 +69,19 @@ def stored_partitions(conn, exports_root) -> dict[dg.AssetKey, list[dt.date]]:
     from learn_assets.warehouse.versioned import loaded_snapshots
 
     stored = {
-        dg.AssetKey([layer, d.table]): loaded_snapshots(conn, layer, d.table)
+        key(layer, d.table): loaded_snapshots(conn, layer, d.table)
         for layer in ("raw", "staged")
         for d in DATASETS
     }
     for table in CORE_TABLES:
         days = {d for s in table.sources for d in loaded_snapshots(conn, "staged", s.table)}
-        stored[dg.AssetKey(["core", table.name])] = sorted(days)
+        stored[key("core", table.name)] = sorted(days)
     for report in REPORT_TABLES:
-        stored[dg.AssetKey(["reports", report.name])] = loaded_snapshots(
-            conn, "reports", report.name
-        )
-    stored[dg.AssetKey(["exports", "snapshot_files"])] = exported_snapshots(exports_root)
+        stored[key("reports", report.name)] = loaded_snapshots(conn, "reports", report.name)
+    stored[key("exports", "snapshot_files")] = exported_snapshots(exports_root)
     reports = loaded_snapshots(conn, "reports", "org_overview")
-    stored[dg.AssetKey(["publish", "lake"])] = reports
-    stored[dg.AssetKey(["publish", "reports_database"])] = reports
+    stored[key("publish", "lake")] = reports
+    stored[key("publish", "reports_database")] = reports
     return stored
 
 
@@ -89,6 +90,7 @@ def stored_partitions(conn, exports_root) -> dict[dg.AssetKey, list[dt.date]]:
     description="Removes one snapshot date from every layer (raw, staged, quarantine, core, "
     "reports, exports), rebuilds the later snapshots that depended on it, and wipes that "
     "date's partitions in Dagster. The landing folder is left alone.",
+    pool=WAREHOUSE_POOL,
 )
 def forget_snapshot_op(
     context: dg.OpExecutionContext,
@@ -122,26 +124,26 @@ def forget_snapshot_op(
     context.log.info(f"removed {day} from {len(done.tables)} tables")
     # Dagster's open-source storage cannot remove one partition's materializations: wipe the
     # asset's status and record again the partitions the warehouse holds (run logs stay).
-    for key, days in stored.items():
-        context.instance.wipe_assets([key])
+    for asset, days in stored.items():
+        context.instance.wipe_assets([asset])
         for kept in days:
             context.log_event(
                 dg.AssetMaterialization(
-                    asset_key=key,
+                    asset_key=asset,
                     partition=kept.isoformat(),
                     description=f"still stored after forgetting {day}",
                     metadata={"forgotten_snapshot": day.isoformat()},
                 )
             )
     for table, steps in done.rebuilt.items():
-        key = dg.AssetKey(table.split("."))
+        rebuilt = key(*table.split("."))
         for step in steps:
             if step.rows is None:
                 continue
             context.log.info(f"{table} {step.snapshot}: rebuilt ({step.reason})")
             context.log_event(
                 dg.AssetMaterialization(
-                    asset_key=key,
+                    asset_key=rebuilt,
                     partition=step.snapshot.isoformat(),
                     description=f"rebuilt: {step.reason}",
                     metadata={"rebuilt_because": step.reason, "dagster/row_count": step.rows},
@@ -150,7 +152,8 @@ def forget_snapshot_op(
 
 
 @dg.job(
-    name="forget",
+    name=named("forget"),
+    tags=RUN_TAGS,
     description="Removes a wrongly delivered snapshot everywhere: `learn-assets forget "
     "YYYY-MM-DD`, or launch it with config ops.forget_snapshot.config.snapshot.",
 )

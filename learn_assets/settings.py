@@ -13,131 +13,31 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-TRUE_WORDS = ("true", "1", "yes", "on")
-FALSE_WORDS = ("false", "0", "no", "off")
-PSEUDONYM_KEY = "LEARN_PSEUDONYM_KEY"  # a secret: passed to Dagster as an EnvVar, never stored
-_MEMORY = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
-
-
-class SettingError(ValueError):
-    """A setting (environment variable) has a value this project cannot use; names the variable."""
-
-
-def text(name: str, value: str) -> str:
-    return value
-
-
-def parse_bool(name: str, value: str) -> bool:
-    """true/false, 1/0, yes/no, on/off in any case, spaces around allowed."""
-    word = value.strip().lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    raise SettingError(
-        f"{name} must be one of true/false, 1/0, yes/no, on/off (any case), got {value!r}"
-    )
-
-
-def whole_number(name: str, value: str) -> int:
-    try:
-        number = int(value.strip())
-    except ValueError:
-        number = -1
-    if number < 0:
-        raise SettingError(f"{name} must be a whole number (0 or more), got {value!r}")
-    return number
-
-
-def positive_number(name: str, value: str) -> int:
-    try:
-        number = int(value.strip())
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise SettingError(f"{name} must be a whole number of at least 1, got {value!r}")
-    return number
-
-
-def seconds(name: str, value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        number = -1.0
-    if not 0 <= number < float("inf"):
-        raise SettingError(f"{name} must be a number of seconds (0 or more), got {value!r}")
-    return number
-
-
-def check_share(name: str, value: float) -> float:
-    if not 0 <= value <= 1:
-        raise SettingError(f"{name} must be a share between 0 and 1 (0.5 is 50%), got {value}")
-    return value
-
-
-def share(name: str, value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise SettingError(
-            f"{name} must be a share between 0 and 1 (0.5 is 50%), got {value!r}"
-        ) from None
-    return check_share(name, number)
-
-
-def date(name: str, value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise SettingError(f"{name} must be a date YYYY-MM-DD, got {value!r}") from None
-
-
-def parse_dates(name: str, value: str) -> frozenset[dt.date]:
-    """`2026-11-02,2026-11-05` (spaces allowed, empty: none) as dates; a bad one names `name`."""
-    dates = set()
-    for part in value.split(","):
-        if not part.strip():
-            continue
-        try:
-            dates.add(dt.date.fromisoformat(part.strip()))
-        except ValueError:
-            raise SettingError(
-                f"{name} must be snapshot dates YYYY-MM-DD separated by commas, got "
-                f"{part.strip()!r}"
-            ) from None
-    return frozenset(dates)
-
-
-def time_of_day(name: str, value: str) -> dt.time:
-    try:
-        return dt.time.fromisoformat(value.strip())
-    except ValueError:
-        raise SettingError(f"{name} must be HH:MM (UTC), got {value!r}") from None
-
-
-def memory(name: str, value: str) -> str:
-    if not _MEMORY.match(value.strip()):
-        raise SettingError(f"{name} must be an amount like 2GB or 512MB, got {value!r}")
-    return value.strip()
-
-
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-
-
-def owner(name: str, value: str) -> str:
-    """An asset owner as Dagster accepts it: `team:<name>` or an e-mail address."""
-    value = value.strip()
-    if (value.startswith("team:") and value[5:].strip()) or _EMAIL.fullmatch(value):
-        return value
-    raise SettingError(
-        f"{name} must be a team name prefixed with 'team:' (team:learning-analytics) or an "
-        f"e-mail address, got {value!r}"
-    )
+from learn_assets.parsing import (  # noqa: F401 - re-exported: the settings' vocabulary
+    FALSE_WORDS,
+    PSEUDONYM_KEY,
+    TRUE_WORDS,
+    SettingError,
+    check_share,
+    date,
+    guid,
+    memory,
+    owner,
+    parse_bool,
+    parse_dates,
+    positive_number,
+    seconds,
+    share,
+    tenant_name,
+    text,
+    time_of_day,
+    whole_number,
+)
+from learn_assets.tenants import Tenant, TenantsFile, load_tenants
 
 
 def setting(env: str, default: Any, doc: str, parse: Callable[[str, str], Any] = text) -> Any:
@@ -148,6 +48,12 @@ def setting(env: str, default: Any, doc: str, parse: Callable[[str, str], Any] =
 def secret_setting(env: str, doc: str) -> Any:
     """A secret: kept out of the repr, never shown (the configuration table shows no value)."""
     return field(default="", repr=False, metadata={"env": env, "doc": doc, "parse": text})
+
+
+def derived(default: Any) -> Any:
+    """A field of `Settings` that no variable sets: a tenant's entry in the tenants file does
+    (`learn_assets/tenants.py`)."""
+    return field(default=default, metadata={"env": None})
 
 
 @dataclass(frozen=True)
@@ -304,6 +210,31 @@ class Settings:
     ui_url: str = setting(
         "LEARN_UI_URL", "http://127.0.0.1:3000", "the Dagster UI that alerts link to"
     )
+    # Several tenants side by side (docs/tenants.md): a tenant's entry in the tenants file sets
+    # the variables above for its code location.
+    tenants_file: str = setting(
+        "LEARN_TENANTS_FILE",
+        "",
+        "the tenants file: several tenants side by side, one code location each "
+        "([tenants](docs/tenants.md)); unset: one tenant, configured by these variables",
+    )
+    tenant: str = setting(
+        "LEARN_TENANT",
+        "",
+        "the tenant this process serves, a name in `LEARN_TENANTS_FILE` whose entry sets these "
+        "variables; set by the tenant's code location or `learn-assets --tenant NAME`",
+        tenant_name,
+    )
+    tenant_id: str = setting(
+        "LEARN_TENANT_ID",
+        "",
+        "the tenant id (GUID) every delivered file must carry: a file of another tenant is "
+        "refused before it is loaded; unset: any one tenant per snapshot",
+        guid,
+    )
+    # The variable holding the pseudonym key (a secret, read by Dagster at run time): a
+    # tenant's entry names its own.
+    pseudonym_key_variable: str = derived(PSEUDONYM_KEY)
 
     owner: str = setting(
         "LEARN_OWNER",
@@ -318,7 +249,7 @@ class Settings:
         this project cannot use are named in one `SettingError`."""
         values: dict[str, Any] = {}
         errors = []
-        for f in fields(cls):
+        for f in setting_fields():
             raw = env.get(f.metadata["env"], "")
             if not raw.strip():
                 continue
@@ -336,13 +267,18 @@ class Settings:
         return cls(**values)
 
 
+def setting_fields() -> list[Any]:
+    """The fields of `Settings` that a variable sets (not the derived ones)."""
+    return [f for f in fields(Settings) if f.metadata["env"]]
+
+
 DEFAULTS = Settings()
 
 
 def as_env(settings: Settings) -> dict[str, str]:
     """The settings as the text of their variables (for code that reads variables, such as the
     alert channels' checks)."""
-    return {f.metadata["env"]: _text(getattr(settings, f.name)) for f in fields(Settings)}
+    return {f.metadata["env"]: _text(getattr(settings, f.name)) for f in setting_fields()}
 
 
 def _text(value: Any) -> str:
@@ -357,13 +293,61 @@ def _text(value: Any) -> str:
 
 def variable(name: str) -> str:
     """The environment variable of a `Settings` field."""
-    return next(f.metadata["env"] for f in fields(Settings) if f.name == name)
+    return next(f.metadata["env"] for f in setting_fields() if f.name == name)
+
+
+def setting_parsers() -> dict[str, Callable[[str, str], Any]]:
+    """Each variable's parser, by variable (what a tenant's `settings:` is checked with)."""
+    return {f.metadata["env"]: f.metadata["parse"] for f in setting_fields()}
+
+
+def tenants_file(env: Mapping[str, str]) -> TenantsFile | None:
+    """The tenants file `env` names (LEARN_TENANTS_FILE), checked whole, or None."""
+    path = env.get("LEARN_TENANTS_FILE", "").strip()
+    return load_tenants(path, setting_parsers()) if path else None
+
+
+def tenant_settings_in(tenant: Tenant, env: Mapping[str, str], source: str = "") -> Settings:
+    """`tenant`'s settings in a process with environment `env`: its entry over `env`
+    (`Tenant.environment`); a value that cannot be used names the tenant (and `source`, the
+    tenants file)."""
+    where = f"{source}: " if source else ""
+    if tenant.pseudonymize and not env.get(tenant.pseudonym_key_env, ""):
+        raise SettingError(
+            f"{where}tenant {tenant.name!r}: pseudonymize is on but {tenant.pseudonym_key_env} "
+            "(its pseudonym_key_env) is not set: privacy mode needs the secret key of the "
+            "pseudonyms in that variable"
+        )
+    try:
+        settings = Settings.from_env(tenant.environment(env))
+    except SettingError as e:
+        raise SettingError(f"{where}tenant {tenant.name!r}: {e}") from None
+    return replace(settings, pseudonym_key_variable=tenant.pseudonym_key_env or PSEUDONYM_KEY)
+
+
+def tenant_settings(env: Mapping[str, str]) -> Settings:
+    """The settings of the tenant `LEARN_TENANT` names, from `LEARN_TENANTS_FILE` over `env`."""
+    name = env.get("LEARN_TENANT", "").strip()
+    found = tenants_file(env)
+    if found is None:
+        raise SettingError(
+            f"LEARN_TENANT={name!r} needs LEARN_TENANTS_FILE, the tenants file that describes it"
+        )
+    return tenant_settings_in(found.tenant(name), env, str(found.path))
+
+
+def resolve(env: Mapping[str, str]) -> Settings:
+    """The settings of a process with environment `env`: the variables, or, when `LEARN_TENANT`
+    names a tenant, that tenant's entry in `LEARN_TENANTS_FILE` over them."""
+    if not env.get("LEARN_TENANT", "").strip():
+        return Settings.from_env(env)
+    return tenant_settings(env)
 
 
 @functools.cache
 def current() -> Settings:
     """This process's settings, read from the environment once."""
-    return Settings.from_env(os.environ)
+    return resolve(os.environ)
 
 
 def _shown(value: Any) -> str:
@@ -379,7 +363,7 @@ def _shown(value: Any) -> str:
 def configuration_table() -> str:
     """The README's configuration table, from the fields above."""
     lines = ["| variable | default | meaning |", "|---|---|---|"]
-    for f in fields(Settings):
+    for f in setting_fields():
         default = _shown(f.default)
         shown = default if default == "(none)" else f"`{default}`"
         lines.append(f"| `{f.metadata['env']}` | {shown} | {f.metadata['doc']} |")

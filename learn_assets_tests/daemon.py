@@ -27,13 +27,15 @@ def write_workspace(folder: Path) -> Path:
 
 
 @contextmanager
-def running_daemon(env: dict[str, str], folder: Path) -> Iterator[Path]:
-    """`dagster-daemon run` with `env` until the block ends; yields its log file (read it when
-    a wait gives up)."""
+def running_daemon(
+    env: dict[str, str], folder: Path, workspace: Path | None = None
+) -> Iterator[Path]:
+    """`dagster-daemon run` with `env` until the block ends (on `workspace`, else the project's
+    one code location); yields its log file (read it when a wait gives up)."""
     log = folder / "daemon.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [DAEMON, "run", "-w", str(write_workspace(folder))],
+            [DAEMON, "run", "-w", str(workspace or write_workspace(folder))],
             cwd=folder,
             env=env,
             stdout=out,

@@ -85,7 +85,7 @@ def test_the_code_location_does_not_load_with_a_bad_boolean():
     loaded = load_code_location(LEARN_PSEUDONYMIZE="maybe", **KEY)
     assert loaded.returncode == 1
     assert loaded.stderr.strip().splitlines()[-1] == (
-        "learn_assets.settings.SettingError: LEARN_PSEUDONYMIZE must be one of "
+        "learn_assets.parsing.SettingError: LEARN_PSEUDONYMIZE must be one of "
         "true/false, 1/0, yes/no, on/off (any case), got 'maybe'"
     )
     assert load_code_location(LEARN_PSEUDONYMIZE="on", **KEY).returncode == 0
@@ -163,8 +163,9 @@ def test_unset_or_blank_means_the_default_and_the_resources_follow_the_settings(
 def test_nothing_but_the_settings_module_reads_the_environment():
     """One settings layer: no module of the package reads os.environ or os.getenv, except the
     settings, the secrets (the storage layer's credentials, the pseudonym key the alerts keep
-    out of their messages), Dagster's own DAGSTER_HOME, and the command line, which prepares
-    the environment (.env, the demo's start date) before anything reads it."""
+    out of their messages), Dagster's own DAGSTER_HOME, and the command line and the tenants'
+    code locations, which prepare the environment (.env, the demo's start date, LEARN_TENANT)
+    before anything reads it."""
     allowed = {
         "settings.py",
         "resources/settings.py",
@@ -172,6 +173,7 @@ def test_nothing_but_the_settings_module_reads_the_environment():
         "automation/alerts.py",
         "runs.py",
         "cli.py",
+        "locations.py",
     }
     root = Path(learn_assets.__file__).parent
     readers = sorted(

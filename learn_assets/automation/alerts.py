@@ -53,6 +53,7 @@ import dagster as dg
 
 from learn_assets.progress import step_label
 from learn_assets.settings import DEFAULTS, FALSE_WORDS, PSEUDONYM_KEY, as_env, current
+from learn_assets.tenancy import is_ours, named
 
 log = logging.getLogger("learn_assets.alerts")
 
@@ -185,7 +186,8 @@ def alert_settings(env: Mapping[str, str] | None = None) -> AlertSettings:
     AlertConfigError naming the variable. The pseudonym key, a secret kept out of the settings,
     comes from the environment, to be kept out of every message."""
     if env is None:
-        env = as_env(current()) | {PSEUDONYM_KEY: os.environ.get(PSEUDONYM_KEY, "")}
+        key = os.environ.get(current().pseudonym_key_variable, "")  # a tenant names its own
+        env = as_env(current()) | {PSEUDONYM_KEY: key}
     teams = env.get("LEARN_TEAMS_WEBHOOK_URL", "").strip()
     ui = env.get("LEARN_UI_URL", "").strip() or DEFAULT_UI_URL
     return AlertSettings(
@@ -843,6 +845,12 @@ def _decide_deliveries(instance, finished, open_, settings):
     return decide_deliveries(evaluations, successes, open_, settings)
 
 
+def _ours(instance: dg.DagsterInstance, run_id: str) -> bool:
+    """A run of this tenant's (tenants share the instance; each tells its own people)."""
+    run = instance.get_run_by_id(run_id)
+    return run is not None and is_ours(run.tags, sorted(run.asset_selection or ()))
+
+
 def alert_tick(
     context: dg.SensorEvaluationContext,
     decide: Decide,
@@ -857,6 +865,7 @@ def alert_tick(
         context.update_cursor(state.dumps())
         return dg.SkipReason(f"started after event {state.after}; alerts from now on")
     finished, state.after = finished_runs(context.instance, state.after)
+    finished = [f for f in finished if _ours(context.instance, f[1])]
     alerts, state.open = decide(context.instance, finished, state.open, settings)
     outbox, dropped = queue(state.outbox, alerts, settings.channels)
     if dropped:
@@ -911,7 +920,7 @@ def alert_sensors(
     for name, description, decide in SENSORS:
         if isinstance(settings, AlertConfigError):
             description = f"CONFIGURATION ERROR: {settings}. {description}"
-        sensors.append(_sensor(name, description, decide, settings, sender))
+        sensors.append(_sensor(named(name), description, decide, settings, sender))
     return sensors
 
 

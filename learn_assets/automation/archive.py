@@ -51,6 +51,7 @@ from learn_assets.resources import LandingResource, Storage
 from learn_assets.resources.datashare import DataShareResource
 from learn_assets.resources.landing import FORMATS
 from learn_assets.settings import Settings, current
+from learn_assets.tenancy import RUN_TAGS, named
 
 MANIFEST = "_archive.json"
 TMP_DIR = ".archive-tmp"  # not a date: the landing sensor never looks inside
@@ -365,7 +366,7 @@ def run_archiver(
     return results, new_state, waiting(listing, new_state)
 
 
-ARCHIVE_JOB = "archive_data_share"
+ARCHIVE_JOB = named("archive_data_share")
 ARCHIVE_OP = "archive_share_files"
 REQUEUED_KEPT = 50
 
@@ -416,6 +417,7 @@ def archive_share_files(
 
 @dg.job(
     name=ARCHIVE_JOB,
+    run_tags=RUN_TAGS,
     description="Copies new versions of the Azure Data Share files into the dated landing "
     "(requested by the sensor data_share_archiver).",
 )
@@ -462,7 +464,7 @@ def failed_archive_runs(instance: dg.DagsterInstance) -> list[tuple[str, list[Ar
 
 
 @dg.sensor(
-    name="data_share_archiver",
+    name=named("data_share_archiver"),
     job=archive_job,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,

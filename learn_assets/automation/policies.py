@@ -2,6 +2,8 @@
 
 import dagster as dg
 
+from learn_assets.tenancy import RUN_TAGS, named
+
 # Downstream layers follow their upstream partitions: when a snapshot's upstream is updated (or a
 # partition is missing while its upstream exists), request it; never past a failed blocking check
 # upstream, never while upstream runs are in progress. Unlike plain eager(), any snapshot
@@ -24,7 +26,7 @@ def follow_upstream(assets: list[dg.AssetsDefinition]) -> list[dg.AssetsDefiniti
     )
 
 
-AUTOMATION_SENSOR = "follow_upstream_snapshots"
+AUTOMATION_SENSOR = named("follow_upstream_snapshots")
 
 
 def automated_keys(assets: list[dg.AssetsDefinition]) -> list[dg.AssetKey]:
@@ -41,6 +43,7 @@ def automation_sensor(assets: list[dg.AssetsDefinition]) -> dg.AutomationConditi
     return dg.AutomationConditionSensorDefinition(
         AUTOMATION_SENSOR,
         target=dg.AssetSelection.assets(*automated_keys(assets)),
+        run_tags=RUN_TAGS,
         default_status=dg.DefaultSensorStatus.RUNNING,
         minimum_interval_seconds=30,
         description="Materializes the staged, core, report and export partitions of a snapshot "

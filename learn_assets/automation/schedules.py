@@ -12,6 +12,7 @@ from learn_assets.partitions import snapshot_partitions
 from learn_assets.raw.load import LOAD_LOG
 from learn_assets.resources import WarehouseResource
 from learn_assets.settings import current
+from learn_assets.tenancy import RUN_TAGS, key, named
 from learn_assets.warehouse.sql import relation_kind
 
 SCHEDULE_TIME = current().schedule_time
@@ -25,6 +26,7 @@ def scheduled_snapshot(execution_time: dt.datetime) -> dt.date:
 
 
 @dg.schedule(
+    name=named("daily_snapshot_schedule"),
     job=snapshot_job,
     cron_schedule=f"{SCHEDULE_TIME.minute} {SCHEDULE_TIME.hour} * * *",
     execution_timezone="UTC",
@@ -60,7 +62,7 @@ def delivered_snapshots(conn: duckdb.DuckDBPyConnection) -> set[dt.date]:
 
 
 @dg.asset_check(
-    asset=dg.AssetKey(["raw", "users"]),
+    asset=key("raw", "users"),
     name="snapshot_delivered_on_time",
     description="Warns when a snapshot date of the last week has no delivery by "
     "LEARN_FRESHNESS_DEADLINE (UTC) that day.",
@@ -83,12 +85,14 @@ def snapshot_delivered_on_time(warehouse: WarehouseResource) -> dg.AssetCheckRes
 
 
 freshness_job = dg.define_asset_job(
-    "delivery_freshness",
+    named("delivery_freshness"),
+    run_tags=RUN_TAGS,
     selection=dg.AssetSelection.checks(snapshot_delivered_on_time),
     description="Evaluates whether every snapshot of the last week was delivered on time.",
 )
 
 freshness_schedule = dg.ScheduleDefinition(
+    name=named("delivery_freshness_schedule"),
     job=freshness_job,
     cron_schedule=f"{FRESHNESS_DEADLINE.minute} {FRESHNESS_DEADLINE.hour} * * *",
     execution_timezone="UTC",

@@ -29,6 +29,7 @@ from learn_assets.jobs import snapshot_asset_keys, snapshot_job
 from learn_assets.partitions import snapshot_partitions
 from learn_assets.resources import LandingResource
 from learn_assets.resources.landing import FORMATS, LandingFile, LandingFileError
+from learn_assets.tenancy import named
 
 EXPECTED = {d.name.lower() for d in DATASETS}
 FINGERPRINT_TAG = "learn/content_fingerprint"
@@ -144,6 +145,7 @@ def load_cursor(text: str | None) -> dict[str, FolderState]:
 
 
 @dg.sensor(
+    name=named("landing_sensor"),
     job=snapshot_job,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,

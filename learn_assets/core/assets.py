@@ -10,6 +10,7 @@ from learn_assets.core.checks import core_checks
 from learn_assets.partitions import announce_rebuilt, single_run, snapshot_partitions
 from learn_assets.resources import WarehouseResource
 from learn_assets.staged.assets import check_result
+from learn_assets.tenancy import WAREHOUSE_POOL
 from learn_assets.warehouse.ledger import Refreshed
 from learn_assets.warehouse.versioned import loaded_snapshots
 
@@ -24,6 +25,7 @@ def build_core_asset(table: CoreTable) -> dg.AssetsDefinition:
         description=f"{table.description} Table `core.{table.name}` (current values) over "
         f"`core.{table.name}_history` (every value, valid_from..valid_to).",
         group_name="core",
+        pool=WAREHOUSE_POOL,
         partitions_def=snapshot_partitions,
         backfill_policy=single_run,
         kinds={"duckdb"},
@@ -60,7 +62,7 @@ def build_core_asset(table: CoreTable) -> dg.AssetsDefinition:
                 if update.earliest is not None and d >= update.earliest and d not in requested
             ]
             outcomes = {c.name: {d: c.evaluate(conn, table, d) for d in requested} for c in checks}
-        announce_rebuilt(context, key, rebuilt)
+        announce_rebuilt(context, context.asset_key, rebuilt)
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": update.rows,

@@ -15,6 +15,7 @@ from learn_assets.partitions import announce_rebuilt, single_run, snapshot_parti
 from learn_assets.reports.build import REPORT_TABLES
 from learn_assets.resources import LandingResource, WarehouseResource
 from learn_assets.resources.exports import ExportSettings
+from learn_assets.tenancy import WAREHOUSE_POOL
 
 
 def charts_markdown(result: ExportResult) -> str:
@@ -56,6 +57,7 @@ def export_metadata(results: list[ExportResult]) -> dict[str, dg.MetadataValue]:
         "formula is neutralized in CSV and XLSX. A rerun replaces the snapshot's files."
     ),
     group_name="exports",
+    pool=WAREHOUSE_POOL,
     partitions_def=snapshot_partitions,
     backfill_policy=single_run,
     kinds={"duckdb", "csv", "parquet", "xlsx", "html"},

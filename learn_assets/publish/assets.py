@@ -23,6 +23,7 @@ from learn_assets.publish.maintenance import maintain_lake
 from learn_assets.publish.serving import build_serving_database
 from learn_assets.reports.build import REPORT_TABLES
 from learn_assets.resources import PublishSettings, ReportSettings, WarehouseResource
+from learn_assets.tenancy import RUN_TAGS, WAREHOUSE_POOL, named
 
 UPSTREAM = [
     *(dg.AssetKey(["reports", r.name]) for r in REPORT_TABLES),
@@ -60,6 +61,7 @@ def tables_metadata(tables: dict[str, dict[str, object]]) -> dg.MetadataValue:
     key=LAKE_KEY,
     deps=UPSTREAM,
     group_name="publish",
+    pool=WAREHOUSE_POOL,
     partitions_def=snapshot_partitions,
     backfill_policy=single_run,
     kinds={"deltalake"},
@@ -126,6 +128,7 @@ def lake(
     key=["publish", "reports_database"],
     deps=UPSTREAM,
     group_name="publish",
+    pool=WAREHOUSE_POOL,
     partitions_def=snapshot_partitions,
     backfill_policy=single_run,
     kinds={"duckdb"},
@@ -160,7 +163,8 @@ def maintain_lake_op(context: dg.OpExecutionContext, publish: PublishSettings) -
 
 
 @dg.job(
-    name="lake_maintenance",
+    name=named("lake_maintenance"),
+    run_tags=RUN_TAGS,
     description="Compacts every Delta table of the lake and removes files no version of the last "
     "7 days uses (time travel reaches back 7 days).",
 )
@@ -169,6 +173,7 @@ def lake_maintenance_job() -> None:
 
 
 lake_maintenance_schedule = dg.ScheduleDefinition(
+    name=named("lake_maintenance_schedule"),
     job=lake_maintenance_job,
     cron_schedule="30 3 * * 0",  # Sundays 03:30 UTC
     execution_timezone="UTC",

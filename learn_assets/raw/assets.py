@@ -9,6 +9,7 @@ from learn_assets.metadata import markdown_table
 from learn_assets.partitions import single_run, snapshot_partitions
 from learn_assets.raw.load import ENTRA_TABLE, RawLoad, load_entra_export, load_snapshot, raw_table
 from learn_assets.resources import LandingResource, WarehouseResource
+from learn_assets.tenancy import WAREHOUSE_POOL
 
 ENTRA_PRESENT_CHECK = "entra_export_present"
 
@@ -60,6 +61,7 @@ def build_raw_asset(dataset: Dataset) -> dg.AssetsDefinition:
             f"partition per snapshot date. Table `{raw_table(dataset)}`."
         ),
         group_name="raw",
+        pool=WAREHOUSE_POOL,
         partitions_def=snapshot_partitions,
         backfill_policy=single_run,
         kinds={"duckdb"},
@@ -79,7 +81,11 @@ def build_raw_asset(dataset: Dataset) -> dg.AssetsDefinition:
             for key in sorted(context.partition_keys):
                 snapshot = dt.date.fromisoformat(key)
                 load = load_snapshot(
-                    conn, dataset, snapshot, landing.snapshot_file(snapshot, dataset)
+                    conn,
+                    dataset,
+                    snapshot,
+                    landing.snapshot_file(snapshot, dataset),
+                    landing.tenant_id,
                 )
                 context.log.info(f"{dataset.name} {key}: {load.rows} rows from {load.path}")
                 loads.append(load)
@@ -91,6 +97,7 @@ def build_raw_asset(dataset: Dataset) -> dg.AssetsDefinition:
 @dg.asset(
     key=["raw", "entra_users"],
     group_name="raw",
+    pool=WAREHOUSE_POOL,
     kinds={"duckdb"},
     check_specs=[
         dg.AssetCheckSpec(

@@ -46,6 +46,12 @@ _ACTUAL_SIZE = re.compile(r"Actual Size:\s*(\d+)")
 _MAX_SIZE = re.compile(r"line size of (\d+) bytes")
 
 T = TypeVar("T")
+_GUID_SQL = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
+class OtherTenantError(ValueError):
+    """A delivered file carries another tenant's id than the configured one: the snapshot is
+    refused (the message names the file and both ids)."""
 
 
 @dataclass(frozen=True)
@@ -345,14 +351,48 @@ def raw_table(dataset: Dataset) -> str:
     return f"{RAW_SCHEMA}.{quote_ident(dataset.table)}"
 
 
+def tenant_column(dataset: Dataset) -> str | None:
+    """The dataset's tenant id column (`tenantId`, `tenantID` in Certifications), if any."""
+    return next((c for c in dataset.column_names if c.lower() == "tenantid"), None)
+
+
+def refuse_other_tenant(
+    conn: duckdb.DuckDBPyConnection, dataset: Dataset, snapshot: dt.date, path: Path, expected: str
+) -> None:
+    """Raise `OtherTenantError` when a row of the snapshot just written carries a tenant id (a
+    well-formed GUID) other than `expected`; a malformed or blank one is the contract's matter
+    (quarantined in staged)."""
+    column = tenant_column(dataset)
+    if column is None or not dataset.tenant:
+        return
+    value = f"lower(trim({quote_ident(column)}))"
+    others = conn.execute(
+        f"SELECT {value} AS id, count(*) FROM {raw_table(dataset)} WHERE snapshot_date = ? "
+        f"AND regexp_full_match({value}, ?) AND {value} <> ? GROUP BY 1 ORDER BY 2 DESC, 1",
+        [snapshot, _GUID_SQL, expected.lower()],
+    ).fetchall()
+    if others:
+        found = ", ".join(f"{tenant} ({rows:,} rows)" for tenant, rows in others[:3])
+        raise OtherTenantError(
+            f"{path}: delivered for tenant {found}, but this is tenant {expected} "
+            f"(LEARN_TENANT_ID, or the tenants file's tenant_id): snapshot {snapshot} is "
+            f"refused; raw.{dataset.table} keeps what it held for it"
+        )
+
+
 def load_snapshot(
-    conn: duckdb.DuckDBPyConnection, dataset: Dataset, snapshot: dt.date, path: Path
+    conn: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    snapshot: dt.date,
+    path: Path,
+    tenant_id: str = "",
 ) -> RawLoad:
     """Replace partition `snapshot` of raw.<dataset> with the rows of `path`, atomically.
 
     Either the whole file lands or the partition keeps its previous content; no other partition
     is touched. Columns the dictionary lacks are kept in the `_extra` map (name -> value), so
-    schema drift never changes the table's shape or the other partitions.
+    schema drift never changes the table's shape or the other partitions. With `tenant_id`, a
+    file carrying another tenant's id is refused (`OtherTenantError`) and nothing of it stays.
     """
     ensure_layout(conn)
     schema = file_schema(conn, path)
@@ -380,6 +420,8 @@ def load_snapshot(
             f"INSERT OR REPLACE INTO {LOAD_LOG} VALUES (?, ?, ?, ?, ?, ?, ?, now())",
             [dataset.table, snapshot, str(path), size, sha, rows, list(extras)],
         )
+        if tenant_id:  # inside the transaction: a refused file rolls back
+            refuse_other_tenant(conn, dataset, snapshot, path, tenant_id)
         return rows
 
     rows = write_in_transaction(conn, path, found, write)

@@ -10,6 +10,7 @@ from learn_assets.reports.build import REPORT_TABLES, ReportTable, refresh_repor
 from learn_assets.reports.checks import report_checks
 from learn_assets.resources import ReportSettings, WarehouseResource
 from learn_assets.staged.assets import check_result
+from learn_assets.tenancy import WAREHOUSE_POOL
 
 
 def build_report_asset(report: ReportTable) -> dg.AssetsDefinition:
@@ -21,6 +22,7 @@ def build_report_asset(report: ReportTable) -> dg.AssetsDefinition:
         deps=[dg.AssetKey(dep.split("/")) for dep in report.deps],
         description=f"{report.description} Table `reports.{report.name}`.",
         group_name="reports",
+        pool=WAREHOUSE_POOL,
         partitions_def=snapshot_partitions,
         backfill_policy=single_run,
         kinds={"duckdb"},
@@ -54,7 +56,7 @@ def build_report_asset(report: ReportTable) -> dg.AssetsDefinition:
         for item in done:
             what = "removed" if item.rows is None else f"{item.rows} rows"
             context.log.info(f"reports.{report.name} {item.snapshot}: {what} ({item.reason})")
-        announce_rebuilt(context, key, done)
+        announce_rebuilt(context, context.asset_key, done)
         rows = sum(item.rows or 0 for item in done if item.requested)
         return dg.MaterializeResult(
             metadata={

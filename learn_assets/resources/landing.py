@@ -65,6 +65,7 @@ class LandingResource(dg.ConfigurableResource):
     entra_export: str = DEFAULTS.entra_export  # empty: <landing_dir>/entra_users.csv
     quiet_seconds: int = DEFAULTS.quiet_seconds  # unchanged this long before it is run
     cache_dir: str = DEFAULTS.cache_dir  # local copies of a remote landing's files
+    tenant_id: str = DEFAULTS.tenant_id  # every delivered file must carry it (empty: any one)
 
     @property
     def root(self) -> Path:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from learn_assets.privacy import Privacy
-from learn_assets.settings import DEFAULTS, check_share, parse_dates
+from learn_assets.settings import DEFAULTS, check_share, guid, parse_dates
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class SanityGates:
     max_user_drop: float = DEFAULTS.max_user_drop  # LEARN_MAX_USER_DROP, a share 0..1
     max_quarantine_share: float = DEFAULTS.max_quarantine_share  # LEARN_MAX_QUARANTINE_SHARE
     accepted: frozenset[dt.date] = frozenset()  # LEARN_ACCEPT_ANOMALY
+    tenant_id: str = ""  # LEARN_TENANT_ID: the tenant every snapshot must be (empty: any one)
 
     def accepts(self, snapshot: dt.date | None) -> bool:
         return snapshot is not None and snapshot in self.accepted
@@ -37,7 +38,7 @@ class SanityGates:
 
 class ReportSettings(dg.ConfigurableResource):
     """LEARN_EXPIRY_WINDOW_DAYS, LEARN_PSEUDONYMIZE, LEARN_PSEUDONYM_KEY (secret),
-    LEARN_MAX_USER_DROP, LEARN_MAX_QUARANTINE_SHARE, LEARN_ACCEPT_ANOMALY."""
+    LEARN_MAX_USER_DROP, LEARN_MAX_QUARANTINE_SHARE, LEARN_ACCEPT_ANOMALY, LEARN_TENANT_ID."""
 
     expiry_window_days: int = DEFAULTS.expiry_window_days
     pseudonymize: bool = DEFAULTS.pseudonymize
@@ -45,6 +46,7 @@ class ReportSettings(dg.ConfigurableResource):
     max_user_drop: float = DEFAULTS.max_user_drop
     max_quarantine_share: float = DEFAULTS.max_quarantine_share
     accept_anomaly: str = ""  # comma-separated snapshot dates
+    tenant_id: str = ""  # LEARN_TENANT_ID (a tenant's from the tenants file)
 
     def values(self) -> ReportSettingsValues:
         if self.expiry_window_days < 0:
@@ -65,4 +67,5 @@ class ReportSettings(dg.ConfigurableResource):
             check_share("LEARN_MAX_USER_DROP", self.max_user_drop),
             check_share("LEARN_MAX_QUARANTINE_SHARE", self.max_quarantine_share),
             parse_dates("LEARN_ACCEPT_ANOMALY", self.accept_anomaly),
+            guid("LEARN_TENANT_ID", self.tenant_id) if self.tenant_id else "",
         )

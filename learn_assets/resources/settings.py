@@ -14,18 +14,20 @@ from learn_assets.resources.landing import LandingResource
 from learn_assets.resources.publish import PublishSettings
 from learn_assets.resources.reporting import ReportSettings
 from learn_assets.resources.warehouse import WarehouseResource
-from learn_assets.settings import PSEUDONYM_KEY, Settings
+from learn_assets.settings import Settings, resolve
 
 
 def resources_for(settings: Settings, env: Mapping[str, str]) -> dict[str, object]:
     """Every resource, from `settings`; the pseudonym key is passed as a Dagster EnvVar, so
-    its value is never shown in the UI nor stored."""
+    its value is never shown in the UI nor stored (a tenant names its own variable)."""
+    key = settings.pseudonym_key_variable
     return {
         "landing": LandingResource(
             landing_dir=settings.landing_dir,
             entra_export=settings.entra_export,
             quiet_seconds=settings.quiet_seconds,
             cache_dir=settings.cache_dir,
+            tenant_id=settings.tenant_id,
         ),
         "datashare": DataShareResource(
             share_dir=settings.datashare_dir, quiet_seconds=settings.archive_quiet_seconds
@@ -38,10 +40,11 @@ def resources_for(settings: Settings, env: Mapping[str, str]) -> dict[str, objec
         "report_settings": ReportSettings(
             expiry_window_days=settings.expiry_window_days,
             pseudonymize=settings.pseudonymize,
-            pseudonym_key=dg.EnvVar(PSEUDONYM_KEY) if env.get(PSEUDONYM_KEY) else "",
+            pseudonym_key=dg.EnvVar(key) if env.get(key) else "",
             max_user_drop=settings.max_user_drop,
             max_quarantine_share=settings.max_quarantine_share,
             accept_anomaly=",".join(sorted(map(str, settings.accept_anomaly))),
+            tenant_id=settings.tenant_id,
         ),
         "exports": ExportSettings(
             exports_dir=settings.exports_dir,
@@ -56,6 +59,7 @@ def resources_for(settings: Settings, env: Mapping[str, str]) -> dict[str, objec
 
 def resources_from_env(env: Mapping[str, str] | None = None) -> dict[str, object]:
     """The resources from the environment (`env`, or the process's): a value the project
-    cannot use is a `SettingError` naming its variable."""
+    cannot use is a `SettingError` naming its variable. With `LEARN_TENANT`, the tenant's entry
+    in `LEARN_TENANTS_FILE` over `env`."""
     env = os.environ if env is None else env
-    return resources_for(Settings.from_env(env), env)
+    return resources_for(resolve(env), env)

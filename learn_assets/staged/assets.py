@@ -13,6 +13,7 @@ from learn_assets.resources import ReportSettings, WarehouseResource
 from learn_assets.staged.check_log import LoggedCheck, check_status, record_checks
 from learn_assets.staged.checks import CheckDef, CheckOutcome, checks_for
 from learn_assets.staged.stage import StageResult, stage_entra, stage_snapshot
+from learn_assets.tenancy import WAREHOUSE_POOL
 
 
 def staged_column_schema(dataset: Dataset) -> dg.TableSchema:
@@ -133,6 +134,7 @@ def build_staged_asset(dataset: Dataset) -> dg.AssetsDefinition:
             f"Table `staged.{dataset.table}`."
         ),
         group_name="staged",
+        pool=WAREHOUSE_POOL,
         partitions_def=partitions,
         backfill_policy=single_run if partitions else None,
         kinds={"duckdb", "pandera"},

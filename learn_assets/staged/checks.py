@@ -114,7 +114,9 @@ def no_unknown_columns(conn, dataset: Dataset, result: StageResult) -> CheckOutc
     )
 
 
-def one_tenant(conn, dataset: Dataset, result: StageResult) -> CheckOutcome:
+def one_tenant(conn, dataset: Dataset, result: StageResult, expected: str = "") -> CheckOutcome:
+    """One tenant id in the snapshot and its Users; with `expected` (LEARN_TENANT_ID, a tenant's
+    id in the tenants file), that one."""
     users = DATASETS_BY_NAME["Users"]
     tenants = [
         r[0]
@@ -125,12 +127,28 @@ def one_tenant(conn, dataset: Dataset, result: StageResult) -> CheckOutcome:
             {"d": result.snapshot_date},
         ).fetchall()
     ]
+    others = [t for t in tenants if t.lower() != expected.lower()] if expected else []
+    if others:
+        return CheckOutcome(
+            False,
+            len(others),
+            {"tenant ids": tenants, "expected": expected},
+            message=f"tenant id {', '.join(others)} in the snapshot and its Users is not this "
+            f"tenant's ({expected}, LEARN_TENANT_ID or the tenants file): the snapshot is refused",
+        )
     return CheckOutcome(
         len(tenants) <= 1,
         max(len(tenants) - 1, 0),
         {"tenant ids": tenants},
         message=f"{len(tenants)} tenant ids in the snapshot and its Users: " + ", ".join(tenants),
     )
+
+
+def _expecting(expected: str) -> Callable[..., CheckOutcome]:
+    def run(conn, dataset: Dataset, result: StageResult) -> CheckOutcome:
+        return one_tenant(conn, dataset, result, expected)
+
+    return run
 
 
 def _unresolved(conn, dataset: Dataset, ref: Reference, day: dt.date) -> tuple[int, list]:
@@ -255,9 +273,10 @@ def checks_for(dataset: Dataset, gates: SanityGates | None = None) -> list[Check
         checks.append(
             CheckDef(
                 "one_tenant",
-                "Blocking. One tenantId in the snapshot, the same as in Users.",
+                "Blocking. One tenantId in the snapshot, the same as in Users (and the "
+                "configured one, LEARN_TENANT_ID, when set).",
                 True,
-                one_tenant,
+                _expecting(gates.tenant_id if gates else ""),
             )
         )
     if user_refs:

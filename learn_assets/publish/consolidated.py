@@ -1,0 +1,236 @@
+"""The consolidated view of a group of tenants (opt-in: `consolidated:` in the tenants file).
+
+`<group lake>/<group>/reports/<report>` (e.g. `all_tenants/reports/learner_summary`) holds every
+member tenant's report rows with a `tenant` column in front, as a Delta table partitioned by
+`tenant`: what an organization with several tenants reads to see them side by side. It is made
+from the members' own lakes (`<lake>/reports/<report>`), never from their warehouses: each
+member's lake is its published, already privacy-checked copy, and a group needs no access to
+any tenant's warehouse.
+
+Each table is rewritten whole in one Delta commit (a reader sees the old or the new rows, never a
+mix) when a member's table changed since it was last written: the members' Delta versions are
+recorded in the commit (`learn.sources`), so a rebuild that would change nothing writes nothing.
+
+The group's `report.html` (`<group lake>/<group>/report.html`, `publish/group_report.py`) shows
+the group with a per-tenant breakdown; it is rewritten with the tables.
+
+In Dagster it is a small code location of its own (`learn_assets.locations.<group>`): one asset
+per report, `<group>/reports/<report>`, and `<group>/exports/report`, depending on each member's
+`<tenant>/publish/lake` by key (in the members' locations), and rebuilt by declarative automation
+when any member publishes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import dagster as dg
+import pyarrow as pa
+from deltalake import CommitProperties, write_deltalake
+
+from learn_assets.publish.group_report import render_group_page
+from learn_assets.publish.lake import Lake, LakeError, _fail, lake_for, open_delta
+from learn_assets.reports.build import REPORT_TABLES, ReportTable
+from learn_assets.resources.storage import Storage, StorageError
+
+if TYPE_CHECKING:
+    from learn_assets.tenants import Group, TenantsFile
+
+TENANT_COLUMN = "tenant"
+REPORT_PAGE = "report.html"
+SOURCES = "learn.sources"  # commit metadata: the members' Delta versions the table was made of
+
+# Rebuild when a member published (any partition of its publish/lake), once its runs are done.
+FOLLOW_MEMBERS = (
+    (
+        dg.AutomationCondition.newly_missing() | dg.AutomationCondition.any_deps_updated()
+    ).since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("rebuild when a member tenant publishes")
+
+
+def member_key(tenant: str) -> dg.AssetKey:
+    """A member's lake asset, in the member's own code location."""
+    return dg.AssetKey([tenant, "publish", "lake"])
+
+
+def table_uri(target: Lake, group: str, report: ReportTable) -> str:
+    return target.uri(f"{group}/reports", report.name)
+
+
+def _recorded(target: Lake, uri: str) -> dict[str, int | None] | None:
+    """The members' versions the table at `uri` was last made of (None: no table yet)."""
+    table = open_delta(target, uri)
+    if table is None:
+        return None
+    for commit in table.history(1):
+        if SOURCES in commit:
+            return json.loads(commit[SOURCES])
+    return {}
+
+
+def _with_tenant(tenant: str, rows: pa.Table) -> pa.Table:
+    column = pa.array([tenant] * rows.num_rows, pa.string())
+    return rows.add_column(0, TENANT_COLUMN, column)
+
+
+def consolidate_report(
+    group: str, members: Mapping[str, Lake], target: Lake, report: ReportTable
+) -> dict[str, object]:
+    """Make `<target>/<group>/reports/<report>` the members' rows with a tenant column, when a
+    member's table changed since it was last made (one commit). Returns what it did."""
+    uri = table_uri(target, group, report)
+    versions: dict[str, int | None] = {}
+    parts = []
+    for tenant, lake in members.items():
+        table = open_delta(lake, lake.uri("reports", report.name))
+        versions[tenant] = None if table is None else table.version()
+        if table is not None:
+            parts.append(_with_tenant(tenant, table.to_pyarrow_table()))
+    if not parts or _recorded(target, uri) == versions:
+        return {"written": False, "sources": versions}
+    rows = pa.concat_tables(parts, promote_options="permissive")
+    write_deltalake(
+        uri,
+        rows,
+        partition_by=[TENANT_COLUMN],
+        mode="overwrite",
+        schema_mode="overwrite",
+        storage_options=dict(target.storage_options) or None,
+        commit_properties=CommitProperties(custom_metadata={SOURCES: json.dumps(versions)}),
+    )
+    return {"written": True, "sources": versions, "rows": rows.num_rows}
+
+
+def consolidate(
+    group: str,
+    members: Mapping[str, Lake],
+    target: Lake,
+    reports: Sequence[ReportTable] = REPORT_TABLES,
+) -> dict[str, dict[str, object]]:
+    """Every report of the group (see `consolidate_report`); a failure names the table."""
+    if "://" not in target.root:
+        Path(target.root).mkdir(parents=True, exist_ok=True)
+    done = {}
+    for report in reports:
+        try:
+            done[report.name] = consolidate_report(group, members, target, report)
+        except LakeError:
+            raise
+        except Exception as e:  # deltalake and object_store raise many kinds: name the table
+            raise _fail(target, f"{group}/reports/{report.name}", e) from None
+    return done
+
+
+def page_path(group: Group | str) -> str:
+    name = group if isinstance(group, str) else group.name
+    return f"{name}/{REPORT_PAGE}"
+
+
+def write_group_page(
+    group: str, members: Sequence[str], target: Lake, storage: Storage, rewrite: bool
+) -> str | None:
+    """Write `<group>/report.html` under `storage` (the group's lake) from the consolidated
+    org_overview, when `rewrite` or when it is missing; returns where, or None."""
+    where = page_path(group)
+    if not rewrite and storage.stat(where) is not None:
+        return None
+    overview = next(r for r in REPORT_TABLES if r.name == "org_overview")
+    table = open_delta(target, table_uri(target, group, overview))
+    rows = None if table is None else table.to_pyarrow_table()
+    storage.write_bytes(where, render_group_page(group, members, rows).encode("utf-8"))
+    return storage.display(where)
+
+
+def consolidated_assets(
+    group: Group, members: Mapping[str, Lake], target: Lake, storage: Storage
+) -> dg.AssetsDefinition:
+    page = dg.AssetSpec(
+        key=[group.name, "exports", "report"],
+        deps=[member_key(m) for m in group.members],
+        group_name=group.name,
+        description=f"`{group.name}/{REPORT_PAGE}` in the group's lake: tenants "
+        f"{', '.join(group.members)} at a glance, with a per-tenant breakdown.",
+        kinds={"html"},
+        owners=[group.owner] if group.owner else None,
+        automation_condition=FOLLOW_MEMBERS,
+        tags={"learn/group": group.name},
+    )
+    specs = [page] + [
+        dg.AssetSpec(
+            key=[group.name, "reports", report.name],
+            deps=[member_key(m) for m in group.members],
+            group_name=group.name,
+            description=f"`{report.name}` of tenants {', '.join(group.members)}, with a "
+            f"`{TENANT_COLUMN}` column: Delta table "
+            f"`{table_uri(target, group.name, report)}`.",
+            kinds={"deltalake"},
+            owners=[group.owner] if group.owner else None,
+            automation_condition=FOLLOW_MEMBERS,
+            tags={"learn/group": group.name},
+        )
+        for report in REPORT_TABLES
+    ]
+
+    @dg.multi_asset(name=f"{group.name}_reports", specs=specs, can_subset=False)
+    def consolidated(context):  # (annotations are strings here: Dagster reads none)
+        try:
+            done = consolidate(group.name, members, target)
+            written = any(outcome["written"] for outcome in done.values())
+            shown = write_group_page(group.name, group.members, target, storage, written)
+        except (LakeError, StorageError) as e:
+            raise dg.Failure(str(e)) from None
+        for report in REPORT_TABLES:
+            outcome = done[report.name]
+            if outcome["written"]:
+                context.log.info(f"{group.name}/reports/{report.name}: {outcome['rows']} rows")
+            yield dg.MaterializeResult(
+                asset_key=[group.name, "reports", report.name],
+                metadata={
+                    "written": bool(outcome["written"]),
+                    "sources": dg.MetadataValue.json(outcome["sources"]),
+                    **({"dagster/row_count": outcome["rows"]} if outcome["written"] else {}),
+                },
+            )
+        yield dg.MaterializeResult(
+            asset_key=page.key,
+            metadata={"written": shown is not None, "path": storage.display(page_path(group))},
+        )
+
+    return consolidated
+
+
+def consolidated_definitions(
+    group: Group, found: TenantsFile, env: Mapping[str, str]
+) -> dg.Definitions:
+    """The code location of a consolidated group: its assets, a job to run them by hand and
+    the sensor that rebuilds them when a member publishes."""
+    members = {m: lake_for(found.tenants[m].lake, env) for m in group.members}
+    target = lake_for(group.lake, env)
+    assets = consolidated_assets(group, members, target, Storage(group.lake, env))
+    tags = {"learn/group": group.name}
+    return dg.Definitions(
+        assets=[assets],
+        jobs=[
+            dg.define_asset_job(
+                f"{group.name}_consolidate",
+                selection=dg.AssetSelection.assets(assets),
+                description="Rebuilds the group's consolidated tables from the members' lakes.",
+                run_tags=tags,
+            )
+        ],
+        sensors=[
+            dg.AutomationConditionSensorDefinition(
+                f"{group.name}_follow_members",
+                target=dg.AssetSelection.assets(assets),
+                run_tags=tags,
+                default_status=dg.DefaultSensorStatus.RUNNING,
+                minimum_interval_seconds=30,
+                description="Rebuilds the consolidated tables when a member tenant publishes.",
+            )
+        ],
+    )
