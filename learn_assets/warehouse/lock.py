@@ -3,11 +3,17 @@
 DuckDB lets one process open the file for writing, and locks it. A writer that finds it locked
 waits for the lock (which the operating system frees when the holder closes it or dies, so a
 killed run never blocks the next one), saying who holds it, up to a timeout.
+
+While it waits, a writer says so with a marker file beside the warehouse
+(`<warehouse>.waiting.<pid>`, refreshed at every retry, removed when it stops waiting): a run
+that keeps the file open between its steps (`resources/warehouse.py`) lets go at its next step
+boundary when it sees one, so runs still take turns step by step.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from collections.abc import Mapping
@@ -18,6 +24,9 @@ import duckdb
 
 LOCK_RETRY_SECONDS = 1.0
 LOCK_LOG_SECONDS = 10.0
+# A waiting marker older than this is left over by a waiter that died: ignored.
+WAITING_FRESH_SECONDS = 5 * LOCK_RETRY_SECONDS
+_WAITING = ".waiting."
 _LOCKED = "Could not set lock on file"
 _HOLDER_PID = re.compile(r"\(PID (\d+)\)")
 _RUN_ID = re.compile(r'"run_id":\s*"([0-9a-f-]{36})"')  # `dagster api execute_run {...}`
@@ -63,6 +72,32 @@ def lock_advice(command: str | None) -> str:
     )
 
 
+def waiting_marker(database: str, pid: int | None = None) -> Path:
+    """The file saying that process `pid` (this one by default) waits for `database`'s lock."""
+    return Path(f"{database}{_WAITING}{pid if pid is not None else os.getpid()}")
+
+
+def others_waiting(database: str, now: float | None = None) -> bool:
+    """Whether another process said within the last few seconds that it waits for the lock.
+    Cheap (one listing of the warehouse's folder): asked at every step boundary."""
+    path = Path(database)
+    prefix = path.name + _WAITING
+    mine = waiting_marker(database).name
+    now = time.time() if now is None else now
+    try:
+        with os.scandir(path.parent) as entries:
+            for entry in entries:
+                if entry.name.startswith(prefix) and entry.name != mine:
+                    try:
+                        if now - entry.stat().st_mtime <= WAITING_FRESH_SECONDS:
+                            return True
+                    except FileNotFoundError:  # it stopped waiting meanwhile
+                        continue
+    except FileNotFoundError:
+        return False
+    return False
+
+
 def connect_waiting(
     database: str,
     config: Mapping[str, Any],
@@ -70,23 +105,32 @@ def connect_waiting(
     log: logging.Logger,
 ) -> duckdb.DuckDBPyConnection:
     """Open `database` for writing, waiting while another process holds DuckDB's lock on it:
-    retried every second, logged every 10 s, failed after `timeout` seconds."""
+    retried every second, logged every 10 s, failed after `timeout` seconds. While waiting, the
+    waiting marker says so (a holder that keeps the file open between steps then lets go)."""
     start = time.monotonic()
     next_log = start
-    while True:
-        try:
-            return duckdb.connect(database, read_only=False, config=dict(config))
-        except duckdb.IOException as e:
-            if _LOCKED not in str(e):
-                raise
-            holder, command = lock_holder(str(e))
-            waited = time.monotonic() - start
-            if waited >= timeout:
-                raise WarehouseLockedError(
-                    f"the warehouse {database} is still locked by {holder} after {waited:.0f} s "
-                    f"(LEARN_LOCK_TIMEOUT={timeout:g}): {lock_advice(command)}"
-                ) from None
-            if time.monotonic() >= next_log:
-                log.warning(f"waiting for the warehouse lock held by {holder}")
-                next_log += LOCK_LOG_SECONDS
-            time.sleep(min(LOCK_RETRY_SECONDS, max(0.0, timeout - waited)))
+    marker = waiting_marker(database)
+    try:
+        while True:
+            try:
+                return duckdb.connect(database, read_only=False, config=dict(config))
+            except duckdb.IOException as e:
+                if _LOCKED not in str(e):
+                    raise
+                holder, command = lock_holder(str(e))
+                waited = time.monotonic() - start
+                if waited >= timeout:
+                    raise WarehouseLockedError(
+                        f"the warehouse {database} is still locked by {holder} after "
+                        f"{waited:.0f} s (LEARN_LOCK_TIMEOUT={timeout:g}): {lock_advice(command)}"
+                    ) from None
+                try:
+                    marker.touch()  # created, or its time refreshed: still waiting
+                except OSError:  # a folder we cannot write: a holder just won't let go early
+                    pass
+                if time.monotonic() >= next_log:
+                    log.warning(f"waiting for the warehouse lock held by {holder}")
+                    next_log += LOCK_LOG_SECONDS
+                time.sleep(min(LOCK_RETRY_SECONDS, max(0.0, timeout - waited)))
+    finally:
+        marker.unlink(missing_ok=True)
