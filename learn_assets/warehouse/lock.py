@@ -26,6 +26,7 @@ LOCK_RETRY_SECONDS = 1.0
 LOCK_LOG_SECONDS = 10.0
 # A waiting marker older than this is left over by a waiter that died: ignored.
 WAITING_FRESH_SECONDS = 5 * LOCK_RETRY_SECONDS
+WAITING_FORGOTTEN_SECONDS = 60.0  # ... and removed once it is this old
 _WAITING = ".waiting."
 _LOCKED = "Could not set lock on file"
 _HOLDER_PID = re.compile(r"\(PID (\d+)\)")
@@ -87,12 +88,17 @@ def others_waiting(database: str, now: float | None = None) -> bool:
     try:
         with os.scandir(path.parent) as entries:
             for entry in entries:
-                if entry.name.startswith(prefix) and entry.name != mine:
-                    try:
-                        if now - entry.stat().st_mtime <= WAITING_FRESH_SECONDS:
-                            return True
-                    except FileNotFoundError:  # it stopped waiting meanwhile
-                        continue
+                if not entry.name.startswith(prefix) or entry.name == mine:
+                    continue
+                try:
+                    touched = entry.stat().st_mtime
+                    if now - touched <= WAITING_FRESH_SECONDS:
+                        return True
+                    if time.time() - touched > WAITING_FORGOTTEN_SECONDS:
+                        # Left by a waiter that was killed (a live one would touch it again).
+                        Path(entry.path).unlink(missing_ok=True)
+                except OSError:  # it stopped waiting meanwhile, or a folder we cannot write
+                    continue
     except FileNotFoundError:
         return False
     return False

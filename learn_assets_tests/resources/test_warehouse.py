@@ -1,6 +1,7 @@
 """The warehouse resource: DuckDB's memory cap and lock timeout come from the environment and
 are validated; a step waits for another process's lock, saying who holds it, up to the timeout."""
 
+import datetime as dt
 import subprocess
 import sys
 import time
@@ -9,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from learn_assets.graph import ASSETS
@@ -135,3 +137,144 @@ def test_a_bad_lock_timeout_is_refused_by_name(bad):
         f"LEARN_LOCK_TIMEOUT must be a number of seconds (0 or more), got {bad!r}"
     )
     assert resources_from_env({})["warehouse"].lock_timeout == 600
+
+
+# A second process that waits for the warehouse's lock as a step does (`connect_waiting`, which
+# says so with a waiting marker), once a run holds the file, then writes in its turn.
+WAITER = (
+    "import fcntl, logging, os, struct, sys, time\n"
+    "from learn_assets.warehouse.lock import connect_waiting\n"
+    "path = sys.argv[1]\n"
+    "def locked():  # F_GETLK only asks: it takes no lock, so it never delays the run\n"
+    "    fd = os.open(path, os.O_RDONLY)\n"
+    "    try:\n"
+    "        ask = struct.pack('hhqqi4x', fcntl.F_WRLCK, 0, 0, 0, 0)\n"
+    "        return struct.unpack('hhqqi4x', fcntl.fcntl(fd, fcntl.F_GETLK, ask))[0] != "
+    "fcntl.F_UNLCK\n"
+    "    finally:\n"
+    "        os.close(fd)\n"
+    "deadline = time.monotonic() + 120\n"
+    "while not locked():\n"
+    "    assert time.monotonic() < deadline, 'the run never held the warehouse'\n"
+    "    time.sleep(0.01)\n"
+    "print('waiting', time.time(), flush=True)\n"
+    "conn = connect_waiting(path, {}, 120, logging.getLogger('waiter'))\n"
+    "print('got', time.time(), flush=True)\n"
+    "conn.execute('CREATE TABLE waiter_was_here AS SELECT 1 AS x')\n"
+    "time.sleep(float(sys.argv[2]))\n"
+    "conn.close()\n"
+    "print('closed', time.time(), flush=True)\n"
+)
+
+
+def test_a_process_waiting_for_the_lock_gets_it_at_the_runs_next_step_boundary(
+    tmp_path, landing_dir, write_snapshot, resources
+):
+    """A run keeps the warehouse open from step to step; another process that waits for the lock
+    gets it at the run's next step boundary (not at the run's end), and the run then waits for
+    it, saying so in its log, and goes on."""
+    day = dt.date(2026, 11, 1)
+    write_snapshot(day)
+    database = resources["warehouse"].database
+    with resources["warehouse"].get_connection():  # the file exists before the waiter looks
+        pass
+    script = tmp_path / "waiter.py"
+    script.write_text(WAITER)
+    waiter = subprocess.Popen(
+        [sys.executable, str(script), database, "2"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        instance = dg.DagsterInstance.ephemeral()
+        result = dg.materialize(
+            ASSETS,
+            selection=dg.AssetSelection.groups("raw", "staged")
+            & dg.AssetSelection.tag("partitioned", "snapshot_date"),
+            partition_key=day.isoformat(),
+            resources=resources,
+            instance=instance,
+            raise_on_error=False,
+        )
+        output, _ = waiter.communicate(timeout=120)
+    finally:
+        waiter.kill()
+        waiter.wait()
+    assert result.success, failure_messages(result)
+    assert waiter.returncode == 0, output
+    said = {line.split()[0]: float(line.split()[1]) for line in output.splitlines()}
+    logs = instance.all_logs(result.run_id)
+    starts = [e.timestamp for e in logs if e.dagster_event and e.dagster_event.is_step_start]
+    # It got its turn while the run still had steps to start, and the run waited for it.
+    assert said["got"] < max(starts), (said, min(starts), max(starts))
+    messages = [e.user_message for e in logs]
+    assert f"waiting for the warehouse lock held by PID {waiter.pid}" in "\n".join(messages)
+    with duckdb.connect(database, read_only=True) as conn:
+        assert conn.execute("SELECT x FROM waiter_was_here").fetchall() == [(1,)]
+        assert conn.execute("SELECT count(*) FROM staged.progress").fetchone() == (2,)
+    assert not list(Path(database).parent.glob("*.waiting.*"))  # no waiting marker is left
+
+
+def test_the_warehouse_is_closed_when_the_execution_ends(tmp_path, landing_dir, resources):
+    """Between its steps a run keeps the file open; once the run is over, another process can
+    open it for writing at once (no waiting)."""
+    result, _ = materialize_entra(resources)
+    assert result.success, failure_messages(result)
+    opened = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; duckdb.connect(sys.argv[1]).execute('CHECKPOINT').fetchall()",
+            resources["warehouse"].database,
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert opened.returncode == 0, opened.stderr
+
+
+def test_each_step_has_a_connection_of_its_own_and_an_in_memory_warehouse_is_per_block(tmp_path):
+    """Inside an execution each block gets its own connection to the open file (a temporary
+    table of one step is not seen by the next); `:memory:` is a new database each time."""
+    warehouse = WarehouseResource(database=str(tmp_path / "w.duckdb"))
+    seen = []
+
+    @dg.op
+    def steps(warehouse: WarehouseResource) -> None:
+        with warehouse.get_connection() as conn:
+            conn.execute("CREATE TEMP TABLE mine AS SELECT 1 AS x")
+            conn.execute("CREATE TABLE kept AS SELECT 1 AS x")
+            with warehouse.get_connection() as nested:  # nested blocks share the open file
+                seen.append(nested.execute("SELECT count(*) FROM kept").fetchone())
+        with warehouse.get_connection() as conn:
+            seen.append(
+                conn.execute(
+                    "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'mine'"
+                ).fetchone()
+            )
+            seen.append(conn.execute("SELECT count(*) FROM kept").fetchone())
+
+    @dg.job
+    def job() -> None:
+        steps()
+
+    assert job.execute_in_process(resources={"warehouse": warehouse}).success
+    assert seen == [(1,), (0,), (1,)]
+    seen.clear()
+    memory = WarehouseResource(database=":memory:")
+
+    @dg.op
+    def in_memory(warehouse: WarehouseResource) -> None:
+        with warehouse.get_connection() as conn:
+            conn.execute("CREATE TABLE t AS SELECT 1 AS x")
+        with warehouse.get_connection() as conn:
+            seen.append(
+                conn.execute(
+                    "SELECT count(*) FROM duckdb_tables() WHERE table_name = 't'"
+                ).fetchone()
+            )
+
+    @dg.job
+    def memory_job() -> None:
+        in_memory()
+
+    assert memory_job.execute_in_process(resources={"warehouse": memory}).success
+    assert seen == [(0,)]
