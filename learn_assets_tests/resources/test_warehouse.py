@@ -16,7 +16,7 @@ import pytest
 from learn_assets.graph import ASSETS
 from learn_assets.resources import WarehouseResource, resources_from_env
 from learn_assets.runs import failure_messages
-from learn_assets.warehouse.lock import lock_advice
+from learn_assets.warehouse.lock import lock_advice, lock_looks_free
 
 
 def test_connections_are_capped_at_the_configured_memory(tmp_path):
@@ -142,19 +142,11 @@ def test_a_bad_lock_timeout_is_refused_by_name(bad):
 # A second process that waits for the warehouse's lock as a step does (`connect_waiting`, which
 # says so with a waiting marker), once a run holds the file, then writes in its turn.
 WAITER = (
-    "import fcntl, logging, os, struct, sys, time\n"
-    "from learn_assets.warehouse.lock import connect_waiting\n"
+    "import logging, sys, time\n"
+    "from learn_assets.warehouse.lock import connect_waiting, lock_looks_free\n"
     "path = sys.argv[1]\n"
-    "def locked():  # F_GETLK only asks: it takes no lock, so it never delays the run\n"
-    "    fd = os.open(path, os.O_RDONLY)\n"
-    "    try:\n"
-    "        ask = struct.pack('hhqqi4x', fcntl.F_WRLCK, 0, 0, 0, 0)\n"
-    "        return struct.unpack('hhqqi4x', fcntl.fcntl(fd, fcntl.F_GETLK, ask))[0] != "
-    "fcntl.F_UNLCK\n"
-    "    finally:\n"
-    "        os.close(fd)\n"
     "deadline = time.monotonic() + 120\n"
-    "while not locked():\n"
+    "while lock_looks_free(path):  # asks without taking a lock: never delays the run\n"
     "    assert time.monotonic() < deadline, 'the run never held the warehouse'\n"
     "    time.sleep(0.01)\n"
     "print('waiting', time.time(), flush=True)\n"
@@ -278,3 +270,14 @@ def test_each_step_has_a_connection_of_its_own_and_an_in_memory_warehouse_is_per
 
     assert memory_job.execute_in_process(resources={"warehouse": memory}).success
     assert seen == [(0,)]
+
+
+def test_whether_the_lock_looks_free_is_asked_without_taking_it(tmp_path):
+    """A waiter looks (without locking) whether the holder let go, so it retries at once."""
+    database = str(tmp_path / "w.duckdb")
+    assert lock_looks_free(database) is None  # no file: cannot tell
+    duckdb.connect(database).close()
+    assert lock_looks_free(database) is True
+    with holder(database, seconds=300):
+        assert lock_looks_free(database) is False
+        assert lock_looks_free(database) is False  # asking twice took and freed no lock
