@@ -5,23 +5,20 @@ No `from __future__ import annotations` here: Dagster reads the context type hin
 
 import base64
 import datetime as dt
-from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from learn_assets.exports.charts import CHART_TITLES
+from learn_assets.exports.files import ExportResult
+from learn_assets.exports.refresh import refresh_exports
 from learn_assets.partitions import announce_rebuilt, single_run, snapshot_partitions
 from learn_assets.reports.build import REPORT_TABLES
 from learn_assets.resources import WarehouseResource
 from learn_assets.resources.exports import ExportSettings
 
-if TYPE_CHECKING:  # the writers (matplotlib, xlsxwriter) are imported when a step runs
-    from learn_assets.exports.files import ExportResult
 
-
-def charts_markdown(result: "ExportResult") -> str:
+def charts_markdown(result: ExportResult) -> str:
     """The charts as Markdown with inline PNGs, which the Dagster UI shows as images."""
-    from learn_assets.exports.charts import CHART_TITLES
-
     parts = []
     for name, png in result.charts.items():
         title = CHART_TITLES.get(name, name)
@@ -30,7 +27,7 @@ def charts_markdown(result: "ExportResult") -> str:
     return "\n\n".join(parts)
 
 
-def export_metadata(results: list["ExportResult"]) -> dict[str, dg.MetadataValue]:
+def export_metadata(results: list[ExportResult]) -> dict[str, dg.MetadataValue]:
     """Metadata of the run: the latest snapshot's folder, files, rows and charts in full."""
     last = results[-1]
     metadata = {
@@ -64,8 +61,6 @@ def export_metadata(results: list["ExportResult"]) -> dict[str, dg.MetadataValue
 def snapshot_files(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, exports: ExportSettings
 ) -> dg.MaterializeResult:
-    from learn_assets.exports.refresh import refresh_exports
-
     requested = [dt.date.fromisoformat(k) for k in sorted(context.partition_keys)]
     with warehouse.get_connection() as conn:
         done = refresh_exports(conn, requested, exports.root, xlsx_max_rows=exports.xlsx_max_rows)
