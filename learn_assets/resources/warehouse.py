@@ -5,14 +5,20 @@ Inside a Dagster execution (a run of in-process steps), the file stays open from
 next and each step gets a connection of its own to it (`cursor()`: its own temporary tables and
 session settings): opening the file, checking the layout and closing it (a checkpoint) cost about
 50 ms per step on 2 cores with the S bench warehouse, which a run of 43 steps paid 43 times; a new
-connection to the open file costs under 1 ms. Another process that waits for the lock says so
-(`lock.others_waiting`), and the run then lets go at its next step boundary (when no block is
-under way), so runs still take turns step by step. A failed block closes the file (the next one
-reopens it). The file is closed when the execution ends; `:memory:` is a new database per block.
+connection to the open file costs under 1 ms.
+
+Another process that waits for the lock says so (`lock.others_waiting`), and the run lets go of
+the file as soon as no block is under way: at the end of the block (a step boundary), or, while
+the run is busy elsewhere (Dagster's bookkeeping, a step that does not use the warehouse, a
+step waiting for a pool slot), within WATCH_SECONDS, by a watcher thread. So runs still take
+turns step by step, and a run never keeps the file from a waiter while it is not using it. A
+failed block closes the file (the next one reopens it). The file is closed when the execution
+ends; `:memory:` is a new database per block.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,18 +35,24 @@ from learn_assets.warehouse.lock import LOCK_RETRY_SECONDS, connect_waiting, oth
 from learn_assets.warehouse.sql import quote_literal
 
 # After letting go for a waiting process, how long to leave it the file before competing again
-# (it retries every LOCK_RETRY_SECONDS; one that died stops counting after a few seconds).
+# (it retries within LOCK_RETRY_SECONDS; one that died stops counting after a few seconds).
 GIVE_WAY_SECONDS = 3 * LOCK_RETRY_SECONDS
+WATCH_SECONDS = 0.2  # how often the watcher looks for waiters while no block is under way
 _POLL_SECONDS = 0.05
 
 
 class _OpenFile:
-    """The warehouse kept open across the steps of one execution."""
+    """The warehouse kept open across the steps of one execution, and its watcher: a thread
+    that lets go of the file for a waiting process while no block is under way."""
 
-    def __init__(self) -> None:
+    def __init__(self, database: str) -> None:
+        self.database = database
         self.conn: duckdb.DuckDBPyConnection | None = None
         self.let_go_at: float | None = None  # when it was closed for a waiting process
         self.active = 0  # `get_connection` blocks under way (nested ones included)
+        self.lock = threading.Lock()  # guards conn and active (the watcher is another thread)
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
 
     def close(self) -> None:
         if self.conn is not None:
@@ -48,9 +60,34 @@ class _OpenFile:
             self.conn = None
 
     def let_go(self) -> None:
-        """Closed for a waiting process: the next step leaves it the file first."""
+        """Closed for a waiting process: the next block leaves it the file first."""
         self.close()
         self.let_go_at = time.monotonic()
+
+    def let_go_if_waited_for(self) -> None:
+        """Let go if the file is open, unused, and another process waits for it."""
+        with self.lock:
+            if self.conn is not None and self.active == 0 and others_waiting(self.database):
+                self.let_go()
+
+    def watch(self) -> None:
+        if self._watcher is None:
+            self._watcher = threading.Thread(
+                target=self._watch, name="warehouse-watcher", daemon=True
+            )
+            self._watcher.start()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(WATCH_SECONDS):
+            self.let_go_if_waited_for()
+
+    def shut(self) -> None:
+        """At the execution's end: the watcher stopped, the file closed."""
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join()
+        with self.lock:
+            self.close()
 
 
 class WarehouseResource(DuckDBResource):
@@ -65,11 +102,11 @@ class WarehouseResource(DuckDBResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         if self.database != ":memory:":  # each in-memory connection is a database of its own
-            self._open = _OpenFile()
+            self._open = _OpenFile(self.database)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._open is not None:
-            self._open.close()
+            self._open.shut()
             self._open = None
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
@@ -109,14 +146,15 @@ class WarehouseResource(DuckDBResource):
             finally:
                 conn.close()
             return
-        # A step boundary (no block under way): let go if another process waits.
-        if kept.active == 0 and kept.conn is not None and others_waiting(self.database):
-            kept.let_go()
-        if kept.conn is None:
-            self._give_way(kept)
-            kept.conn = self._connect()
-        step = kept.conn.cursor()
-        kept.active += 1
+        # A step boundary (no block under way): let go first if another process waits.
+        kept.let_go_if_waited_for()
+        with kept.lock:
+            if kept.conn is None:  # the watcher waits meanwhile: there is nothing to let go
+                self._give_way(kept)
+                kept.conn = self._connect()
+            step = kept.conn.cursor()
+            kept.active += 1
+        kept.watch()
         failed = False
         try:
             yield step
@@ -124,10 +162,10 @@ class WarehouseResource(DuckDBResource):
             failed = True
             raise
         finally:
-            kept.active -= 1
-            step.close()
-            if kept.active == 0:
-                if failed:  # a failed step may leave DuckDB unusable: the next one reopens it
+            with kept.lock:
+                kept.active -= 1
+                step.close()
+                if kept.active == 0 and failed:  # DuckDB may be unusable: the next reopens it
                     kept.close()
-                elif others_waiting(self.database):  # now, not after Dagster's bookkeeping
-                    kept.let_go()
+            if not failed:
+                kept.let_go_if_waited_for()  # now, not after Dagster's bookkeeping
