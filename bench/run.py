@@ -61,6 +61,9 @@ class Measure:
     wall_s: float  # the child process, start to exit
     peak_bytes: int  # max RSS of the child process tree
     data: dict  # what the child reported (work time, rows, ...)
+    # CPU seconds (user + system) of the child process tree: on a shared machine, steadier than
+    # the wall time, which other processes' load stretches
+    cpu_s: float = 0.0
 
     @property
     def peak_gb(self) -> float:
@@ -359,8 +362,12 @@ def measure(step: str, **options: str) -> Measure:
     data = json.loads(report.read_text())
     report.unlink()
     peak = usage.ru_maxrss * 1024  # KiB on Linux
-    print(f"  {step} {options.get('group', '')}: {wall:.1f} s, {peak / GB:.2f} GB", flush=True)
-    return Measure(wall, peak, data)
+    cpu = usage.ru_utime + usage.ru_stime
+    print(
+        f"  {step} {options.get('group', '')}: {wall:.1f} s, CPU {cpu:.1f} s, {peak / GB:.2f} GB",
+        flush=True,
+    )
+    return Measure(wall, peak, data, cpu)
 
 
 def machine() -> str:
@@ -462,6 +469,7 @@ def run_size(
 ) -> str:
     backfill = backfill_days > 0
     users = SIZES[size]
+    load_start = os.getloadavg()[0]
     # A separate Parquet landing for the backfill when its CSV would not fit on the disk (L).
     separate = backfill and backfill_format != "csv"
     days = backfill_days if backfill and not separate else 2
@@ -513,7 +521,9 @@ def run_size(
     lines = [
         f"## Size {size}: {users:,} learners",
         "",
-        f"Machine: {machine()}.",
+        f"Machine: {machine()}. Load average (1 min) at the start and the end: "
+        f"{load_start:.1f}, {os.getloadavg()[0]:.1f} (other processes stretch wall times; CPU "
+        "times, user + system of the child process tree, are steadier).",
         "",
         f"Command: `make bench SIZE={size}` (`.venv/bin/python bench/run.py --size {size}"
         f"{f' --backfill {backfill_days}' if backfill_days != BACKFILL_DAYS else ''}"
@@ -562,16 +572,19 @@ def run_size(
         )
     lines.append(
         f"| **pipeline, one snapshot** | | {fmt_s(whole.wall_s)} | {fmt_gb(whole.peak_gb)} | "
-        f"`materialize_snapshots` (all layers + exports); inside: {fmt_s(whole.data['work_s'])} |"
+        f"`materialize_snapshots` (all layers + exports); inside: {fmt_s(whole.data['work_s'])}; "
+        f"CPU {fmt_s(whole.cpu_s)} |"
     )
     lines.append(
         f"| pipeline without exports | | {fmt_s(no_exports.wall_s)} | "
-        f"{fmt_gb(no_exports.peak_gb)} | raw..reports, fresh warehouse |"
+        f"{fmt_gb(no_exports.peak_gb)} | raw..reports, fresh warehouse; "
+        f"CPU {fmt_s(no_exports.cpu_s)} |"
     )
     if second:
         lines.append(
             f"| pipeline, second snapshot ({snapshots[1]}) | | {fmt_s(second.wall_s)} | "
-            f"{fmt_gb(second.peak_gb)} | into the warehouse holding the first |"
+            f"{fmt_gb(second.peak_gb)} | into the warehouse holding the first; "
+            f"CPU {fmt_s(second.cpu_s)} |"
         )
     else:
         lines.append("| pipeline, second snapshot | | n/a | n/a | not run at this size |")

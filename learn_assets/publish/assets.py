@@ -2,6 +2,7 @@
 for the pipeline, or making it wait: the Delta Lake tables and the reports database.
 
 No `from __future__ import annotations` here: Dagster reads the context type hint at runtime.
+The lake's modules (deltalake) are imported when a step runs, not when the code location loads.
 """
 
 import datetime as dt
@@ -12,15 +13,6 @@ import dagster as dg
 
 from learn_assets.core.build import CORE_TABLES
 from learn_assets.partitions import single_run, snapshot_partitions
-from learn_assets.publish.lake import (
-    LakeError,
-    lake_counts,
-    lake_for,
-    publish_lake,
-    warehouse_counts,
-)
-from learn_assets.publish.maintenance import maintain_lake
-from learn_assets.publish.serving import build_serving_database
 from learn_assets.reports.build import REPORT_TABLES
 from learn_assets.resources import PublishSettings, ReportSettings, WarehouseResource
 from learn_assets.tenancy import RUN_TAGS, WAREHOUSE_POOL, named
@@ -87,6 +79,14 @@ def lake(
     under LEARN_LAKE_DIR, for Power BI, Fabric, Databricks and pandas. A snapshot's partition is
     replaced in one commit; a re-run that changed nothing writes nothing; a removed snapshot is
     deleted."""
+    from learn_assets.publish.lake import (
+        LakeError,
+        lake_counts,
+        lake_for,
+        publish_lake,
+        warehouse_counts,
+    )
+
     requested = [dt.date.fromisoformat(k) for k in sorted(context.partition_keys)]
     where = lake_for(publish.lake_dir, os.environ)
     privacy = report_settings.values().pseudonymize
@@ -143,6 +143,8 @@ def reports_database(
     `data/serving.duckdb`): the `reports` and `core` schemas as tables of their own, written
     under a temporary name and renamed into place, so a reader never blocks the pipeline and
     keeps reading the previous version until it reconnects."""
+    from learn_assets.publish.serving import build_serving_database
+
     target = Path(publish.serving_database)
     with warehouse.get_connection() as conn:
         rows = build_serving_database(conn, target, report_settings.values().pseudonymize)
@@ -158,6 +160,9 @@ def reports_database(
 
 @dg.op(description="Compacts the lake's small files and vacuums files older than a week.")
 def maintain_lake_op(context: dg.OpExecutionContext, publish: PublishSettings) -> None:
+    from learn_assets.publish.lake import lake_for
+    from learn_assets.publish.maintenance import maintain_lake
+
     for name, outcome in maintain_lake(lake_for(publish.lake_dir, os.environ)).items():
         context.log.info(f"lake {name}: {outcome}")
 

@@ -19,11 +19,15 @@ def quote_literal(value: str) -> str:
 
 
 def relation_kind(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> str | None:
-    """The relation's table_type ('BASE TABLE', 'VIEW', ...), or None if it does not exist."""
+    """The relation's table_type ('BASE TABLE' or 'VIEW', as `information_schema.tables` says),
+    or None if it does not exist. Asked a few hundred times a run: the catalog functions answer
+    in about half the time of `information_schema.tables`, a view over both."""
     row = conn.execute(
-        "SELECT table_type FROM information_schema.tables "
-        "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ?",
-        [schema, name],
+        "SELECT 'BASE TABLE' FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = $schema AND table_name = $name UNION ALL "
+        "SELECT 'VIEW' FROM duckdb_views() WHERE database_name = current_database() "
+        "AND schema_name = $schema AND view_name = $name",
+        {"schema": schema, "name": name},
     ).fetchone()
     return row[0] if row else None
 
