@@ -384,7 +384,8 @@ def test_without_learn_tenant_the_variables_configure_the_one_tenant_as_before(t
     assert resolve(PROCESS) == single
     with_file = PROCESS | {"LEARN_TENANTS_FILE": str(path)}
     assert resolve(with_file) == Settings.from_env(with_file)  # the file alone selects nothing
-    assert single.tenant == "" and single.tenant_id == "" and single.owner == ""
+    assert single.tenant == "" and single.tenant_id == ""
+    assert single.owner == "team:learning-analytics"  # the default of LEARN_OWNER
     assert single.warehouse == "/var/lib/learn/warehouse.duckdb"
     assert single.pseudonym_key_variable == PSEUDONYM_KEY
 
