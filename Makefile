@@ -41,7 +41,7 @@ format: install
 	$(BIN)/ruff check --fix learn_assets learn_assets_tests bench
 	$(BIN)/ruff format learn_assets learn_assets_tests bench
 
-## Regenerate the generated parts of the docs (contract rules, the configuration table).
+## Regenerate the generated parts of the docs (contract rules, configuration table, columns).
 docs: install
 	$(BIN)/python -m learn_assets.docs
 

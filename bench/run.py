@@ -93,6 +93,18 @@ def tree_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+HTML_LIMIT = 5 * 1024**2  # report.html must stay e-mailable at every size
+
+
+def export_file_sizes(exports: Path, day: str) -> dict[str, int | None]:
+    """Bytes of the snapshot's report.html and reports.xlsx (None: not written)."""
+    folder = Path(exports) / day
+    return {
+        name: (folder / name).stat().st_size if (folder / name).is_file() else None
+        for name in ("report.html", "reports.xlsx")
+    }
+
+
 def landing_name(users: int, days: int, fmt: str = "csv", corrections: bool = False) -> str:
     """One folder per tenant shape and format, so a landing is generated once and reused."""
     suffix = ("" if fmt == "csv" else f"-{fmt}") + ("-corrections" if corrections else "")
@@ -469,6 +481,7 @@ def run_size(
     one_db = fresh(work, "pipeline")
     whole = measure("pipeline", **common, **one_db)
     size_after_1 = tree_size(Path(one_db["warehouse"]))
+    exported = export_file_sizes(Path(one_db["exports"]), day1)
     second = None
     if len(snapshots) > 1:
         second = measure("pipeline", **{**common, "first": snapshots[1], "last": snapshots[1]},
@@ -608,6 +621,15 @@ def run_size(
         f"| landing (= archive) per snapshot | {fmt_mb(landing_per_snapshot)} | | | "
         "11 CSV files, kept as delivered |"
     )
+    page, book = exported["report.html"], exported["reports.xlsx"]
+    lines.append(
+        f"| report.html, one snapshot | {'n/a' if page is None else fmt_mb(page)} | | | "
+        "charts embedded; at most LEARN_HTML_MAX_LEARNERS (5,000) learners in its search |"
+    )
+    lines.append(
+        f"| reports.xlsx, one snapshot | {'n/a' if book is None else fmt_mb(book)} | | | "
+        "Overview, About, a sheet per report of at most LEARN_XLSX_MAX_ROWS rows |"
+    )
     if separate:
         lines.append(
             f"| landing (= archive) per snapshot, Parquet | "
@@ -687,6 +709,8 @@ def run_size(
                 f"({back.wall_s / backfill_days:.1f} s per snapshot)",
             )
         )
+    if page is not None:
+        goals.append("- " + verdict(page < HTML_LIMIT, f"report.html < 5 MB: {fmt_mb(page)}"))
     if size_after_30:
         fw = ratio(size_after_30, back_size_after_1)
         goals.append(

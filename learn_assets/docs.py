@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from learn_assets.columns import COLUMNS_END, COLUMNS_START, columns_markdown
 from learn_assets.settings import configuration_table
 from learn_assets.staged.docs import END, START, replace_section, rules_markdown
 
@@ -16,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 GENERATED: tuple[tuple[str, str, str, Callable[[], str]], ...] = (
     ("docs/contracts.md", START, END, rules_markdown),
     ("README.md", "<!-- settings:start -->", "<!-- settings:end -->", configuration_table),
+    ("docs/report-columns.md", COLUMNS_START, COLUMNS_END, columns_markdown),
 )
 
 

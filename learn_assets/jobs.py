@@ -11,6 +11,7 @@ import dagster as dg
 
 from learn_assets.partitions import SNAPSHOT_TAG
 from learn_assets.resources.exports import ExportSettings
+from learn_assets.resources.landing import LandingResource
 from learn_assets.resources.publish import PublishSettings
 from learn_assets.resources.reporting import ReportSettings
 from learn_assets.resources.warehouse import WarehouseResource
@@ -96,6 +97,7 @@ def forget_snapshot_op(
     report_settings: ReportSettings,
     exports: ExportSettings,
     publish: PublishSettings,
+    landing: LandingResource,
 ) -> None:
     from learn_assets.forget import forget_snapshot
     from learn_assets.publish.lake import lake_for
@@ -113,6 +115,8 @@ def forget_snapshot_op(
             lake_for(publish.lake_dir, os.environ),
             Path(publish.serving_database),
             xlsx_max_rows=exports.xlsx_max_rows,
+            html_max_learners=exports.html_max_learners,
+            landing_dir=landing.landing_dir,
         )
         stored = stored_partitions(conn, exports.root)
     context.log.info(f"removed {day} from {len(done.tables)} tables")

@@ -126,6 +126,20 @@ def memory(name: str, value: str) -> str:
     return value.strip()
 
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def owner(name: str, value: str) -> str:
+    """An asset owner as Dagster accepts it: `team:<name>` or an e-mail address."""
+    value = value.strip()
+    if (value.startswith("team:") and value[5:].strip()) or _EMAIL.fullmatch(value):
+        return value
+    raise SettingError(
+        f"{name} must be a team name prefixed with 'team:' (team:learning-analytics) or an "
+        f"e-mail address, got {value!r}"
+    )
+
+
 def setting(env: str, default: Any, doc: str, parse: Callable[[str, str], Any] = text) -> Any:
     """A field of `Settings`: read from `env`, `default` when unset or blank."""
     return field(default=default, metadata={"env": env, "doc": doc, "parse": parse})
@@ -250,6 +264,13 @@ class Settings:
         "and Parquet keep every row)",
         positive_number,
     )
+    html_max_learners: int = setting(
+        "LEARN_HTML_MAX_LEARNERS",
+        5_000,
+        "learners embedded in `report.html`'s learner search: the most active (most XP) when "
+        "there are more, with a note pointing at the workbook and the lake (keeps the page small)",
+        positive_number,
+    )
     lake_dir: str = setting(
         "LEARN_LAKE_DIR",
         "data/lake",
@@ -282,6 +303,13 @@ class Settings:
     alert_to: str = setting("LEARN_ALERT_TO", "", "alert recipients, comma-separated")
     ui_url: str = setting(
         "LEARN_UI_URL", "http://127.0.0.1:3000", "the Dagster UI that alerts link to"
+    )
+
+    owner: str = setting(
+        "LEARN_OWNER",
+        "team:learning-analytics",
+        "every asset's owner in the Dagster UI: `team:<name>` or an e-mail address",
+        owner,
     )
 
     @classmethod

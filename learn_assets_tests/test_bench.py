@@ -45,6 +45,16 @@ def test_ratios_verdicts_and_sizes(bench, tmp_path):
     assert bench.fmt_s(None) == "n/a" and bench.fmt_s(1234.56) == "1,234.6 s"
 
 
+def test_export_file_sizes_of_a_snapshot(bench, tmp_path):
+    (tmp_path / "2026-10-01").mkdir()
+    (tmp_path / "2026-10-01" / "report.html").write_bytes(b"x" * 7)
+    assert bench.export_file_sizes(tmp_path, "2026-10-01") == {
+        "report.html": 7,
+        "reports.xlsx": None,
+    }
+    assert bench.HTML_LIMIT == 5 * 1024**2
+
+
 def test_landing_names_keep_formats_apart(bench):
     assert bench.landing_name(2000, 30) == "landing-2000-30d-a6-g0.003"
     assert bench.landing_name(100000, 30, "parquet") == "landing-100000-30d-a6-g0.003-parquet"

@@ -4,6 +4,7 @@ import datetime as dt
 
 import dagster as dg
 
+from learn_assets.columns import CORE_COLUMNS, table_schema
 from learn_assets.core.build import CORE_TABLES, CoreTable, update_core
 from learn_assets.core.checks import core_checks
 from learn_assets.partitions import announce_rebuilt, single_run, snapshot_partitions
@@ -36,7 +37,11 @@ def build_core_asset(table: CoreTable) -> dg.AssetsDefinition:
             )
             for c in checks
         ],
-        metadata={"dagster/table_name": f"core.{table.name}", "key": ", ".join(table.key)},
+        metadata={
+            "dagster/table_name": f"core.{table.name}",
+            "dagster/column_schema": table_schema(CORE_COLUMNS[table.name]),
+            "key": ", ".join(table.key),
+        },
     )
     def _core(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         requested = [dt.date.fromisoformat(k) for k in sorted(context.partition_keys)]

@@ -13,7 +13,7 @@ from learn_assets.exports.files import ExportResult
 from learn_assets.exports.refresh import refresh_exports
 from learn_assets.partitions import announce_rebuilt, single_run, snapshot_partitions
 from learn_assets.reports.build import REPORT_TABLES
-from learn_assets.resources import WarehouseResource
+from learn_assets.resources import LandingResource, WarehouseResource
 from learn_assets.resources.exports import ExportSettings
 
 
@@ -48,10 +48,12 @@ def export_metadata(results: list[ExportResult]) -> dict[str, dg.MetadataValue]:
     deps=[dg.AssetKey(["reports", r.name]) for r in REPORT_TABLES],
     description=(
         "Files for people, per snapshot, in `<LEARN_EXPORTS_DIR>/<YYYY-MM-DD>/`: a CSV and a "
-        "Parquet file per report, `reports.xlsx` (an About sheet with the data quality, then a "
-        "sheet per report), PNG charts in `charts/`, and a self-contained `report.html` (data "
-        "quality first). Text that a spreadsheet would run as a formula is "
-        "neutralized in CSV and XLSX. A rerun replaces the snapshot's files."
+        "Parquet file per report, `reports.xlsx` (Overview with the change since the previous "
+        "snapshot, About with the data quality and definitions, then an Excel Table per report "
+        "with friendly headers and learners' names), PNG charts in `charts/`, and a "
+        "self-contained `report.html` (data quality first, headline numbers and their change, "
+        "charts, certifications, a learner search). Text that a spreadsheet would run as a "
+        "formula is neutralized in CSV and XLSX. A rerun replaces the snapshot's files."
     ),
     group_name="exports",
     partitions_def=snapshot_partitions,
@@ -59,11 +61,21 @@ def export_metadata(results: list[ExportResult]) -> dict[str, dg.MetadataValue]:
     kinds={"duckdb", "csv", "parquet", "xlsx", "html"},
 )
 def snapshot_files(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, exports: ExportSettings
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    exports: ExportSettings,
+    landing: LandingResource,
 ) -> dg.MaterializeResult:
     requested = [dt.date.fromisoformat(k) for k in sorted(context.partition_keys)]
     with warehouse.get_connection() as conn:
-        done = refresh_exports(conn, requested, exports.root, xlsx_max_rows=exports.xlsx_max_rows)
+        done = refresh_exports(
+            conn,
+            requested,
+            exports.root,
+            xlsx_max_rows=exports.xlsx_max_rows,
+            html_max_learners=exports.html_max_learners,
+            landing_dir=landing.landing_dir,
+        )
     results = []
     for item, result in done:
         if result is None:

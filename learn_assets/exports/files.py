@@ -1,11 +1,14 @@
 """Writing one snapshot's exports: `<exports_dir>/<YYYY-MM-DD>/`.
 
-    <report>.csv        nine CSV files for spreadsheets (UTF-8 with BOM, text formula-neutralized)
+    <report>.csv        a CSV file per report for spreadsheets (UTF-8 with BOM, text
+                        formula-neutralized)
     <report>.parquet    the same rows, exact types, nothing altered (for tools, not people)
-    reports.xlsx        an About sheet (snapshot, data quality), then one sheet per report
-    charts/<name>.png   five charts
-    report.html         one self-contained page: data quality, headline numbers, charts,
-                        main tables
+    reports.xlsx        Overview (headline numbers and their change), About (snapshot, source,
+                        data quality, rows, definitions), then one Excel Table per report
+    charts/<name>.png   the charts
+    report.html         one self-contained page: data quality, headline numbers and their
+                        change, what changed, charts, learning paths, certifications,
+                        departments, top learners, and a learner search
 
 Every file is written to a temporary name beside it and renamed over the old one, so a rerun
 replaces a snapshot's files and a reader never sees a half-written file.
@@ -14,8 +17,10 @@ replaces a snapshot's files and a reader never sees a half-written file.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -24,11 +29,19 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from learn_assets.exports.charts import render_charts
+from learn_assets.exports.headline import headlines
 from learn_assets.exports.neutralize import is_text, neutralize_column
 from learn_assets.exports.page import render_page
-from learn_assets.exports.tables import REPORTS, DataQuality, read_data_quality, read_reports
+from learn_assets.exports.tables import (
+    REPORTS,
+    DataQuality,
+    Previous,
+    read_data_quality,
+    read_previous,
+    read_reports,
+)
 from learn_assets.exports.values import check_exportable
-from learn_assets.exports.xlsx import about_rows, write_workbook
+from learn_assets.exports.xlsx import about_rows, sheet_rows, write_workbook
 from learn_assets.fileio import atomic_path, write_bytes
 from learn_assets.settings import DEFAULTS
 
@@ -82,18 +95,35 @@ def write_parquet(table: pa.Table, target: Path) -> Path:
     return target
 
 
+def people_table(tables: Mapping[str, pa.Table], previous: Previous) -> pa.Table | None:
+    """user_id, display_name, department of the snapshot's learners and of those who left since
+    the previous snapshot (named as they were then): the names of the per-learner sheets."""
+    learners = tables.get("learner_summary")
+    if learners is None or "user_id" not in learners.column_names:
+        return None
+    people = learners.select(["user_id", "display_name", "department"])
+    if previous.leavers is not None and previous.leavers.num_rows:
+        people = pa.concat_tables([people, previous.leavers.cast(people.schema)])
+    return people
+
+
 def export_tables(
     tables: dict[str, pa.Table],
     snapshot: dt.date,
     exports_dir: Path,
     xlsx_max_rows: int = DEFAULTS.xlsx_max_rows,
     quality: DataQuality | None = None,
+    previous: Previous | None = None,
+    html_max_learners: int = DEFAULTS.html_max_learners,
+    source: str = "",
 ) -> ExportResult:
-    """Write every export of one snapshot from its report tables (see `read_reports`) and its
-    data quality (see `read_data_quality`; None: not recorded).
+    """Write every export of one snapshot from its report tables (see `read_reports`), its
+    data quality (see `read_data_quality`; None: not recorded) and the previous snapshot
+    (`read_previous`; None: none). `source` names the landing folder the data came from.
     A value no export can write fails before any file is written, naming the report, the
     column and the row (`ExportValueError`)."""
     quality = quality or DataQuality(snapshot)
+    previous = previous or Previous()
     keys = {name: REPORTS[name].key if name in REPORTS else () for name in tables}
     for name, table in tables.items():
         check_exportable(name, table, keys[name])
@@ -102,15 +132,32 @@ def export_tables(
     for name, table in tables.items():
         files.append(write_csv(table, folder / f"{name}.csv"))
         files.append(write_parquet(table, folder / f"{name}.parquet"))
+    overview = _first_row(tables.get("org_overview"))
+    about = about_rows(
+        snapshot,
+        quality,
+        previous.snapshot,
+        dt.datetime.now(dt.UTC),
+        source,
+        sheet_rows(tables, xlsx_max_rows),
+    )
     with atomic_path(folder / WORKBOOK) as tmp:
         truncated = write_workbook(
-            tables, tmp, xlsx_max_rows, keys, about=about_rows(snapshot, quality)
+            tables,
+            tmp,
+            xlsx_max_rows,
+            keys,
+            about=about,
+            overview=(headlines(overview, previous.overview), snapshot, previous.snapshot)
+            if overview
+            else None,
+            people=people_table(tables, previous),
         )
     files.append(folder / WORKBOOK)
     charts = render_charts(tables, snapshot)
     for name, png in charts.items():
         files.append(write_bytes(folder / CHARTS_DIR / f"{name}.png", png))
-    page = render_page(tables, snapshot, charts, quality)
+    page = render_page(tables, snapshot, charts, quality, previous, html_max_learners)
     files.append(write_bytes(folder / PAGE, page.encode("utf-8")))
     return ExportResult(
         snapshot=snapshot,
@@ -123,18 +170,30 @@ def export_tables(
     )
 
 
+def _first_row(table: pa.Table | None) -> dict[str, Any] | None:
+    rows = [] if table is None else table.slice(0, 1).to_pylist()
+    return rows[0] if rows else None
+
+
 def export_snapshot(
     conn: duckdb.DuckDBPyConnection,
     snapshot: dt.date,
     exports_dir: Path,
     xlsx_max_rows: int = DEFAULTS.xlsx_max_rows,
+    html_max_learners: int = DEFAULTS.html_max_learners,
+    landing_dir: str = "",
 ) -> ExportResult:
-    """Read the nine reports of `snapshot` and its data quality, and write all its exports
-    under `exports_dir`."""
+    """Read the reports of `snapshot`, its data quality and the previous snapshot, and write all
+    its exports under `exports_dir`; `landing_dir`: where the snapshot was delivered (named on
+    the workbook's About sheet)."""
+    source = f"{landing_dir.rstrip('/')}/{snapshot.isoformat()}" if landing_dir else ""
     return export_tables(
         read_reports(conn, snapshot),
         snapshot,
         exports_dir,
         xlsx_max_rows,
         read_data_quality(conn, snapshot),
+        read_previous(conn, snapshot),
+        html_max_learners,
+        source,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -40,6 +41,37 @@ def read_report(
 def read_reports(conn: duckdb.DuckDBPyConnection, snapshot: dt.date) -> dict[str, pa.Table]:
     """Every report for `snapshot`, by name, in the fixed report order."""
     return {name: read_report(conn, report, snapshot) for name, report in REPORTS.items()}
+
+
+@dataclass(frozen=True)
+class Previous:
+    """What the exports compare a snapshot with: the previous loaded snapshot's headline numbers,
+    and the learners who left since (they are in no report of this snapshot), as then named."""
+
+    snapshot: dt.date | None = None
+    overview: dict[str, Any] | None = None  # its org_overview row
+    leavers: pa.Table | None = None  # user_id, display_name, department
+
+
+def read_previous(conn: duckdb.DuckDBPyConnection, snapshot: dt.date) -> Previous:
+    """The previous snapshot of the reports before `snapshot` (None: this is the first)."""
+    conn.execute("SET TimeZone = 'UTC'")
+    ((day,),) = conn.execute(
+        "SELECT max(snapshot_date) FROM reports.org_overview WHERE snapshot_date < ?", [snapshot]
+    ).fetchall()
+    if day is None:
+        return Previous()
+    overview = conn.sql(
+        "SELECT * FROM reports.org_overview WHERE snapshot_date = $d", params={"d": day}
+    ).to_arrow_table()
+    leavers = conn.sql(
+        "SELECT l.user_id, l.display_name, l.department FROM reports.learner_summary l "
+        "JOIN reports.snapshot_changes c ON c.user_id = l.user_id "
+        "AND c.previous_snapshot = l.snapshot_date "
+        "WHERE c.snapshot_date = $s AND c.change = 'learner_left' ORDER BY l.user_id",
+        params={"s": snapshot},
+    ).to_arrow_table()
+    return Previous(day, overview.to_pylist()[0], _plain_strings(leavers))
 
 
 def _plain_strings(table: pa.Table) -> pa.Table:

@@ -4,6 +4,7 @@ import datetime as dt
 
 import dagster as dg
 
+from learn_assets.columns import REPORT_COLUMNS, table_schema
 from learn_assets.partitions import announce_rebuilt, single_run, snapshot_partitions
 from learn_assets.reports.build import REPORT_TABLES, ReportTable, refresh_report
 from learn_assets.reports.checks import report_checks
@@ -33,7 +34,11 @@ def build_report_asset(report: ReportTable) -> dg.AssetsDefinition:
             )
             for c in checks
         ],
-        metadata={"dagster/table_name": f"reports.{report.name}", "key": ", ".join(report.key)},
+        metadata={
+            "dagster/table_name": f"reports.{report.name}",
+            "dagster/column_schema": table_schema(REPORT_COLUMNS[report.name]),
+            "key": ", ".join(report.key),
+        },
     )
     def _report(
         context: dg.AssetExecutionContext,

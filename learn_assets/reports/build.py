@@ -357,6 +357,74 @@ CONTENT_POPULARITY = ReportTable(
     ),
 )
 
+TAG_KINDS = {"product": "products", "role": "roles", "level": "levels", "subject": "subjects"}
+_TAGGED = ("module", "learning_path", "applied_skill")  # certifications are left out
+_TAGS = " UNION ALL ".join(
+    f"SELECT content_type, content_uid, '{kind}' AS tag_kind, unnest({column}) AS tag FROM content"
+    for kind, column in TAG_KINDS.items()
+)
+
+CATALOG_TAG_PROGRESS = ReportTable(
+    "catalog_tag_progress",
+    "Completion by catalog tag (product, role, level, subject of the modules, learning paths and "
+    "applied skills as of the snapshot): modules started and completed (learner-module pairs, "
+    "as org_overview counts them), learners with at least one such module started / completed, "
+    "completion rate, learning paths completed and applied skills earned carrying the tag. A "
+    "module with two products counts under each, one without products under none; modules "
+    "carry no subjects (the catalog gives subjects for applied skills only).",
+    f"""
+    WITH content AS (
+        SELECT content_type, content_uid, products, roles, levels, subjects
+        FROM {as_of(CONTENT)}
+        WHERE content_type IN ({", ".join(f"'{t}'" for t in _TAGGED)})
+    ), tags AS (
+        SELECT DISTINCT content_type, content_uid, tag_kind, tag FROM ({_TAGS})
+        WHERE tag IS NOT NULL AND tag <> ''
+    ), modules AS (
+        SELECT t.tag_kind, t.tag, count(*) AS started,
+               count(*) FILTER (WHERE p.completed) AS completed,
+               count(DISTINCT p.user_id) AS learners_started,
+               count(DISTINCT p.user_id) FILTER (WHERE p.completed) AS learners_completed
+        FROM reports.module_progress p
+        JOIN tags t ON t.content_type = 'module' AND t.content_uid = p.module_uid
+        WHERE p.snapshot_date = $snapshot
+        GROUP BY ALL
+    ), paths AS (
+        SELECT t.tag_kind, t.tag, count(*) AS completed
+        FROM reports.learning_path_progress p
+        JOIN tags t ON t.content_type = 'learning_path' AND t.content_uid = p.learning_path_uid
+        WHERE p.snapshot_date = $snapshot AND p.completed
+        GROUP BY ALL
+    ), skills AS (
+        SELECT t.tag_kind, t.tag, count(DISTINCT (s.user_id, s.applied_skills_uid)) AS earned
+        FROM {as_of(APPLIED_SKILLS)} s
+        JOIN {_PRESENT} u USING (user_id)
+        JOIN tags t ON t.content_type = 'applied_skill' AND t.content_uid = s.applied_skills_uid
+        GROUP BY ALL
+    )
+    SELECT $snapshot::DATE AS snapshot_date, tag_kind, tag,
+           coalesce(m.started, 0) AS modules_started,
+           coalesce(m.completed, 0) AS modules_completed,
+           coalesce(m.learners_started, 0) AS learners_started,
+           coalesce(m.learners_completed, 0) AS learners_completed,
+           CASE WHEN m.started > 0 THEN m.completed / m.started END AS completion_rate,
+           coalesce(p.completed, 0) AS learning_paths_completed,
+           coalesce(s.earned, 0) AS applied_skills_earned
+    FROM (SELECT DISTINCT tag_kind, tag FROM tags)
+    LEFT JOIN modules m USING (tag_kind, tag)
+    LEFT JOIN paths p USING (tag_kind, tag)
+    LEFT JOIN skills s USING (tag_kind, tag)
+    """,
+    ("snapshot_date", "tag_kind", "tag"),
+    (
+        "reports/module_progress",
+        "reports/learning_path_progress",
+        "core/content",
+        "core/applied_skills",
+        "staged/users",
+    ),
+)
+
 SNAPSHOT_CHANGES = ReportTable(
     "snapshot_changes",
     "What is new or gone since the previous snapshot: learner_joined, learner_left, "
@@ -467,6 +535,7 @@ REPORT_TABLES = (
     ORG_OVERVIEW,
     DEPARTMENT_SUMMARY,
     CONTENT_POPULARITY,
+    CATALOG_TAG_PROGRESS,
     SNAPSHOT_CHANGES,
     ACTIVITY_DAILY,
 )

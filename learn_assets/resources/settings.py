@@ -44,7 +44,9 @@ def resources_for(settings: Settings, env: Mapping[str, str]) -> dict[str, objec
             accept_anomaly=",".join(sorted(map(str, settings.accept_anomaly))),
         ),
         "exports": ExportSettings(
-            exports_dir=settings.exports_dir, xlsx_max_rows=settings.xlsx_max_rows
+            exports_dir=settings.exports_dir,
+            xlsx_max_rows=settings.xlsx_max_rows,
+            html_max_learners=settings.html_max_learners,
         ),
         "publish": PublishSettings(
             lake_dir=settings.lake_dir, serving_database=settings.serving_database

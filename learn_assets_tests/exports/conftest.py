@@ -2,8 +2,11 @@
 
 Two snapshots, so the tests can see that an export holds only its own snapshot's rows. The
 directory data is hostile on purpose: a display name that is a spreadsheet formula, a DDE
-payload as a department, HTML in a name, a comma in a department. Beside the reports, what the
-data-quality line reads: raw and quarantine row counts per snapshot and the staged check log.
+payload as a department, HTML in a name, a comma in a department. On D2 the certifications are
+one of each kind the expiry timeline buckets apart (expired, expiring soon, active within the
+year, never expiring), and the counts that follow from them (learner_summary, org_overview,
+department_summary, snapshot_changes) agree with them. Beside the reports, what the data-quality
+line reads: raw and quarantine row counts per snapshot and the staged check log.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ FORMULA_NAME = '=HYPERLINK("http://x","y")'
 DDE_DEPARTMENT = "+cmd|' /C calc'!A0"
 COMMA_DEPARTMENT = "Research, Development"
 HTML_NAME = "Ada <b>Lovelace</b> & co"
-U1, U2, U3, U4 = (f"0000000{i}-aaaa-bbbb-cccc-dddddddddddd" for i in range(1, 5))
+U1, U2, U3, U4, U5 = (f"0000000{i}-aaaa-bbbb-cccc-dddddddddddd" for i in range(1, 6))
+LEAVER_NAME = "-Lee Leaving"  # U5, on D1 only: left by D2, named on D2's sheets as then
+NEVER_EXPIRES, NEVER_EXPIRES_TITLE = "cert-sc-900", "Security Fundamentals"  # U4's, from D2
 
 # Column names and types as reports/build.py produces them (checked against a real warehouse
 # in test_assets.py).
@@ -52,6 +57,10 @@ SCHEMA = {
         learning_paths_completed BIGINT, active_certifications BIGINT""",
     "content_popularity": """snapshot_date DATE, content_uid VARCHAR, content_type VARCHAR,
         title VARCHAR, learners_started BIGINT, completions BIGINT""",
+    "catalog_tag_progress": """snapshot_date DATE, tag_kind VARCHAR, tag VARCHAR,
+        modules_started BIGINT, modules_completed BIGINT, learners_started BIGINT,
+        learners_completed BIGINT, completion_rate DOUBLE, learning_paths_completed BIGINT,
+        applied_skills_earned BIGINT""",
     "snapshot_changes": """snapshot_date DATE, change VARCHAR, user_id VARCHAR, uid VARCHAR,
         title VARCHAR, previous_snapshot DATE""",
     "activity_daily": """snapshot_date DATE, activity_date DATE, active_learners BIGINT, xp BIGINT,
@@ -109,6 +118,8 @@ ROWS: dict[str, list[tuple]] = {
             False,
             dt.date(2027, 1, 1),
         ),
+        # never expires (no end date): active, in the timeline's "No expiry" bar
+        (D2, U4, NEVER_EXPIRES, NEVER_EXPIRES_TITLE, D2, None, None, "active", False, None),
     ],
     "module_progress": [
         (D2, U1, "mod-1", "@Intro to Azure", 4, 4, True),
@@ -118,6 +129,22 @@ ROWS: dict[str, list[tuple]] = {
         (D2, U1, "lp-1", "Azure basics", 2, 1, 0.5, False),
     ],
     "learner_summary": [
+        (
+            D1,
+            U5,
+            "obj-5",
+            LEAVER_NAME,
+            "Sales",
+            None,
+            50,
+            1,
+            0,
+            0,
+            0,
+            0,
+            "2026-10-01 10:00:00+00",
+            "2026-09-01 00:00:00+00",
+        ),
         (
             D1,
             U1,
@@ -178,19 +205,19 @@ ROWS: dict[str, list[tuple]] = {
             1,
             0,
             0,
-            0,
+            1,
             0,
             "2026-11-02 01:00:00+00",
             "2026-11-02 00:30:00+00",
         ),
     ],
     "org_overview": [
-        (D1, 5, 1, 0.2, 5, 3, 0.6, 0, 4000, 1, 1, 0),
-        (D2, 6, 4, 0.5, 10, 7, 0.7, 1, 8100, 2, 1, 1),
+        (D1, 5, 2, 0.4, 5, 3, 0.6, 0, 4050, 1, 1, 0),
+        (D2, 6, 4, 0.5, 10, 7, 0.7, 1, 8100, 3, 1, 1),
     ],
     "department_summary": [
         (D2, DDE_DEPARTMENT, 1, 1, 1.0, 5000, 4, 1, 1),
-        (D2, COMMA_DEPARTMENT, 2, 2, 1.0, 3100, 2, 0, 1),
+        (D2, COMMA_DEPARTMENT, 2, 2, 1.0, 3100, 2, 0, 2),
         (D2, "Sales", 3, 0, 0.0, 0, 0, 0, 0),
         (D2, "(not in directory)", 0, 1, None, 0, 0, 0, 0),
     ],
@@ -200,8 +227,18 @@ ROWS: dict[str, list[tuple]] = {
         (D2, "cert-az-104", "certification", "Azure Administrator", 1, 1),
         (D2, "skill-1", "applied_skill", None, 1, 1),
     ],
+    "catalog_tag_progress": [
+        (D1, "product", "azure", 1, 1, 1, 1, 1.0, 0, 0),
+        (D2, "level", "beginner", 2, 1, 2, 1, 0.5, 0, 0),
+        (D2, "product", "azure", 2, 1, 2, 1, 0.5, 0, 0),
+        (D2, "product", "+plus", 1, 0, 1, 0, 0.0, 0, 0),
+        (D2, "role", "developer", 2, 1, 2, 1, 0.5, 0, 0),
+        (D2, "subject", "security", 0, 0, 0, 0, None, 0, 1),
+    ],
     "snapshot_changes": [
         (D2, "learner_joined", U4, None, None, D1),
+        (D2, "learner_left", U5, None, None, D1),
+        (D2, "certification_earned", U4, NEVER_EXPIRES, NEVER_EXPIRES_TITLE, D1),
     ],
     "activity_daily": [
         (D2, dt.date(2026, 10, 20), 1, 300, 1, 0, 0, 0),
@@ -270,7 +307,7 @@ def build_quality(conn: duckdb.DuckDBPyConnection) -> None:
 
 
 def build_reports(path: Path) -> Path:
-    """A DuckDB file with the nine report tables and the rows above, and the data quality."""
+    """A DuckDB file with the report tables and the rows above, and the data quality."""
     with duckdb.connect(str(path)) as conn:
         conn.execute("CREATE SCHEMA reports")
         for name, columns in SCHEMA.items():

@@ -26,11 +26,17 @@ def columns(conn: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]
 def test_exports_are_configured_from_the_environment():
     assert resources_from_env({})["exports"].exports_dir == "data/exports"
     assert resources_from_env({})["exports"].xlsx_max_rows == 100_000
+    assert resources_from_env({})["exports"].html_max_learners == 5_000
     configured = resources_from_env(
-        {"LEARN_EXPORTS_DIR": "/srv/exports", "LEARN_XLSX_MAX_ROWS": "500"}
+        {
+            "LEARN_EXPORTS_DIR": "/srv/exports",
+            "LEARN_XLSX_MAX_ROWS": "500",
+            "LEARN_HTML_MAX_LEARNERS": "20",
+        }
     )["exports"]
     assert configured.exports_dir == "/srv/exports"
     assert configured.xlsx_max_rows == 500
+    assert configured.html_max_learners == 20
 
 
 def test_pipeline_run_writes_the_exports_of_every_snapshot(tmp_path, resources):

@@ -1,9 +1,16 @@
 """A hand-built tenant of four learners and one directory-only user over two snapshots.
 
-Every expected value in test_reports.py was computed by hand from the rows below.
+Every expected value in test_reports.py (and test_catalog_tags.py) was computed by hand from the
+rows below.
 
 Catalog: path P1 = modules M1 (units U1a, U1b) and M2 (unit U2a); path P2 = module M3 (unit U3a);
-certification C1; applied skill S1.
+certification C1; applied skill S1. Catalog tags (for reports.catalog_tag_progress): M1 has two
+products (azure, dotnet), M2 one (azure), M3 none; M1 and M3 are beginner, M2 intermediate; every
+module and path has the role developer; both paths are azure and beginner; S1 is intermediate
+with the subject security (only applied skills carry subjects); C1's tags (azure, intermediate,
+administrator) count nowhere: certifications are not in that report. The tags feed no other
+report, so giving M1 a second product, M3 none, M2 its own level and S1 a subject (the tenant
+had azure/beginner/developer everywhere before) changed no other expected value.
 - Ada (A): M1 done by D1; U2a, M2 and P1 done after D1 (U2a at 20:30 -08:00 on Oct 31 local,
   i.e. 04:30 UTC on Nov 1: the next UTC day). Certification C1 expired (ended 2025-12-31).
   Directory: department "Research, Development".
@@ -12,6 +19,8 @@ certification C1; applied skill S1.
   absent from the D2 snapshot. Sales.
 - Eve (E): no directory match; applied skill S1; C1 active, renewal opens 2026-12-01.
 - Dee (d): in the directory (Sales), never used Learn.
+Each directory row has a given name, surname, mail and UPN (nothing reads them but privacy
+tests, which look for them in everything privacy mode writes).
 """
 
 from __future__ import annotations
@@ -144,6 +153,13 @@ SNAPSHOTS = {
     },
 }
 
+# Catalog tags of the modules (JSON arrays, as delivered): M1 has two products, M3 none.
+MODULE_TAGS = {
+    M1: {"products": '["azure","dotnet"]', "levels": '["beginner"]'},
+    M2: {"products": '["azure"]', "levels": '["intermediate"]'},
+    M3: {"products": "[]", "levels": '["beginner"]'},
+}
+
 CATALOG = {
     "HierarchyModule": [
         {
@@ -153,8 +169,8 @@ CATALOG = {
             "iconUrl": "",
             "durationInMinutes": "10",
             "points": "200",
-            "levels": '["beginner"]',
-            "products": '["azure"]',
+            "levels": MODULE_TAGS[m]["levels"],
+            "products": MODULE_TAGS[m]["products"],
             "roles": '["developer"]',
             "languages": "[]",
         }
@@ -213,23 +229,34 @@ CATALOG = {
             "levels": '["intermediate"]',
             "products": "[]",
             "roles": "[]",
-            "subjects": "[]",
+            "subjects": '["security"]',  # only applied skills carry subjects
             "tasks": '["Do it"]',
         }
     ],
 }
 
-DIRECTORY = [
-    {
-        "id": AAD[A],
-        "displayName": "Ada Lovelace",
-        "department": "Research, Development",
-        "jobTitle": "Engineer",
+
+def _person(object_id: str, name: str, department: str, **more: str) -> dict[str, str]:
+    """A directory row; mail and UPN from the name, so privacy tests have them to look for."""
+    given, surname = name.split()
+    return {
+        "id": object_id,
+        "displayName": name,
+        "givenName": given,
+        "surname": surname,
+        "mail": f"{given.lower()}@contoso.example",
+        "userPrincipalName": f"{given.lower()}.{surname.lower()}@contoso.example",
+        "department": department,
         "accountEnabled": "True",
-    },
-    {"id": AAD[B], "displayName": "Bob Stone", "department": "Sales", "accountEnabled": "True"},
-    {"id": AAD[C], "displayName": "Cy Young", "department": "Sales", "accountEnabled": "True"},
-    {"id": DEE, "displayName": "Dee Never", "department": "Sales", "accountEnabled": "True"},
+        **more,
+    }
+
+
+DIRECTORY = [
+    _person(AAD[A], "Ada Lovelace", "Research, Development", jobTitle="Engineer"),
+    _person(AAD[B], "Bob Stone", "Sales"),
+    _person(AAD[C], "Cy Young", "Sales"),
+    _person(DEE, "Dee Never", "Sales"),
 ]
 
 
