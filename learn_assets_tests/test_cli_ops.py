@@ -55,6 +55,7 @@ def test_progress_is_a_redrawn_bar_on_a_terminal_and_plain_lines_elsewhere():
     ]
 
 
+@pytest.mark.slow
 def test_a_run_shows_each_asset_as_it_is_built(landing_dir, write_snapshot, resources):
     write_snapshot(D1)
     out = io.StringIO()
@@ -241,6 +242,7 @@ def beat(home: str, at: float) -> None:
         instance.add_daemon_heartbeat(DaemonHeartbeat(at, "SENSOR", "daemon-1", errors=[]))
 
 
+@pytest.mark.slow
 def test_a_heartbeat_left_by_a_stopped_daemon_does_not_block(tmp_path):
     home = instance_home(tmp_path)
     assert daemon_problem(home) is None  # never a daemon

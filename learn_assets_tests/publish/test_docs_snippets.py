@@ -17,6 +17,8 @@ from learn_assets_tests.reports.tenant import D1, D2, write_tenant
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "serving.md"
 
+pytestmark = pytest.mark.slow  # the snippets read a published tenant built by a whole run
+
 
 def snippets(language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", PAGE.read_text(), re.S)

@@ -29,6 +29,7 @@ def table_rows(conn: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
     return sorted(conn.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
 
 
+@pytest.mark.slow
 def test_the_reports_database_equals_the_warehouse_and_is_swapped_whole(tmp_path):
     landing = tmp_path / "landing"
     write_tenant(landing)
