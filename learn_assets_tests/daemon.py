@@ -10,6 +10,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from learn_assets_tests.waiting import stop
+
 DAEMON = str(Path(sys.executable).parent / "dagster-daemon")
 
 
@@ -42,12 +44,7 @@ def running_daemon(env: dict[str, str], folder: Path) -> Iterator[Path]:
         try:
             yield log
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=30)
+            stop(process, 60)
 
 
 def log_tail(log: Path, chars: int = 4000) -> str:
