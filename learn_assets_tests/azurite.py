@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from learn_assets_tests.waiting import stop
+
 REPO = Path(__file__).resolve().parents[1]
 LOCAL_BIN = REPO / ".ci" / "node" / "node_modules" / ".bin" / "azurite-blob"
 INSTALL = "bash .ci/install-azurite"
@@ -82,12 +84,7 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             time.sleep(0.1)
         yield connection_string(port)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, 10)
         log.close()
 
 

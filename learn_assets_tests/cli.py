@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 
 DAGSTER = str(Path(sys.executable).parent / "dagster")
+LEARN = str(Path(sys.executable).parent / "learn-assets")
 PROJECT = Path(__file__).resolve().parents[1]
 
 
@@ -54,3 +55,13 @@ def start_materialize(env: dict[str, str], select: str, *partition: str) -> subp
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def run_learn(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    """`learn-assets *args` to its end (at most 10 minutes); it must succeed (its output's tail
+    is the failure message)."""
+    done = subprocess.run(
+        [LEARN, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done

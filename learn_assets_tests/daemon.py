@@ -10,6 +10,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from learn_assets_tests.waiting import stop
+
 DAEMON = str(Path(sys.executable).parent / "dagster-daemon")
 
 
@@ -44,12 +46,7 @@ def running_daemon(
         try:
             yield log
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=30)
+            stop(process, 60)
 
 
 def log_tail(log: Path, chars: int = 4000) -> str:

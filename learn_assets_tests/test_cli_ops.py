@@ -6,7 +6,6 @@ import io
 import os
 import socket
 import subprocess
-import sys
 import time
 from importlib.metadata import version
 from pathlib import Path
@@ -20,9 +19,8 @@ from learn_assets.jobs import snapshot_asset_keys
 from learn_assets.preflight import daemon_problem, listening_inodes, port_holder, port_problem
 from learn_assets.progress import Progress, render_bar, render_line
 from learn_assets.runs import materialize_snapshots
-from learn_assets_tests.cli import PROJECT, cli_env
+from learn_assets_tests.cli import LEARN, PROJECT, cli_env, run_learn
 
-LEARN = str(Path(sys.executable).parent / "learn-assets")
 D1, D2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
 
 
@@ -107,15 +105,7 @@ def test_demo_with_faults_ends_today_runs_named_jobs_and_shows_the_failed_check(
     env = cli_env(tmp_path, tmp_path / "landing")
     env.pop("LEARN_START_DATE")
     today = dt.datetime.now(dt.UTC).date()
-    done = subprocess.run(
-        [LEARN, "demo", "--faults", "--users", "80", "--days", "3"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    done = run_learn(env, tmp_path, "demo", "--faults", "--users", "80", "--days", "3")
     first = today - dt.timedelta(days=2)
     assert (tmp_path / ".env").read_text().endswith(f"\nLEARN_START_DATE={first}\n")
     landing = sorted(p.name for p in (tmp_path / "landing").iterdir() if p.is_dir())
@@ -146,15 +136,7 @@ def test_backfill_command_runs_the_named_jobs_with_progress(tmp_path, landing_di
     for day in (D1, D2):
         write_snapshot(day)
     env = cli_env(tmp_path, landing_dir)
-    done = subprocess.run(
-        [LEARN, "backfill", "--from", D1.isoformat(), "--to", D2.isoformat()],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    done = run_learn(env, tmp_path, "backfill", "--from", D1.isoformat(), "--to", D2.isoformat())
     assert (
         f"  run snapshot_pipeline: {len(snapshot_asset_keys())} assets, snapshots {D1}..{D2}"
         in done.stdout

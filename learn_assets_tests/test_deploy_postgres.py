@@ -5,33 +5,22 @@ history is then read from PostgreSQL itself; nothing is stored in SQLite."""
 import datetime as dt
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
 import pytest
 import yaml
 
-from learn_assets_tests.cli import PROJECT
+from learn_assets_tests.cli import PROJECT, run_learn
 from learn_assets_tests.daemon import log_tail, running_daemon, sensor_ticks
 from learn_assets_tests.postgres import postgres  # noqa: F401 - fixture
 from learn_assets_tests.waiting import wait_for
 
-LEARN = str(Path(sys.executable).parent / "learn-assets")
 D1, D2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
 
 
 def backfill(env: dict[str, str], cwd: Path, first: dt.date, last: dt.date) -> None:
-    done = subprocess.run(
-        [LEARN, "backfill", "--from", first.isoformat(), "--to", last.isoformat()],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    run_learn(env, cwd, "backfill", "--from", first.isoformat(), "--to", last.isoformat())
 
 
 @pytest.mark.slow

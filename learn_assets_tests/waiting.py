@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -25,3 +26,13 @@ def wait_for(
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up after {timeout:.0f}s waiting for {what}: {why}")
         time.sleep(interval)
+
+
+def stop(process: subprocess.Popen, grace: float) -> None:
+    """End a server the test started: asked to stop, killed if it has not within `grace` s."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=30)

@@ -23,6 +23,8 @@ from typing import Any
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
+from learn_assets_tests.waiting import stop
+
 STARTUP_SECONDS = 60
 LOG = "chromium.log"  # in the profile folder
 
@@ -142,10 +144,5 @@ def browser_page(profile: Path, width: int = 1400, height: int = 1000) -> Iterat
             page.resize(width, height)
             yield page
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, 30)
         log.close()
