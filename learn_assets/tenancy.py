@@ -11,7 +11,8 @@ variables): its code location. With `LEARN_TENANT=contoso`:
 - every asset is in the pool `warehouse_contoso`: with `concurrency.pools.granularity: run` and a
   limit of 1 (dagster.yaml, deploy/dagster.yaml, deploy/tenants/dagster.yaml, the Helm values),
   the run queue starts one run of the tenant at a time, while other tenants' runs start beside
-  it (learn_assets_tests/test_tenants_daemon.py).
+  it (learn_assets_tests/test_tenants_daemon.py); the landing sensor creates the pool's limit
+  before it requests the tenant's first run (`ensure_pool`).
 Without a tenant every name is as it always was, and no pool is set.
 """
 
@@ -79,3 +80,15 @@ def is_ours(tags: Mapping[str, str], asset_keys: list[dg.AssetKey] | None = None
     """A run this process's alerts report: any run without a tenant; only the tenant's own
     with one (tenants share the instance, and each tells its own people)."""
     return not TENANT or run_tenant(tags, asset_keys) == TENANT
+
+
+def ensure_pool(instance: dg.DagsterInstance, pool: str | None = WAREHOUSE_POOL) -> None:
+    """Give the tenant's warehouse pool its limit (the instance's `default_limit`, 1) before the
+    tenant's first run is queued. Dagster creates a pool's limit lazily, inside the queue pass that
+    first meets the pool, after that pass has read which pools have limits: in that pass every
+    queued run of the pool would start at once (two writers of one tenant)."""
+    if not pool:
+        return
+    storage = instance.event_log_storage
+    if pool not in storage.get_concurrency_keys():
+        storage.initialize_concurrency_limit_to_default(pool)

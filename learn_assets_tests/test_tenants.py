@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import pytest
 import yaml
 
@@ -25,6 +26,7 @@ from learn_assets.settings import (
     tenant_settings_in,
     tenants_file,
 )
+from learn_assets.tenancy import ensure_pool
 from learn_assets.tenants import TenantsFileError, load_tenants, parse_tenants
 from learn_assets.workspace import SINGLE_LOCATION, workspace_config
 
@@ -517,3 +519,17 @@ def test_whose_run_it_is_decides_whose_alerts_report_it():
     assert run_tenant({}, [dg.AssetKey(["contoso", "raw", "users"])]) == "contoso"
     assert run_tenant({}, [dg.AssetKey(["raw", "users"])]) == ""
     assert is_ours({TENANT_TAG: "fabrikam"}) and is_ours({})
+
+
+def test_a_tenants_pool_gets_its_limit_before_its_first_run_is_queued():
+    # Dagster would create it only inside the queue pass that first meets it, too late for that
+    # pass: two runs of the tenant would start at once (test_tenants_daemon.py shows the whole).
+    pools = {"concurrency": {"pools": {"default_limit": 1, "granularity": "run"}}}
+    with dg.instance_for_test(overrides=pools) as instance:
+        assert "warehouse_contoso" not in instance.event_log_storage.get_concurrency_keys()
+        ensure_pool(instance, "warehouse_contoso")
+        ensure_pool(instance, "warehouse_contoso")  # again: unchanged
+        info = instance.event_log_storage.get_concurrency_info("warehouse_contoso")
+        assert info.slot_count == 1
+        ensure_pool(instance, None)  # one tenant without a tenants file: no pool
+        assert instance.event_log_storage.get_concurrency_keys() == {"warehouse_contoso"}
