@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 
-import duckdb
-
 from learn_assets.resources import WarehouseResource
+from learn_assets.warehouse.lock import connect_waiting
 from learn_assets.warehouse.versioned import versions_table
 
 
-def warehouse_summary(resources: Mapping[str, object]) -> str:
+def warehouse_summary(resources: Mapping[str, object], log: logging.Logger | None = None) -> str:
+    """The account; while a run holds the warehouse, it waits (saying so on `log`, up to
+    LEARN_LOCK_TIMEOUT) for the run to let go, as any writer would."""
     warehouse = resources["warehouse"]
     assert isinstance(warehouse, WarehouseResource)
     path = Path(warehouse.database)
     if not path.exists():
         return f"no warehouse at {path} yet: run `make demo`"
-    with duckdb.connect(str(path), read_only=True) as conn:
+    log = log or logging.getLogger(__name__)
+    with connect_waiting(str(path), {}, warehouse.lock_timeout, log, read_only=True) as conn:
         tables = conn.execute(
             """SELECT table_schema, table_name,
                       list_contains(list(column_name), 'snapshot_date') AS partitioned

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -154,3 +157,42 @@ def stage_all(conn, days, incremental: bool = True) -> dict[tuple[str, dt.date],
         for day in days
         for dataset in DATASETS
     }
+
+
+# A second process holding the warehouse open, as an analyst's notebook or the DuckDB CLI would
+# (read-only), or as a run does (writing: argv[3] "w"). With seconds 0 it holds until another
+# process waits (its waiting marker appears), then 1 s more: the waiter is sure to meet the lock
+# however slowly a loaded machine starts it.
+HOLDER = (
+    "import duckdb, pathlib, sys, time\n"
+    "conn = duckdb.connect(sys.argv[1], read_only=sys.argv[3] != 'w')\n"
+    "print('holding', flush=True)\n"
+    "if float(sys.argv[2]):\n"
+    "    time.sleep(float(sys.argv[2]))\n"
+    "else:\n"
+    "    path = pathlib.Path(sys.argv[1])\n"
+    "    while not list(path.parent.glob(path.name + '.waiting.*')):\n"
+    "        time.sleep(0.05)\n"
+    "    time.sleep(1)\n"
+    "conn.close()\n"
+    "print('closed', flush=True)\n"
+    "time.sleep(60)\n"
+)
+
+
+@contextmanager
+def holder(
+    database: str, seconds: float, write: bool = False
+) -> Iterator[tuple[subprocess.Popen, str]]:
+    """A real process with a read-only (or a `write`) connection to `database` for `seconds`;
+    yields it and its command line as /proc shows it."""
+    script = Path(database).with_name("holder.py")
+    script.write_text(HOLDER)
+    args = [sys.executable, str(script), database, str(seconds), "w" if write else "r"]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None and process.stdout.readline() == "holding\n"
+        yield process, " ".join(args)
+    finally:
+        process.kill()
+        process.wait()

@@ -40,7 +40,7 @@ _RUN_ID = re.compile(r'"run_id":\s*"([0-9a-f-]{36})"')  # `dagster api execute_r
 _SHOWN_COMMAND = 300  # characters of the holder's command line in messages
 
 
-class WarehouseLockedError(RuntimeError):
+class WarehouseLockedError(TimeoutError):
     """Another process held the warehouse's lock for longer than LEARN_LOCK_TIMEOUT."""
 
 
@@ -149,18 +149,20 @@ def connect_waiting(
     config: Mapping[str, Any],
     timeout: float,
     log: logging.Logger,
+    read_only: bool = False,
 ) -> duckdb.DuckDBPyConnection:
-    """Open `database` for writing, waiting while another process holds DuckDB's lock on it:
-    retried every second (sooner when the lock looks free), logged every 10 s, failed after
-    `timeout` seconds. While waiting, the
-    waiting marker says so (a holder that keeps the file open between steps then lets go)."""
+    """Open `database` for writing (or `read_only`, which DuckDB also refuses while a writer
+    holds the file), waiting while another process holds DuckDB's lock on it: retried every
+    second (sooner when the lock looks free), logged every 10 s, failed after `timeout` seconds.
+    While waiting, the waiting marker says so (a holder that keeps the file open between steps
+    then lets go)."""
     start = time.monotonic()
     next_log = start
     marker = waiting_marker(database)
     try:
         while True:
             try:
-                return duckdb.connect(database, read_only=False, config=dict(config))
+                return duckdb.connect(database, read_only=read_only, config=dict(config))
             except duckdb.IOException as e:
                 if _LOCKED not in str(e):
                     raise

@@ -5,8 +5,6 @@ import datetime as dt
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -17,6 +15,7 @@ from learn_assets.graph import ASSETS
 from learn_assets.resources import WarehouseResource, resources_from_env
 from learn_assets.runs import failure_messages
 from learn_assets.warehouse.lock import lock_advice, lock_looks_free
+from learn_assets_tests.helpers import holder
 
 
 def test_connections_are_capped_at_the_configured_memory(tmp_path):
@@ -35,42 +34,6 @@ def test_a_bad_memory_limit_is_refused_by_name(tmp_path, bad):
     with pytest.raises(ValueError, match="LEARN_DUCKDB_MEMORY_LIMIT"):
         with warehouse.get_connection():
             pass
-
-
-# A second process holding the warehouse open, as an analyst's notebook or the DuckDB CLI would.
-# With seconds 0 it holds until a writer waits (its waiting marker appears), then 1 s more: the
-# writer is sure to meet the lock however slowly a loaded machine starts the run.
-HOLDER = (
-    "import duckdb, pathlib, sys, time\n"
-    "conn = duckdb.connect(sys.argv[1], read_only=True)\n"
-    "print('holding', flush=True)\n"
-    "if float(sys.argv[2]):\n"
-    "    time.sleep(float(sys.argv[2]))\n"
-    "else:\n"
-    "    path = pathlib.Path(sys.argv[1])\n"
-    "    while not list(path.parent.glob(path.name + '.waiting.*')):\n"
-    "        time.sleep(0.05)\n"
-    "    time.sleep(1)\n"
-    "conn.close()\n"
-    "print('closed', flush=True)\n"
-    "time.sleep(60)\n"
-)
-
-
-@contextmanager
-def holder(database: str, seconds: float) -> Iterator[tuple[subprocess.Popen, str]]:
-    """A real process with a read-only connection to `database` for `seconds`; yields it and
-    its command line as /proc shows it."""
-    script = Path(database).with_name("holder.py")
-    script.write_text(HOLDER)
-    args = [sys.executable, str(script), database, str(seconds)]
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None and process.stdout.readline() == "holding\n"
-        yield process, " ".join(args)
-    finally:
-        process.kill()
-        process.wait()
 
 
 def materialize_entra(resources: dict) -> tuple[dg.ExecuteInProcessResult, list[str]]:
