@@ -34,8 +34,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xlsxwriter
 from xlsxwriter.format import Format
-from xlsxwriter.utility import xl_col_to_name, xl_range
+from xlsxwriter.utility import (
+    _preserve_whitespace,
+    _utf16_len,
+    _utf16_truncate,
+    xl_col_to_name,
+    xl_range,
+)
 from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.xmlwriter import XMLwriter
 
 from learn_assets.columns import header as friendly
 from learn_assets.exports.headline import Headline
@@ -110,62 +117,60 @@ def column_format(name: str, type_: pa.DataType) -> ColumnFormat:
 
 def excel_text_column(column: pa.Array) -> pa.Array:
     """`excel_text` of every value of a text column, vectorized (nulls stay null)."""
-    legal = pc.replace_substring_regex(column, _ILLEGAL_PATTERN, "")
+    legal = column
+    if pc.any(pc.match_substring_regex(column, _ILLEGAL_PATTERN)).as_py():  # rare: a copy then
+        legal = pc.replace_substring_regex(column, _ILLEGAL_PATTERN, "")
     return pc.utf8_slice_codeunits(neutralize_column(legal), 0, EXCEL_MAX_TEXT)
 
 
-# What XlsxWriter 3.3.1 does to a string cell's text in constant_memory mode (`_write_string`,
-# `_write_cell`, `XMLwriter._escape_control_characters`, `_escape_data`, `_preserve_whitespace`),
-# vectorized: the same characters in the same XML. `test_xlsx_rows` compares with XlsxWriter.
-_ESCAPED_ESCAPE = "(_x[0-9a-fA-F]{4}_)"  # a literal `_xHHHH_` gets its `_` escaped first
-_CONTROLS = "[\\x00-\\x08\\x0b-\\x1f]"  # then control characters become `_xHHHH_`
-_NON_CHARACTERS = {"\ufffe": "_xFFFE_", "\uffff": "_xFFFF_"}
-_XML = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))  # text content: quotes stay
-# Python's `\s` (what XlsxWriter tests): leading or trailing, the text needs xml:space="preserve"
+# Text a string cell's XML holds as it is (most text): no character XML or XlsxWriter escapes
+# (`&<>`, control characters, U+FFFE/U+FFFF, a literal `_xHHHH_`), no leading or trailing
+# whitespace (Python's `\s`: XlsxWriter then adds xml:space="preserve"), not so long that it
+# may exceed Excel's limit in UTF-16 units. Any other text goes through XlsxWriter's own steps.
 _SPACE = (
     "[\\t-\\r\\x{1c}-\\x{20}\\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}"
     "\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}]"
 )
-_PRESERVE = f"^{_SPACE}|{_SPACE}$"
+_SPECIAL = (
+    f"^{_SPACE}|{_SPACE}$|[&<>\\x00-\\x08\\x0b-\\x1f\\x{{fffe}}\\x{{ffff}}]|_x[0-9a-fA-F]{{4}}_"
+)
 UTF16_HALF = EXCEL_MAX_TEXT // 2  # shorter text cannot exceed the limit in UTF-16 units
 EXACT_INT = 2**53  # integers Excel's doubles hold exactly (beyond: written as XlsxWriter does)
 US_PER_DAY = 86_400_000_000
 EXCEL_EPOCH_US = 25_568 * US_PER_DAY  # 1970-01-01 minus 1899-12-31 (XlsxWriter's epoch)
 FIRST_TRUE_DAY_US = (EXCEL_FIRST_TRUE_SERIAL - EXCEL_EPOCH_OFFSET) * US_PER_DAY  # 1900-03-01
 BATCH_ROWS = 10_000  # rows turned into XML at a time: memory stays flat
+_XML_WRITER = XMLwriter()
 
 
-def utf16_cut(text: str, limit: int = EXCEL_MAX_TEXT) -> str:
-    """`text` within `limit` UTF-16 units (Excel's unit), not splitting a character."""
-    units = 0
-    for i, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
-        if units > limit:
-            return text[:i]
-    return text
+def inline_text(text: str) -> str:
+    """What XlsxWriter 3.3.1 writes for `text` in a string cell in constant_memory mode, from
+    `<t` on: its own steps of `_write_string` (cut to Excel's limit in UTF-16 units),
+    `_write_cell` (control characters as `_xHHHH_`, whitespace kept) and `_xml_inline_string`
+    (`&<>` escaped). Not its rich strings: text that looks like one stays text."""
+    if len(text) > UTF16_HALF and _utf16_len(text) > EXCEL_MAX_TEXT:
+        text = _utf16_truncate(text, EXCEL_MAX_TEXT)
+    text = XMLwriter._escape_control_characters(text)
+    opening = '<t xml:space="preserve">' if _preserve_whitespace(text) else "<t>"
+    return opening + _XML_WRITER._escape_data(text)
 
 
 def xml_text(column: pa.Array) -> pa.Array:
-    """Cell text (as `excel_text` made it) as the XML of an inline string's `<t>` element, with
-    the `xml:space` attribute when needed: `<t>...` (the caller closes the element)."""
-    long = pc.greater(pc.utf8_length(column), UTF16_HALF)
-    if pc.any(long).as_py():  # Excel counts UTF-16 units: a character above U+FFFF takes two
-        column = pa.array(
-            [v if v is None or len(v) <= UTF16_HALF else utf16_cut(v) for v in column.to_pylist()],
-            pa.string(),
-        )
-    text = pc.replace_substring_regex(column, _ESCAPED_ESCAPE, "_x005F\\1")
-    if pc.any(pc.match_substring_regex(text, _CONTROLS)).as_py():
-        for code in [*range(0x00, 0x09), *range(0x0B, 0x20)]:
-            text = pc.replace_substring(text, chr(code), f"_x{code:04X}_")
-    for char, escape in _NON_CHARACTERS.items():
-        text = pc.replace_substring(text, char, escape)
-    preserve = pc.if_else(
-        pc.match_substring_regex(text, _PRESERVE), '<t xml:space="preserve">', "<t>"
+    """Cell text (as `excel_text` made it) as the XML of an inline string's `<t>` element and
+    its content (the caller closes it): vectorized for text written as it is, through
+    `inline_text` for the rest."""
+    if column.null_count == len(column):
+        return column
+    plain = pc.binary_join_element_wise("<t>", column, "")
+    special = pc.or_(
+        pc.match_substring_regex(column, _SPECIAL),
+        pc.greater(pc.utf8_length(column), UTF16_HALF),
     )
-    for char, escape in _XML:
-        text = pc.replace_substring(text, char, escape)
-    return pc.binary_join_element_wise(preserve, text, "")
+    special = pc.fill_null(special, False)
+    if not pc.any(special).as_py():
+        return plain
+    fixed = [inline_text(v) for v in pc.filter(column, special).to_pylist()]
+    return pc.replace_with_mask(plain, special, pa.array(fixed, pa.string()))
 
 
 def xml_numbers(column: pa.Array) -> pa.Array:
@@ -206,6 +211,8 @@ def excel_dates(column: pa.Array) -> tuple[pa.Array, pa.Array]:
     other holds the value."""
     serial = pc.add(pc.cast(pc.cast(column, pa.date32()), pa.int32()), EXCEL_EPOCH_OFFSET)
     early = pc.less(serial, EXCEL_FIRST_TRUE_SERIAL)
+    if not pc.any(early).as_py():
+        return serial, pa.nulls(len(column), pa.string())
     none = pa.scalar(None, pa.string())
     return (
         pc.if_else(early, pa.scalar(None, serial.type), serial),
@@ -263,6 +270,18 @@ _CELL = {  # a cell's XML around its reference, format index and value (as XlsxW
 }
 
 
+def write_utf8(ws: Worksheet, texts: pa.Array) -> None:
+    """Append `texts` one after the other to `ws`'s row file as the UTF-8 bytes Arrow holds
+    them in (the file is XlsxWriter's text file in UTF-8; its buffer takes bytes)."""
+    if len(texts) == 0:
+        return
+    _, offsets, data = texts.buffers()
+    offsets = memoryview(offsets).cast("q" if pa.types.is_large_string(texts.type) else "i")
+    start, end = offsets[texts.offset], offsets[texts.offset + len(texts)]
+    ws.fh.flush()  # what XlsxWriter wrote before goes first
+    ws.fh.buffer.write(memoryview(data)[start:end])
+
+
 def write_rows(
     ws: Worksheet, table: pa.Table, columns: Sequence[ColumnFormat], cell_formats: Sequence[Format]
 ) -> int:
@@ -303,7 +322,7 @@ def write_rows(
         joined = pc.binary_join_element_wise(*cells, "", null_handling="replace")
         written = pc.greater(pc.binary_length(joined), 0)  # a row with a cell at least
         rows = pc.binary_join_element_wise('<row r="', numbers, '">', joined, "</row>", "")
-        ws.fh.write("".join(pc.filter(rows, written).to_pylist()))
+        write_utf8(ws, pc.filter(rows, written))
         at = pc.indices_nonzero(written)
         if len(at):
             last = row + at[-1].as_py()
