@@ -6,17 +6,19 @@ widths, frozen panes, the Excel Tables, the Overview and About sheets. Text is s
 (an inline string) whatever it starts with, after `excel_text` (neutralize.py) made it safe.
 
 The report rows, about 600,000 cells at bench size S, do not go through XlsxWriter's per-cell
-`write_*` calls (10 µs or more each, most of the exports step): `write_rows` builds the XML of a
-batch of rows at a time with Arrow compute (text escaped, numbers formatted, `<c>` and `<row>`
-elements joined column-wise) and appends it to the sheet's row file, then sets the state
-XlsxWriter's own writes would have left (last row written, sheet dimension). The XML is the
-XML XlsxWriter 3.3.1 writes cell by cell, byte for byte: inline strings, `_xHHHH_` escapes,
-`xml:space="preserve"`, numbers as `f"{n:.16G}"` (Python's formatting for floats, timestamps
-and integers beyond 2**53, Arrow's for the rest), the same date-time arithmetic, cell format
-indices numbered in the same order. Measured at S (docs/performance.md): `write_workbook` 3.8
-times faster. Other ways were weighed: XlsxWriter's public `write_row` still makes several
-Python calls per cell; another writer would change the file and bring another dependency. This
-relies on XlsxWriter internals, so XlsxWriter is pinned (pyproject.toml) and
+`write_*` calls (10 µs or more each with XlsxWriter's row bookkeeping, most of the exports
+step): `write_rows` builds the XML of a batch of rows at a time with Arrow compute (`<c>` and
+`<row>` elements joined column-wise) and appends its UTF-8 bytes to the sheet's row file, then
+sets the state XlsxWriter's own writes would have left (last row written, sheet dimension).
+The XML is the XML XlsxWriter 3.3.1 writes cell by cell, byte for byte: inline strings (as
+constant_memory mode writes them; no shared strings), text with nothing to escape as it is and
+any other through XlsxWriter's own escaping (`inline_text`), numbers as `f"{n:.16G}"`
+(Python's formatting for floats, timestamps and integers beyond 2**53, Arrow's for the rest),
+the same date-time arithmetic, cell format indices numbered in the same order. Measured at S
+(docs/performance.md): `write_workbook` about 5 times less CPU and wall time. Other ways: the
+public `write_row` still makes several Python calls per cell, where the time goes; another
+writer (a new dependency) would write another file, to check again against every property of
+this one. This relies on XlsxWriter internals, so XlsxWriter is pinned (pyproject.toml) and
 `learn_assets_tests/exports/test_xlsx_rows.py` compares the workbook with the one the per-cell
 writer of before writes, part by part and cell by cell: a new XlsxWriter fails there first.
 """
