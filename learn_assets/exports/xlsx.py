@@ -1,8 +1,26 @@
 """The Excel workbook: one sheet per report, typed cells, text that is never a formula.
 
-Written with XlsxWriter: every cell is written by type (`write_string`, `write_number`, ...),
-so text is stored as text whatever it starts with, and the workbook also turns off XlsxWriter's
-conversion of strings to formulas, numbers or links. Rows are streamed (constant memory).
+Written with XlsxWriter in constant_memory mode (rows streamed to a temporary file, memory
+flat), which also writes the workbook's structure: sheets, header row and styles, column
+widths, frozen panes, the Excel Tables, the Overview and About sheets. Text is stored as text
+(an inline string) whatever it starts with, after `excel_text` (neutralize.py) made it safe.
+
+The report rows, about 600,000 cells at bench size S, do not go through XlsxWriter's per-cell
+`write_*` calls (10 µs or more each with XlsxWriter's row bookkeeping, most of the exports
+step): `write_rows` builds the XML of a batch of rows at a time with Arrow compute (`<c>` and
+`<row>` elements joined column-wise) and appends its UTF-8 bytes to the sheet's row file, then
+sets the state XlsxWriter's own writes would have left (last row written, sheet dimension).
+The XML is the XML XlsxWriter 3.3.1 writes cell by cell, byte for byte: inline strings (as
+constant_memory mode writes them; no shared strings), text with nothing to escape as it is and
+any other through XlsxWriter's own escaping (`inline_text`), numbers as `f"{n:.16G}"`
+(Python's formatting for floats, timestamps and integers beyond 2**53, Arrow's for the rest),
+the same date-time arithmetic, cell format indices numbered in the same order. Measured at S
+(docs/performance.md): `write_workbook` about 5 times less CPU and wall time. Other ways: the
+public `write_row` still makes several Python calls per cell, where the time goes; another
+writer (a new dependency) would write another file, to check again against every property of
+this one. This relies on XlsxWriter internals, so XlsxWriter is pinned (pyproject.toml) and
+`learn_assets_tests/exports/test_xlsx_rows.py` compares the workbook with the one the per-cell
+writer of before writes, part by part and cell by cell: a new XlsxWriter fails there first.
 """
 
 from __future__ import annotations
@@ -18,8 +36,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xlsxwriter
 from xlsxwriter.format import Format
-from xlsxwriter.utility import xl_range
+from xlsxwriter.utility import (
+    _preserve_whitespace,
+    _utf16_len,
+    _utf16_truncate,
+    xl_col_to_name,
+    xl_range,
+)
 from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.xmlwriter import XMLwriter
 
 from learn_assets.columns import header as friendly
 from learn_assets.exports.headline import Headline
@@ -94,73 +119,220 @@ def column_format(name: str, type_: pa.DataType) -> ColumnFormat:
 
 def excel_text_column(column: pa.Array) -> pa.Array:
     """`excel_text` of every value of a text column, vectorized (nulls stay null)."""
-    legal = pc.replace_substring_regex(column, _ILLEGAL_PATTERN, "")
+    legal = column
+    if pc.any(pc.match_substring_regex(column, _ILLEGAL_PATTERN)).as_py():  # rare: a copy then
+        legal = pc.replace_substring_regex(column, _ILLEGAL_PATTERN, "")
     return pc.utf8_slice_codeunits(neutralize_column(legal), 0, EXCEL_MAX_TEXT)
 
 
-def excel_dates(column: pa.Array) -> list[int | str | None]:
-    """A date column as Excel serial day numbers (what a date cell holds), vectorized; a day
-    before 1900-03-01 as ISO text (see EXCEL_FIRST_TRUE_DAY)."""
-    days = pc.cast(pc.cast(column, pa.date32()), pa.int32())
-    serial = pc.add(days, EXCEL_EPOCH_OFFSET).to_pylist()
-    return [
-        d if d is None or d >= EXCEL_FIRST_TRUE_SERIAL else iso
-        for d, iso in zip(serial, pc.cast(column, pa.string()).to_pylist(), strict=True)
-    ]
+# Text a string cell's XML holds as it is (most text): no character XML or XlsxWriter escapes
+# (`&<>`, control characters, U+FFFE/U+FFFF, a literal `_xHHHH_`), no leading or trailing
+# whitespace (Python's `\s`: XlsxWriter then adds xml:space="preserve"), not so long that it
+# may exceed Excel's limit in UTF-16 units. Any other text goes through XlsxWriter's own steps.
+_SPACE = (
+    "[\\t-\\r\\x{1c}-\\x{20}\\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}"
+    "\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}]"
+)
+_SPECIAL = (
+    f"^{_SPACE}|{_SPACE}$|[&<>\\x00-\\x08\\x0b-\\x1f\\x{{fffe}}\\x{{ffff}}]|_x[0-9a-fA-F]{{4}}_"
+)
+UTF16_HALF = EXCEL_MAX_TEXT // 2  # shorter text cannot exceed the limit in UTF-16 units
+EXACT_INT = 2**53  # integers Excel's doubles hold exactly (beyond: written as XlsxWriter does)
+US_PER_DAY = 86_400_000_000
+EXCEL_EPOCH_US = 25_568 * US_PER_DAY  # 1970-01-01 minus 1899-12-31 (XlsxWriter's epoch)
+FIRST_TRUE_DAY_US = (EXCEL_FIRST_TRUE_SERIAL - EXCEL_EPOCH_OFFSET) * US_PER_DAY  # 1900-03-01
+BATCH_ROWS = 10_000  # rows turned into XML at a time: memory stays flat
+_XML_WRITER = XMLwriter()
 
 
-def excel_numbers(column: pa.Array) -> list[Any]:
+def inline_text(text: str) -> str:
+    """What XlsxWriter 3.3.1 writes for `text` in a string cell in constant_memory mode, from
+    `<t` on: its own steps of `_write_string` (cut to Excel's limit in UTF-16 units),
+    `_write_cell` (control characters as `_xHHHH_`, whitespace kept) and `_xml_inline_string`
+    (`&<>` escaped). Not its rich strings: text that looks like one stays text."""
+    if len(text) > UTF16_HALF and _utf16_len(text) > EXCEL_MAX_TEXT:
+        text = _utf16_truncate(text, EXCEL_MAX_TEXT)
+    text = XMLwriter._escape_control_characters(text)
+    opening = '<t xml:space="preserve">' if _preserve_whitespace(text) else "<t>"
+    return opening + _XML_WRITER._escape_data(text)
+
+
+def xml_text(column: pa.Array) -> pa.Array:
+    """Cell text (as `excel_text` made it) as the XML of an inline string's `<t>` element and
+    its content (the caller closes it): vectorized for text written as it is, through
+    `inline_text` for the rest."""
+    if column.null_count == len(column):
+        return column
+    plain = pc.binary_join_element_wise("<t>", column, "")
+    special = pc.or_(
+        pc.match_substring_regex(column, _SPECIAL),
+        pc.greater(pc.utf8_length(column), UTF16_HALF),
+    )
+    special = pc.fill_null(special, False)
+    if not pc.any(special).as_py():
+        return plain
+    fixed = [inline_text(v) for v in pc.filter(column, special).to_pylist()]
+    return pc.replace_with_mask(plain, special, pa.array(fixed, pa.string()))
+
+
+def xml_numbers(column: pa.Array) -> pa.Array:
+    """Numbers as XlsxWriter writes them (`f"{number:.16G}"`): integers Excel holds exactly
+    as their digits, vectorized; floats and larger integers through Python's formatting."""
+    if pa.types.is_integer(column.type):
+        least, most = pc.min_max(column).values()
+        if least.as_py() is None or -EXACT_INT <= least.as_py() and most.as_py() <= EXACT_INT:
+            return pc.cast(column, pa.string())
+    return pa.array(
+        [None if v is None else format(v, ".16G") for v in column.to_pylist()], pa.string()
+    )
+
+
+def text_cells(column: pa.Array) -> pa.Array:
+    """A text-kind column as safe cell text (`excel_text`): vectorized for Arrow text; lists
+    and structs as their Python text."""
+    if is_text(column.type):
+        return excel_text_column(column)
+    return pa.array(
+        [None if v is None else excel_text(str(v)) for v in column.to_pylist()], pa.string()
+    )
+
+
+def finite(column: pa.Array) -> pa.Array:
     """Numbers as cells take them: decimals as floats; NaN and infinity, which Excel cannot
-    store, as None (an empty cell says "no value" honestly)."""
+    store, as null (an empty cell says "no value" honestly)."""
     if pa.types.is_decimal(column.type):
         column = pc.cast(column, pa.float64())
     if pa.types.is_floating(column.type):
         column = pc.if_else(pc.is_finite(column), column, pa.scalar(None, column.type))
-    return column.to_pylist()
+    return column
 
 
-def cell_values(column: pa.Array, fmt: ColumnFormat) -> list[Any]:
-    """A batch's column as its cells take it, vectorized where it can be: text made safe,
-    dates as serial numbers (or text), numbers finite; None: an empty cell."""
+def excel_dates(column: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """A date column as (Excel serial day numbers, what a date cell holds; ISO text of a day
+    before 1900-03-01, written as text instead, see EXCEL_FIRST_TRUE_DAY): each null where the
+    other holds the value."""
+    serial = pc.add(pc.cast(pc.cast(column, pa.date32()), pa.int32()), EXCEL_EPOCH_OFFSET)
+    early = pc.less(serial, EXCEL_FIRST_TRUE_SERIAL)
+    if not pc.any(early).as_py():
+        return serial, pa.nulls(len(column), pa.string())
+    none = pa.scalar(None, pa.string())
+    return (
+        pc.if_else(early, pa.scalar(None, serial.type), serial),
+        pc.if_else(early, pc.cast(column, pa.string()), none),
+    )
+
+
+def excel_timestamps(column: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """A timestamp column (naive, or aware: its UTC wall time, Excel has no time zones) as
+    (Excel serial date-times, ISO text of one before 1900-03-01), as `excel_dates`. The serial
+    number is computed in the very steps, and so the very float, of XlsxWriter's
+    `_datetime_to_excel_datetime`: days + (seconds + microseconds / 1e6) / 86400, + 1 for
+    Lotus' 1900-02-29."""
+    micros = pc.cast(pc.cast(column, pa.timestamp("us"), safe=False), pa.int64())
+    early = pc.less(micros, FIRST_TRUE_DAY_US)
+    since = pc.add(micros, EXCEL_EPOCH_US)  # from XlsxWriter's epoch, 1899-12-31
+    days = pc.divide(since, US_PER_DAY)  # integer division: positive from 1900-03-01 on
+    within = pc.subtract(since, pc.multiply(days, US_PER_DAY))  # microseconds into the day
+    seconds = pc.divide(within, 1_000_000)
+    micro = pc.subtract(within, pc.multiply(seconds, 1_000_000))
+    fraction = pc.add(pc.cast(seconds, pa.float64()), pc.divide(pc.cast(micro, pa.float64()), 1e6))
+    serial = pc.add(pc.add(pc.cast(days, pa.float64()), pc.divide(fraction, 86_400.0)), 1.0)
+    if pc.any(early).as_py():  # rare: as the CSV writes them, through Python
+        text = pa.array(
+            [
+                excel_timestamp(v).isoformat(" ", "seconds") if e else None
+                for v, e in zip(column.to_pylist(), early.to_pylist(), strict=True)
+            ],
+            pa.string(),
+        )
+    else:
+        text = pa.nulls(len(column), pa.string())
+    return pc.if_else(early, pa.scalar(None, pa.float64()), serial), text
+
+
+def column_cells(column: pa.Array, fmt: ColumnFormat) -> list[tuple[str, pa.Array]]:
+    """A batch's column as the XML of its cell values, by cell type: `n` a number, `b` a
+    boolean, `s` text (those three with the column's format), `t` text without a format (a day
+    before 1900-03-01); null: no such cell (a row's cell is in at most one of them)."""
     if fmt.kind == "text":
-        if is_text(column.type):
-            return excel_text_column(column).to_pylist()
-        return [None if v is None else excel_text(str(v)) for v in column.to_pylist()]
-    if fmt.kind == "date":
-        return excel_dates(column)
+        return [("s", xml_text(text_cells(column)))]
     if fmt.kind == "number":
-        return excel_numbers(column)
-    return column.to_pylist()
+        return [("n", xml_numbers(finite(column)))]
+    if fmt.kind == "bool":
+        return [("b", pc.if_else(column, "1", "0"))]
+    serial, text = (excel_dates if fmt.kind == "date" else excel_timestamps)(column)
+    return [("n", xml_numbers(serial)), ("t", xml_text(text))]
 
 
-CellWriter = Callable[[int, int, Any, Format], object]
+_CELL = {  # a cell's XML around its reference, format index and value (as XlsxWriter's)
+    "n": ('"{s}><v>', "</v></c>"),
+    "b": ('"{s} t="b"><v>', "</v></c>"),
+    "s": ('"{s} t="inlineStr"><is>', "</t></is></c>"),
+    "t": ('" t="inlineStr"><is>', "</t></is></c>"),
+}
 
 
-def cell_writer(ws: Worksheet, kind: str) -> CellWriter:
-    """What writes a column's values (as `cell_values` made them) to `ws`, by cell type.
+def write_utf8(ws: Worksheet, texts: pa.Array) -> None:
+    """Append `texts` one after the other to `ws`'s row file as the UTF-8 bytes Arrow holds
+    them in (the file is XlsxWriter's text file in UTF-8; its buffer takes bytes)."""
+    if len(texts) == 0:
+        return
+    _, offsets, data = texts.buffers()
+    offsets = memoryview(offsets).cast("q" if pa.types.is_large_string(texts.type) else "i")
+    start, end = offsets[texts.offset], offsets[texts.offset + len(texts)]
+    ws.fh.flush()  # what XlsxWriter wrote before goes first
+    ws.fh.buffer.write(memoryview(data)[start:end])
 
-    These are XlsxWriter's own `_write_*` methods, the ones its public `write_*` call after
-    reading an `A1` cell reference (we pass numbers): two Python calls less per cell, in a
-    workbook of millions of cells. XlsxWriter is pinned; the tests read every type back."""
-    if kind == "text":
-        return ws._write_string
-    if kind == "bool":
-        return ws._write_boolean
-    if kind == "number":
-        return ws._write_number
 
-    def date(row: int, col: int, value: Any, fmt: Format) -> object:
-        if isinstance(value, str):  # a day before 1900-03-01
-            return ws._write_string(row, col, value)
-        return ws._write_number(row, col, value, fmt)
-
-    def timestamp(row: int, col: int, value: Any, fmt: Format) -> object:
-        value = excel_timestamp(value)
-        if value.date() < EXCEL_FIRST_TRUE_DAY:  # as the CSV writes it
-            return ws._write_string(row, col, value.isoformat(" ", "seconds"))
-        return ws._write_datetime(row, col, value, fmt)
-
-    return date if kind == "date" else timestamp
+def write_rows(
+    ws: Worksheet, table: pa.Table, columns: Sequence[ColumnFormat], cell_formats: Sequence[Format]
+) -> int:
+    """Write `table`'s rows under the header row (row 0) of `ws`, a constant_memory worksheet,
+    as the row XML XlsxWriter would write cell by cell, built a batch at a time with Arrow
+    (see the module docstring); returns the row after the last one. A NULL is no cell; a row of
+    NULLs is no row, as with XlsxWriter."""
+    ws._write_single_row(1)  # the header row goes out now: the data rows follow it
+    row, last = 1, None
+    letters = [xl_col_to_name(i) for i in range(table.num_columns)]
+    for batch in table.to_batches(max_chunksize=BATCH_ROWS):
+        if batch.num_rows == 0 or batch.num_columns == 0:
+            row += batch.num_rows
+            continue
+        numbers = pc.cast(pa.array(range(row + 1, row + batch.num_rows + 1)), pa.string())
+        values = [column_cells(batch.column(i), columns[i]) for i in range(batch.num_columns)]
+        # XlsxWriter numbers a format when a cell first uses it (row by row): so do we
+        first_use = []
+        for i, cells in enumerate(values):
+            used = [pc.index(pc.is_valid(v), True).as_py() for kind, v in cells if kind != "t"]
+            if any(u >= 0 for u in used):
+                first_use.append((min(u for u in used if u >= 0), i))
+        for _, i in sorted(first_use):
+            cell_formats[i]._get_xf_index()
+        cells = []
+        for i, kinds in enumerate(values):
+            for kind, value in kinds:
+                if value.null_count == len(value):
+                    continue
+                head, tail = _CELL[kind]
+                s = f' s="{cell_formats[i]._get_xf_index()}"' if kind != "t" else ""
+                opening = f'<c r="{letters[i]}'
+                cells.append(pc.binary_join_element_wise(
+                    opening, numbers, head.format(s=s), value, tail, ""))  # fmt: skip
+        if not cells:
+            row += batch.num_rows
+            continue
+        joined = pc.binary_join_element_wise(*cells, "", null_handling="replace")
+        written = pc.greater(pc.binary_length(joined), 0)  # a row with a cell at least
+        rows = pc.binary_join_element_wise('<row r="', numbers, '">', joined, "</row>", "")
+        write_utf8(ws, pc.filter(rows, written))
+        at = pc.indices_nonzero(written)
+        if len(at):
+            last = row + at[-1].as_py()
+        row += batch.num_rows
+    if last is not None:  # the sheet's <dimension>, as XlsxWriter's cell writes would set it
+        ws._check_dimensions(last, 0, ignore_col=True)
+    ws.previous_row = row  # rows before it are written: XlsxWriter's own writes go below
+    return row
 
 
 def shown_length(value: Any, fmt: ColumnFormat) -> int:
@@ -257,16 +429,7 @@ def write_sheet(
     if names:
         add_table(ws, table.num_rows, headers, table_name(ws.name))
 
-    writers = [cell_writer(ws, c.kind) for c in columns]
-    cell_formats = [formats(c.number_format) for c in columns]
-    row = 1
-    for batch in table.to_batches(max_chunksize=10_000):
-        values = [cell_values(batch.column(i), columns[i]) for i in range(batch.num_columns)]
-        for record in zip(*values, strict=True):
-            for col, value in enumerate(record):
-                if value is not None:  # NULL: an empty cell
-                    writers[col](row, col, value, cell_formats[col])
-            row += 1
+    row = write_rows(ws, table, columns, [formats(c.number_format) for c in columns])
     if left_out:
         ws.write_string(
             max(row, 2),  # under the Table (an empty one has an empty data row)

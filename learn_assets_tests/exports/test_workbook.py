@@ -272,7 +272,9 @@ def test_text_and_dates_are_prepared_column_by_column():
         xlsx.excel_text_column(text).to_pylist()
     )
     days = pa.array([dt.date(1900, 2, 28), dt.date(1900, 3, 1), D2, None])
-    assert xlsx.excel_dates(days) == ["1900-02-28", 61, 46328, None]
+    serial, text = xlsx.excel_dates(days)
+    assert serial.to_pylist() == [None, 61, 46328, None]
+    assert text.to_pylist() == ["1900-02-28", None, None, None]
     assert xlsx.table_name("Overview") == "overview" and xlsx.table_name("1 x") == "t_1_x"
 
 
