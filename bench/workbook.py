@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from learn_assets.exports import xlsx
-from learn_assets.exports.files import _first_row, people_table
+from learn_assets.exports.files import first_row, people_table
 from learn_assets.exports.headline import headlines
 from learn_assets.exports.tables import REPORTS, read_data_quality, read_previous, read_reports
 from learn_assets.settings import DEFAULTS
@@ -48,7 +48,7 @@ def main() -> None:
         previous = read_previous(conn, day)
     max_rows = DEFAULTS.xlsx_max_rows
     keys = {name: REPORTS[name].key for name in tables}
-    overview = _first_row(tables.get("org_overview"))
+    overview = first_row(tables.get("org_overview"))
     about = xlsx.about_rows(
         day,
         quality,

@@ -132,7 +132,7 @@ def export_tables(
     for name, table in tables.items():
         files.append(write_csv(table, folder / f"{name}.csv"))
         files.append(write_parquet(table, folder / f"{name}.parquet"))
-    overview = _first_row(tables.get("org_overview"))
+    overview = first_row(tables.get("org_overview"))
     about = about_rows(
         snapshot,
         quality,
@@ -170,7 +170,7 @@ def export_tables(
     )
 
 
-def _first_row(table: pa.Table | None) -> dict[str, Any] | None:
+def first_row(table: pa.Table | None) -> dict[str, Any] | None:
     rows = [] if table is None else table.slice(0, 1).to_pylist()
     return rows[0] if rows else None
 
