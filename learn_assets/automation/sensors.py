@@ -29,7 +29,7 @@ from learn_assets.jobs import snapshot_asset_keys, snapshot_job
 from learn_assets.partitions import snapshot_partitions
 from learn_assets.resources import LandingResource
 from learn_assets.resources.landing import FORMATS, LandingFile, LandingFileError
-from learn_assets.tenancy import ensure_pool, named
+from learn_assets.tenancy import WAREHOUSE_POOL, ensure_pool, named
 
 EXPECTED = {d.name.lower() for d in DATASETS}
 FINGERPRINT_TAG = "learn/content_fingerprint"
@@ -172,7 +172,8 @@ def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingResource
         context.log.warning(f"landing folder {folder} skipped: {why}")
     if not decision.requests:
         return dg.SkipReason(skip_reason(decision))
-    ensure_pool(context.instance)
+    if WAREHOUSE_POOL:  # a tenant's runs take turns in its pool: it has its limit first
+        ensure_pool(context.instance, WAREHOUSE_POOL)
     assets = snapshot_asset_keys()
     return [
         dg.RunRequest(
