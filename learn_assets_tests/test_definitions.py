@@ -36,6 +36,10 @@ def test_dagster_definitions_validate(tmp_path, landing_dir):
 # Imported by the steps that need them, never by the code location: every run, step process,
 # sensor evaluation and code server imports the code location first (issue #18).
 HEAVY_MODULES = (
+    "pandera",
+    "pandas",
+    "numpy",
+    "pyarrow",
     "matplotlib",
     "PIL",
     "xlsxwriter",
