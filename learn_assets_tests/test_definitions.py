@@ -50,10 +50,16 @@ HEAVY_MODULES = (
 )
 
 
-def test_the_code_location_does_not_import_the_heavy_modules(tmp_path, landing_dir):
+@pytest.mark.parametrize(
+    "location",
+    [
+        "learn_assets.definitions",
+        "learn_assets.publish.consolidated",  # a consolidated group's (learn_assets.locations)
+    ],
+)
+def test_the_code_location_does_not_import_the_heavy_modules(tmp_path, landing_dir, location):
     probe = (
-        "import sys, learn_assets.definitions; "
-        f"print(sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules))"
+        f"import sys, {location}; print(sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules))"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe],
