@@ -28,16 +28,21 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from learn_assets.publish.lake_location import Lake, LakeError, lake_for
-from learn_assets.reports.build import REPORT_TABLES, ReportTable
+from learn_assets.publish.lake_location import (
+    REPORT_PAGE,
+    SOURCES,  # noqa: F401 - re-exported: the group's commit metadata
+    TENANT_COLUMN,
+    Lake,
+    LakeError,
+    lake_for,
+    page_path,
+    table_uri,
+)
+from learn_assets.reports.build import REPORT_TABLES
 from learn_assets.resources.storage import Storage, StorageError
 
 if TYPE_CHECKING:
     from learn_assets.tenants import Group, TenantsFile
-
-TENANT_COLUMN = "tenant"
-REPORT_PAGE = "report.html"
-SOURCES = "learn.sources"  # commit metadata: the members' Delta versions the table was made of
 
 # Rebuild when a member published (any partition of its publish/lake), once its runs are done.
 FOLLOW_MEMBERS = (
@@ -52,15 +57,6 @@ FOLLOW_MEMBERS = (
 def member_key(tenant: str) -> dg.AssetKey:
     """A member's lake asset, in the member's own code location."""
     return dg.AssetKey([tenant, "publish", "lake"])
-
-
-def table_uri(target: Lake, group: str, report: ReportTable) -> str:
-    return target.uri(f"{group}/reports", report.name)
-
-
-def page_path(group: Group | str) -> str:
-    name = group if isinstance(group, str) else group.name
-    return f"{name}/{REPORT_PAGE}"
 
 
 def consolidated_assets(

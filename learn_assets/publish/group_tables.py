@@ -10,9 +10,9 @@ from pathlib import Path
 import pyarrow as pa
 from deltalake import CommitProperties, write_deltalake
 
-from learn_assets.publish.consolidated import SOURCES, TENANT_COLUMN, page_path, table_uri
 from learn_assets.publish.group_report import render_group_page
 from learn_assets.publish.lake import Lake, LakeError, _fail, open_delta
+from learn_assets.publish.lake_location import SOURCES, TENANT_COLUMN, page_path, table_uri
 from learn_assets.reports.build import REPORT_TABLES, ReportTable
 from learn_assets.resources.storage import Storage
 

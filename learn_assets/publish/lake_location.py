@@ -1,14 +1,27 @@
 """Where a lake is and how delta-rs reaches it: a local folder, or an Azure URL with the
-environment's storage credentials. No deltalake here: a code location builds its lakes when it
-loads (`publish/consolidated.py`), the Delta work (`publish/lake.py`) runs in the steps.
+environment's storage credentials; and where a consolidated group's tables and page are in its
+lake. No deltalake here: a code location builds its lakes when it loads
+(`publish/consolidated.py`), the Delta work (`publish/lake.py`, `publish/group_tables.py`) runs
+in the steps.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from learn_assets.resources.storage import StorageError, parse_location, redact, secret_values
+
+if TYPE_CHECKING:
+    from learn_assets.reports.build import ReportTable
+    from learn_assets.tenants import Group
+
+# A consolidated group's tables: `<group lake>/<group>/reports/<report>`, a `tenant` column in
+# front; its page `<group>/report.html`; each commit records the members' Delta versions.
+TENANT_COLUMN = "tenant"
+REPORT_PAGE = "report.html"
+SOURCES = "learn.sources"  # commit metadata: the members' Delta versions the table was made of
 
 
 class LakeError(RuntimeError):
@@ -70,3 +83,14 @@ def _fail(lake: Lake, what: str, error: Exception) -> LakeError:
         f"cannot publish {what} to {lake.root}: {type(error).__name__}: {error}", lake.secrets
     )
     return LakeError(message)
+
+
+def table_uri(target: Lake, group: str, report: ReportTable) -> str:
+    """A consolidated group's table of `report` in the group's lake."""
+    return target.uri(f"{group}/reports", report.name)
+
+
+def page_path(group: Group | str) -> str:
+    """A consolidated group's page, relative to the group's lake."""
+    name = group if isinstance(group, str) else group.name
+    return f"{name}/{REPORT_PAGE}"
