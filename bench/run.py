@@ -268,13 +268,12 @@ def _naive_frame(dataset, path: Path):
     by_lower = {c.lower(): c for c in raw.columns}
     frame = pd.DataFrame(index=raw.index)
     for name, column in dataset.contract.columns.items():
-        meta = column.metadata or {}
-        if "derived_from" in meta:
-            url = frame[meta["derived_from"]]
+        if column.derived_from is not None:
+            url = frame[column.derived_from]
             frame[name] = (LEARN_SITE + url).where(url.notna())
             continue
-        text = raw[by_lower[meta["source"].lower()]].replace("", None)
-        kind = meta["kind"]
+        text = raw[by_lower[column.source.lower()]].replace("", None)
+        kind = column.kind
         if kind is Kind.GUID:
             text = text.str.lower()
         elif kind is Kind.INT:
@@ -289,7 +288,7 @@ def _naive_frame(dataset, path: Path):
             text = text.map({"True": True, "False": False}).astype("boolean")
         frame[name] = text
     try:
-        valid = dataset.contract.validate(frame, lazy=True)
+        valid = dataset.contract.pandera.validate(frame, lazy=True)
         bad = 0
     except pandera.errors.SchemaErrors as errors:
         index = errors.failure_cases["index"].dropna().unique()

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import subprocess
+import sys
 
 import dagster as dg
 import duckdb
@@ -30,6 +31,46 @@ def test_dagster_definitions_validate(tmp_path, landing_dir):
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# Imported by the steps that need them, never by the code location: every run, step process,
+# sensor evaluation and code server imports the code location first (issue #18).
+HEAVY_MODULES = (
+    "pandera",
+    "pandas",
+    "numpy",
+    "pyarrow",
+    "matplotlib",
+    "PIL",
+    "xlsxwriter",
+    "openpyxl",
+    "deltalake",
+    "azure",
+    "adlfs",
+)
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "learn_assets.definitions",
+        "learn_assets.publish.consolidated",  # a consolidated group's (learn_assets.locations)
+    ],
+)
+def test_the_code_location_does_not_import_the_heavy_modules(tmp_path, landing_dir, location):
+    probe = (
+        f"import sys, {location}; print(sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=PROJECT,
+        env=cli_env(tmp_path, landing_dir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 @pytest.mark.slow

@@ -10,10 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import pandera.pandas as pa
-
 from learn_assets.contracts.kinds import Kind
-from learn_assets.contracts.schemas import CONTRACTS, ENTRA_CONTRACT
+from learn_assets.contracts.schemas import CONTRACTS, ENTRA_CONTRACT, Contract
 
 __all__ = ["DATASETS", "ENTRA", "Column", "Dataset", "Kind", "snake_case"]
 
@@ -31,11 +29,11 @@ class Dataset:
     tenant: bool  # tenant data (about people) or catalog data (same for every tenant)
     columns: tuple[Column, ...]  # as delivered, in the dictionary's order
     description: str
-    contract: pa.DataFrameSchema  # the staged table: names, types, rules
+    contract: Contract  # the staged table: names, types, rules
 
     @property
     def partitioned(self) -> bool:
-        return bool(self.contract.metadata["partitioned"])
+        return self.contract.partitioned
 
     @property
     def table(self) -> str:
@@ -54,16 +52,14 @@ def snake_case(name: str) -> str:
     return name.lower()
 
 
-def _from_contract(schema: pa.DataFrameSchema) -> Dataset:
+def _from_contract(schema: Contract) -> Dataset:
     columns = tuple(
-        Column(c.metadata["source"], c.metadata["kind"], c.description or "")
+        Column(c.source, c.kind, c.description or "")
         for c in schema.columns.values()
-        if "source" in (c.metadata or {})
+        if c.source is not None
     )
     assert schema.name and schema.description
-    return Dataset(
-        schema.name, bool(schema.metadata["tenant"]), columns, schema.description, schema
-    )
+    return Dataset(schema.name, schema.tenant, columns, schema.description, schema)
 
 
 DATASETS: tuple[Dataset, ...] = tuple(_from_contract(s) for s in CONTRACTS)

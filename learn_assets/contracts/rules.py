@@ -20,13 +20,15 @@ import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-import pandas as pd
-import pandera.pandas as pa
-import pyarrow
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from learn_assets.contracts.kinds import TIMESTAMP_KINDS, Kind
 from learn_assets.warehouse.sql import quote_ident, quote_literal
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pandera.pandas as pa
 
 GUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 LEARN_SITE = "https://learn.microsoft.com"
@@ -37,6 +39,15 @@ SPACES = (
     "\u0020\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
     "\u202f\u205f\u3000"
 )
+
+
+def pandera_api() -> ModuleType:
+    """pandera's pandas API (`pandera.pandas`), for the pandera faces of the rules. Imported when
+    a contract is first validated with pandas (the tests, the bench's naive baseline), never by
+    the code location: it imports pandas, numpy and pyarrow (issue #18)."""
+    import pandera.pandas
+
+    return pandera.pandas
 
 
 # --- SQL pieces ------------------------------------------------------------------------------
@@ -210,6 +221,7 @@ class Required(Rule):
         # NULL is the column's `nullable=False`; blank text is this check.
         if not _string(kind):
             return ()
+        pa = pandera_api()
         return (pa.Check(_not_blank, name="required", error=self.reasons()[0]),)
 
 
@@ -231,6 +243,7 @@ class Guid(Rule):
         return (f"NOT {is_guid(at.ref)}",)
 
     def checks(self, kind: Kind) -> tuple[pa.Check, ...]:
+        pa = pandera_api()
         return (
             pa.Check(
                 _guid, name="guid", error=self.reasons()[0], statistics={"pattern": GUID_PATTERN}
@@ -258,7 +271,7 @@ class MaxLength(Rule):
         return (f"length({at.ref}) > {self.limit}",)
 
     def checks(self, kind: Kind) -> tuple[pa.Check, ...]:
-        return (pa.Check.str_length(max_value=self.limit, error=self.reasons()[0]),)
+        return (pandera_api().Check.str_length(max_value=self.limit, error=self.reasons()[0]),)
 
 
 @dataclass(frozen=True, init=False)
@@ -282,7 +295,7 @@ class OneOf(Rule):
         return (f"{at.ref} NOT IN ({', '.join(_literal(v) for v in self.values)})",)
 
     def checks(self, kind: Kind) -> tuple[pa.Check, ...]:
-        return (pa.Check.isin(list(self.values), error=self.reasons()[0]),)
+        return (pandera_api().Check.isin(list(self.values), error=self.reasons()[0]),)
 
 
 # The type of range end each ranged kind takes.
@@ -294,8 +307,8 @@ class Range(Rule):
     """The valid values, both ends included: numbers, dates or instants. A value outside is
     quarantined naming the end it passes (`xp: above 1000000`, `awarded_on: before 1900-01-01`)."""
 
-    low: int | dt.date | pd.Timestamp
-    high: int | dt.date | pd.Timestamp
+    low: int | dt.date  # an instant is a datetime with its time zone
+    high: int | dt.date
 
     def __post_init__(self) -> None:
         if bound_type(self.low) != bound_type(self.high) or self.low > self.high:
@@ -313,6 +326,7 @@ class Range(Rule):
 
     def checks(self, kind: Kind) -> tuple[pa.Check, ...]:
         low, high = self.reasons()
+        pa = pandera_api()
         return (pa.Check.ge(self.low, error=low), pa.Check.le(self.high, error=high))
 
 
@@ -332,7 +346,7 @@ class StartsWith(Rule):
         return (f"NOT starts_with({at.ref}, {_literal(self.prefix)})",)
 
     def checks(self, kind: Kind) -> tuple[pa.Check, ...]:
-        return (pa.Check.str_startswith(self.prefix, error=self.reasons()[0]),)
+        return (pandera_api().Check.str_startswith(self.prefix, error=self.reasons()[0]),)
 
 
 # --- Row rules -------------------------------------------------------------------------------
@@ -379,7 +393,7 @@ class NotAfter(FrameRule):
         def holds(df: pd.DataFrame) -> pd.Series:
             return df[first].isna() | df[second].isna() | (df[first] <= df[second])
 
-        return pa.Check(
+        return pandera_api().Check(
             holds,
             name="not_after",
             error=self.reason(),
@@ -462,7 +476,8 @@ def _read_locale_datetime(raw: str) -> str:
     )
 
 
-_UTC = pd.DatetimeTZDtype("us", "UTC")
+# pandas dtypes by name, read by pandera only when a contract is validated with pandas.
+_UTC = "datetime64[us, UTC]"
 _TIMESTAMPTZ = "TIMESTAMP WITH TIME ZONE"
 
 PARSERS: dict[Kind, Parser] = {
@@ -479,7 +494,7 @@ PARSERS: dict[Kind, Parser] = {
         Parser(
             Kind.YYYYMMDD,
             "DATE",
-            pd.ArrowDtype(pyarrow.date32()),
+            "date32[pyarrow]",
             _read_yyyymmdd,
             "a YYYYMMDD date",
             placeholder_date,

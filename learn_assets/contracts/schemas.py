@@ -1,21 +1,23 @@
-"""pandera contracts: the single source of truth for every dataset's columns, types and rules.
+"""Contracts: the single source of truth for every dataset's columns, types and rules.
 
-Each contract describes the *staged* table (snake_case names, real types). Column metadata links it
-to the delivered file: `source` is the column's spelling in the data dictionary and `kind` says how
+Each contract describes the *staged* table (snake_case names, real types). A column links it to
+the delivered file: `source` is the column's spelling in the data dictionary and `kind` says how
 the text is parsed. Rules are declared with the vocabulary of `contracts/rules.py` (`Required()`,
-`OneOf(...)`, `Range(...)`, ...), kept in the metadata as `rules`; the pandera checks are generated
-from them. The raw layer takes its column list from here, the staged layer compiles the rules to
-DuckDB SQL (`contracts/sql.py`), the UI shows them as column schemas, and the README's rule
-tables are generated from them.
+`OneOf(...)`, `Range(...)`, ...), kept as the column's `rules`. The raw layer takes its column
+list from here, the staged layer compiles the rules to DuckDB SQL (`contracts/sql.py`), the UI
+shows them as column schemas, and the README's rule tables are generated from them.
+
+A contract is plain data, so the code location loads without pandas or pandera (issue #18);
+`Contract.pandera` generates its pandera schema (pandas backend), every check from its rules,
+when a frame is to be validated with pandas (the differential tests, the bench's baseline).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
-
-import pandas as pd
-import pandera.pandas as pa
+from typing import TYPE_CHECKING
 
 from learn_assets.contracts.kinds import RANGED_KINDS, TIMESTAMP_KINDS, Kind
 from learn_assets.contracts.rules import (
@@ -32,9 +34,22 @@ from learn_assets.contracts.rules import (
     Rule,
     StartsWith,
     in_vocabulary,
+    pandera_api,
 )
 
-__all__ = ["LEARN_SITE", "MAX_TEXT_LENGTH", "Range", "Reference", "col", "contract"]
+if TYPE_CHECKING:
+    import pandera.pandas as pa
+
+__all__ = [
+    "LEARN_SITE",
+    "MAX_TEXT_LENGTH",
+    "Contract",
+    "ContractColumn",
+    "Range",
+    "Reference",
+    "col",
+    "contract",
+]
 
 # No real title, summary or uid comes near this; a longer value is a corrupt field.
 MAX_TEXT_LENGTH = 65_536
@@ -50,7 +65,7 @@ DATES = Range(FIRST_DAY, dt.date(9999, 12, 31))
 # offset, inside what Python, Arrow and Excel can all hold (years 1 to 9999; Excel from 1900),
 # so reports and exports never meet a value they cannot write.
 TIMESTAMPS = Range(
-    pd.Timestamp("1900-01-01", tz="UTC"), pd.Timestamp("2999-12-31 23:59:59.999999", tz="UTC")
+    dt.datetime(1900, 1, 1, tzinfo=dt.UTC), dt.datetime(2999, 12, 31, 23, 59, 59, 999999, dt.UTC)
 )
 # XP of one Progress row, and the points of a catalog item (the XP it gives). Real values are
 # 100 to a few thousand; the cap also keeps every sum of XP far from BIGINT's limit (it would
@@ -86,73 +101,60 @@ def column_rules_for(kind: Kind, declared: tuple[object, ...], label: str) -> tu
     return tuple(sorted([PARSERS[kind], *rules], key=lambda r: VOCABULARY.index(type(r))))
 
 
+@dataclass(frozen=True)
+class ContractColumn:
+    """A contract column: its kind, its rules (its parser, its kind's and the declared ones, in
+    the vocabulary's order), and where its value comes from: the delivered column `source`, or
+    the staged column it is `derived_from`."""
+
+    kind: Kind
+    rules: tuple[Rule, ...]
+    description: str | None = None
+    source: str | None = None
+    derived_from: str | None = None
+
+    @property
+    def nullable(self) -> bool:
+        return not any(isinstance(r, Required) for r in self.rules)
+
+    def pandera(self) -> pa.Column:
+        """The pandera column: its kind's dtype, nullable unless required, a check per rule."""
+        return pandera_api().Column(
+            PARSERS[self.kind].dtype,
+            checks=[check for rule in self.rules for check in rule.checks(self.kind)],
+            nullable=self.nullable,
+            description=self.description,
+        )
+
+
 def _column(
-    kind: Kind, declared: tuple[object, ...], label: str, description: str, metadata: dict
-) -> pa.Column:
+    kind: Kind,
+    declared: tuple[object, ...],
+    label: str,
+    description: str,
+    source: str | None = None,
+    derived_from: str | None = None,
+) -> ContractColumn:
     rules = column_rules_for(kind, declared, label)
-    return pa.Column(
-        PARSERS[kind].dtype,
-        checks=[check for rule in rules for check in rule.checks(kind)],
-        nullable=not any(isinstance(r, Required) for r in rules),
-        description=description or None,
-        metadata=metadata | {"kind": kind, "rules": rules},
-    )
+    return ContractColumn(kind, rules, description or None, source, derived_from)
 
 
-def col(source: str, kind: Kind, *rules: Rule, doc: str = "") -> pa.Column:
+def col(source: str, kind: Kind, *rules: Rule, doc: str = "") -> ContractColumn:
     """A contract column parsed from the delivered column `source`, following `rules` and its
     kind's (`KIND_RULES`). Numbers state their valid `Range`; dates and timestamps have their
     kind's unless given."""
-    return _column(kind, rules, source, doc, {"source": source})
+    return _column(kind, rules, source, doc, source=source)
 
 
-def absolute_url(of: str) -> pa.Column:
+def absolute_url(of: str) -> ContractColumn:
     """Derived: the full link, `https://learn.microsoft.com` + the site-relative URL."""
     return _column(
         Kind.ABSOLUTE_URL,
         (StartsWith("https://"),),
         of,
         f"{LEARN_SITE} + {of}",
-        {"derived_from": of},
+        derived_from=of,
     )
-
-
-def _signature(check: pa.Check) -> tuple:
-    # Not `==`: pandera compares check functions by bytecode, which its dispatch can change.
-    return (check.name, check.error, check.statistics)
-
-
-def _matching(where: str, checks: list[pa.Check], expected: list[pa.Check]) -> None:
-    """Refuses pandera checks that are not exactly the ones the rules generate: a check added by
-    hand would be pandera's alone, never compiled to SQL nor documented."""
-    signatures = [_signature(c) for c in expected]
-    for check in checks:
-        if _signature(check) not in signatures:
-            raise ValueError(
-                f"contract check {check.name!r} on {where} is not generated from the rule "
-                "vocabulary (learn_assets/contracts/rules.py)"
-            )
-    if [_signature(c) for c in checks] != signatures:
-        raise ValueError(f"{where}: the pandera checks differ from those of its rules")
-
-
-def column_rules(name: str, column: pa.Column) -> tuple[Rule, ...]:
-    """The rules of a contract column, in order, as its pandera checks say too."""
-    metadata = column.metadata or {}
-    if "rules" not in metadata:
-        raise ValueError(f"{name}: no rules; declare contract columns with `col` (schemas.py)")
-    rules: tuple[Rule, ...] = metadata["rules"]
-    _matching(name, list(column.checks), [c for r in rules for c in r.checks(metadata["kind"])])
-    if column.nullable == any(isinstance(r, Required) for r in rules):
-        raise ValueError(f"{name}: nullable, yet required (or the other way round)")
-    return rules
-
-
-def frame_rules(schema: pa.DataFrameSchema) -> tuple[FrameRule, ...]:
-    """The rules of a contract over several columns, as its pandera checks say too."""
-    rules: tuple[FrameRule, ...] = (schema.metadata or {}).get("rules", ())
-    _matching(str(schema.name), list(schema.checks), [r.check() for r in rules])
-    return rules
 
 
 @dataclass(frozen=True)
@@ -171,58 +173,88 @@ class Reference:
         return f"{self.column}{where} -> {self.target}.{self.target_column}"
 
 
+@dataclass(frozen=True)
+class Contract:
+    """A dataset's staged table: `columns` by staged name, in order; `unique` is the key (no two
+    rows of a snapshot share it); `rules` are the rules over several columns (`NotAfter`)."""
+
+    name: str
+    description: str
+    columns: dict[str, ContractColumn]
+    unique: tuple[str, ...]
+    rules: tuple[FrameRule, ...] = ()
+    tenant: bool = False
+    references: tuple[Reference, ...] = ()
+    partitioned: bool = True
+
+    @functools.cached_property
+    def pandera(self) -> pa.DataFrameSchema:
+        """The contract as a pandera schema (pandas backend), generated when first used:
+        coerced, strict, ordered, with the checks of every rule (erroring with its reasons)."""
+        return pandera_api().DataFrameSchema(
+            {name: column.pandera() for name, column in self.columns.items()},
+            checks=[rule.check() for rule in self.rules],
+            unique=list(self.unique),
+            strict=True,
+            ordered=True,
+            coerce=True,
+            name=self.name,
+            description=self.description,
+        )
+
+
 def contract(
     name: str,
     description: str,
-    columns: dict[str, pa.Column],
+    columns: dict[str, ContractColumn],
     *,
     unique: list[str] | None = None,
     rules: tuple[FrameRule, ...] = (),
     tenant: bool = False,
     references: tuple[Reference, ...] = (),
     partitioned: bool = True,
-) -> pa.DataFrameSchema:
+) -> Contract:
     """`unique` is the key: no two rows of a snapshot share it (the whole row when omitted).
     `rules` are the rules over several columns (`NotAfter`)."""
+    for column_name, column in columns.items():
+        if not isinstance(column, ContractColumn):
+            raise TypeError(
+                f"{column_name}: {column!r} is not a contract column; declare contract columns "
+                "with `col` (schemas.py)"
+            )
     for rule in rules:
         rule = in_vocabulary(rule, name)
-        kinds = {columns[c].metadata["kind"] for c in rule.columns if c in columns}
+        kinds = {columns[c].kind for c in rule.columns if c in columns}
         if not isinstance(rule, FrameRule) or len(kinds) != 1 or set(rule.columns) - set(columns):
             raise ValueError(f"{name}: {rule!r} is not a rule over columns of one kind here")
-    return pa.DataFrameSchema(
+    return Contract(
+        name,
+        description,
         columns,
-        checks=[rule.check() for rule in rules],
-        unique=unique or list(columns),
-        strict=True,
-        ordered=True,
-        coerce=True,
-        name=name,
-        description=description,
-        metadata={
-            "tenant": tenant,
-            "references": references,
-            "partitioned": partitioned,
-            "rules": rules,
-        },
+        tuple(unique or columns),
+        rules,
+        tenant,
+        references,
+        partitioned,
     )
 
 
 USER = Reference("user_id", "Users", "user_id")
 
 
-def _tenant(source: str = "tenantId") -> dict[str, pa.Column]:
+def _tenant(source: str = "tenantId") -> dict[str, ContractColumn]:
     return {
         "tenant_id": col(source, Kind.GUID, Required(), doc="organization's Entra tenant"),
         "user_id": col("userId", Kind.GUID, Required(), doc="Learn profile id (not the Entra id)"),
     }
 
 
-def _catalog_lists(*names: str) -> dict[str, pa.Column]:
+def _catalog_lists(*names: str) -> dict[str, ContractColumn]:
     return {n: col(n, Kind.JSON_ARRAY, doc=f"JSON array of {n}") for n in names}
 
 
-def _urls(*pairs: tuple[str, str]) -> dict[str, pa.Column]:
-    out: dict[str, pa.Column] = {}
+def _urls(*pairs: tuple[str, str]) -> dict[str, ContractColumn]:
+    out: dict[str, ContractColumn] = {}
     for name, source in pairs:
         out[name] = col(source, Kind.URL, doc="site-relative URL")
         out[f"{name}_absolute"] = absolute_url(name)
@@ -238,7 +270,7 @@ D, T, N, DTO, DT, YMD = (
     Kind.YYYYMMDD,
 )
 
-CONTRACTS: tuple[pa.DataFrameSchema, ...] = (
+CONTRACTS: tuple[Contract, ...] = (
     contract(
         "Achievements",
         "Badges (module completed) and trophies (learning path completed) earned by the "

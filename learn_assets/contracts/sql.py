@@ -4,7 +4,7 @@ For each delivered row the compiled query gives the typed values and the list of
 breaks (`reasons`, each naming the column and the rule). The staged layer keeps rows with no
 reason and quarantines the others with their original text. The SQL of every rule comes from the
 rule vocabulary (`contracts/rules.py`), the same objects the pandera checks and the README's rule
-tables are generated from; a contract column not declared with it is refused (`column_rules`).
+tables are generated from; a contract column declared otherwise does not exist (`col`).
 Each rule about values (not about reading the text) also holds over the typed columns alone:
 the blocking `contract_types` check evaluates those on every staged row (`rule_counts_select`).
 """
@@ -13,10 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandera.pandas as pa
-
 from learn_assets.contracts.rules import NO_END_DATE, PARSERS, Rule, Target
-from learn_assets.contracts.schemas import column_rules, frame_rules
+from learn_assets.contracts.schemas import Contract
 from learn_assets.warehouse.sql import quote_ident, quote_literal
 
 __all__ = [
@@ -73,25 +71,24 @@ def sql_rules(rule: Rule, at: Target) -> tuple[SqlRule, ...]:
     )
 
 
-def compile_contract(schema: pa.DataFrameSchema) -> CompiledContract:
+def compile_contract(schema: Contract) -> CompiledContract:
     typed: dict[str, str] = {}
     types: dict[str, str] = {}
     rules: list[SqlRule] = []
     for name, column in schema.columns.items():
-        declared = column_rules(name, column)
-        parser = PARSERS[column.metadata["kind"]]
-        if "derived_from" in column.metadata:
-            typed[name], raw = parser.read(typed[column.metadata["derived_from"]]), None
+        parser = PARSERS[column.kind]
+        if column.derived_from is not None:
+            typed[name], raw = parser.read(typed[column.derived_from]), None
         else:
-            source = column.metadata["source"]
-            typed[name], raw = parser.read(quote_ident(source)), raw_ref(source)
+            assert column.source is not None, f"{name}: neither delivered nor derived"
+            typed[name], raw = parser.read(quote_ident(column.source)), raw_ref(column.source)
         types[name] = parser.sql_type
         at = Target(name, parser.kind, raw)
-        rules += [compiled for rule in declared for compiled in sql_rules(rule, at)]
-    for frame_rule in frame_rules(schema):
+        rules += [compiled for rule in column.rules for compiled in sql_rules(rule, at)]
+    for frame_rule in schema.rules:
         violated = frame_rule.violated()
         rules.append(SqlRule(frame_rule.reason(), violated, violated))
-    return CompiledContract(typed, types, tuple(rules), tuple(schema.unique or schema.columns))
+    return CompiledContract(typed, types, tuple(rules), schema.unique)
 
 
 def judged_select(compiled: CompiledContract, source_columns: tuple[str, ...], source: str) -> str:

@@ -1,25 +1,30 @@
 """Export asset: `exports/snapshot_files`, the files people open, written per snapshot.
 
 No `from __future__ import annotations` here: Dagster reads the context type hint at runtime.
+The writing (`exports/refresh.py` and what it imports: pyarrow, matplotlib, xlsxwriter) is
+imported by the step that writes the exports, not by the code location (issue #18).
 """
 
 import base64
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from learn_assets.exports.charts import CHART_TITLES
-from learn_assets.exports.files import ExportResult
-from learn_assets.exports.refresh import refresh_exports
 from learn_assets.partitions import announce_rebuilt, single_run, snapshot_partitions
 from learn_assets.reports.build import REPORT_TABLES
 from learn_assets.resources import LandingResource, WarehouseResource
 from learn_assets.resources.exports import ExportSettings
 from learn_assets.tenancy import WAREHOUSE_POOL
 
+if TYPE_CHECKING:
+    from learn_assets.exports.files import ExportResult
 
-def charts_markdown(result: ExportResult) -> str:
+
+def charts_markdown(result: "ExportResult") -> str:
     """The charts as Markdown with inline PNGs, which the Dagster UI shows as images."""
+    from learn_assets.exports.charts import CHART_TITLES  # with matplotlib: at run time only
+
     parts = []
     for name, png in result.charts.items():
         title = CHART_TITLES.get(name, name)
@@ -28,7 +33,7 @@ def charts_markdown(result: ExportResult) -> str:
     return "\n\n".join(parts)
 
 
-def export_metadata(results: list[ExportResult]) -> dict[str, dg.MetadataValue]:
+def export_metadata(results: list["ExportResult"]) -> dict[str, dg.MetadataValue]:
     """Metadata of the run: the latest snapshot's folder, files, rows and charts in full."""
     last = results[-1]
     metadata = {
@@ -68,6 +73,8 @@ def snapshot_files(
     exports: ExportSettings,
     landing: LandingResource,
 ) -> dg.MaterializeResult:
+    from learn_assets.exports.refresh import refresh_exports  # the heavy part: at run time only
+
     requested = [dt.date.fromisoformat(k) for k in sorted(context.partition_keys)]
     with warehouse.get_connection() as conn:
         done = refresh_exports(

@@ -17,31 +17,32 @@ the group with a per-tenant breakdown; it is rewritten with the tables.
 In Dagster it is a small code location of its own (`learn_assets.locations.<group>`): one asset
 per report, `<group>/reports/<report>`, and `<group>/exports/report`, depending on each member's
 `<tenant>/publish/lake` by key (in the members' locations), and rebuilt by declarative automation
-when any member publishes.
+when any member publishes. The writing (`publish/group_tables.py`: deltalake, pyarrow) is imported
+by the asset when it runs, not when the location loads (issue #18).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import dagster as dg
-import pyarrow as pa
-from deltalake import CommitProperties, write_deltalake
 
-from learn_assets.publish.group_report import render_group_page
-from learn_assets.publish.lake import Lake, LakeError, _fail, lake_for, open_delta
-from learn_assets.reports.build import REPORT_TABLES, ReportTable
+from learn_assets.publish.lake_location import (
+    REPORT_PAGE,
+    SOURCES,  # noqa: F401 - re-exported: the group's commit metadata
+    TENANT_COLUMN,
+    Lake,
+    LakeError,
+    lake_for,
+    page_path,
+    table_uri,
+)
+from learn_assets.reports.build import REPORT_TABLES
 from learn_assets.resources.storage import Storage, StorageError
 
 if TYPE_CHECKING:
     from learn_assets.tenants import Group, TenantsFile
-
-TENANT_COLUMN = "tenant"
-REPORT_PAGE = "report.html"
-SOURCES = "learn.sources"  # commit metadata: the members' Delta versions the table was made of
 
 # Rebuild when a member published (any partition of its publish/lake), once its runs are done.
 FOLLOW_MEMBERS = (
@@ -56,94 +57,6 @@ FOLLOW_MEMBERS = (
 def member_key(tenant: str) -> dg.AssetKey:
     """A member's lake asset, in the member's own code location."""
     return dg.AssetKey([tenant, "publish", "lake"])
-
-
-def table_uri(target: Lake, group: str, report: ReportTable) -> str:
-    return target.uri(f"{group}/reports", report.name)
-
-
-def _recorded(target: Lake, uri: str) -> dict[str, int | None] | None:
-    """The members' versions the table at `uri` was last made of (None: no table yet)."""
-    table = open_delta(target, uri)
-    if table is None:
-        return None
-    for commit in table.history(1):
-        if SOURCES in commit:
-            return json.loads(commit[SOURCES])
-    return {}
-
-
-def _with_tenant(tenant: str, rows: pa.Table) -> pa.Table:
-    column = pa.array([tenant] * rows.num_rows, pa.string())
-    return rows.add_column(0, TENANT_COLUMN, column)
-
-
-def consolidate_report(
-    group: str, members: Mapping[str, Lake], target: Lake, report: ReportTable
-) -> dict[str, object]:
-    """Make `<target>/<group>/reports/<report>` the members' rows with a tenant column, when a
-    member's table changed since it was last made (one commit). Returns what it did."""
-    uri = table_uri(target, group, report)
-    versions: dict[str, int | None] = {}
-    parts = []
-    for tenant, lake in members.items():
-        table = open_delta(lake, lake.uri("reports", report.name))
-        versions[tenant] = None if table is None else table.version()
-        if table is not None:
-            parts.append(_with_tenant(tenant, table.to_pyarrow_table()))
-    if not parts or _recorded(target, uri) == versions:
-        return {"written": False, "sources": versions}
-    rows = pa.concat_tables(parts, promote_options="permissive")
-    write_deltalake(
-        uri,
-        rows,
-        partition_by=[TENANT_COLUMN],
-        mode="overwrite",
-        schema_mode="overwrite",
-        storage_options=dict(target.storage_options) or None,
-        commit_properties=CommitProperties(custom_metadata={SOURCES: json.dumps(versions)}),
-    )
-    return {"written": True, "sources": versions, "rows": rows.num_rows}
-
-
-def consolidate(
-    group: str,
-    members: Mapping[str, Lake],
-    target: Lake,
-    reports: Sequence[ReportTable] = REPORT_TABLES,
-) -> dict[str, dict[str, object]]:
-    """Every report of the group (see `consolidate_report`); a failure names the table."""
-    if "://" not in target.root:
-        Path(target.root).mkdir(parents=True, exist_ok=True)
-    done = {}
-    for report in reports:
-        try:
-            done[report.name] = consolidate_report(group, members, target, report)
-        except LakeError:
-            raise
-        except Exception as e:  # deltalake and object_store raise many kinds: name the table
-            raise _fail(target, f"{group}/reports/{report.name}", e) from None
-    return done
-
-
-def page_path(group: Group | str) -> str:
-    name = group if isinstance(group, str) else group.name
-    return f"{name}/{REPORT_PAGE}"
-
-
-def write_group_page(
-    group: str, members: Sequence[str], target: Lake, storage: Storage, rewrite: bool
-) -> str | None:
-    """Write `<group>/report.html` under `storage` (the group's lake) from the consolidated
-    org_overview, when `rewrite` or when it is missing; returns where, or None."""
-    where = page_path(group)
-    if not rewrite and storage.stat(where) is not None:
-        return None
-    overview = next(r for r in REPORT_TABLES if r.name == "org_overview")
-    table = open_delta(target, table_uri(target, group, overview))
-    rows = None if table is None else table.to_pyarrow_table()
-    storage.write_bytes(where, render_group_page(group, members, rows).encode("utf-8"))
-    return storage.display(where)
 
 
 def consolidated_assets(
@@ -178,6 +91,8 @@ def consolidated_assets(
 
     @dg.multi_asset(name=f"{group.name}_reports", specs=specs, can_subset=False)
     def consolidated(context):  # (annotations are strings here: Dagster reads none)
+        from learn_assets.publish.group_tables import consolidate, write_group_page
+
         try:
             done = consolidate(group.name, members, target)
             written = any(outcome["written"] for outcome in done.values())

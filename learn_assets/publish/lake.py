@@ -17,7 +17,6 @@ columns never reach the lake (the reports are pseudonymized already).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,13 +27,14 @@ from deltalake.exceptions import TableNotFoundError
 
 from learn_assets.core.build import CORE_TABLES, LEARNERS, CoreTable, core_table
 from learn_assets.exports.tables import read_report
-from learn_assets.reports.build import REPORT_TABLES, ReportTable
-from learn_assets.resources.storage import (
-    StorageError,
-    parse_location,
-    redact,
-    secret_values,
+from learn_assets.publish.lake_location import (  # noqa: F401 - re-exported
+    Lake,
+    LakeError,
+    _fail,
+    delta_storage_options,
+    lake_for,
 )
+from learn_assets.reports.build import REPORT_TABLES, ReportTable
 from learn_assets.warehouse.ledger import mark_consumed, pending_changes
 from learn_assets.warehouse.sql import transaction
 from learn_assets.warehouse.versioned import loaded_snapshots
@@ -43,73 +43,12 @@ PUBLISH = "publish"  # the schema of the lake's bookkeeping (what it has publish
 DIRECTORY_COLUMNS = ("display_name", "department", "job_title", "mail", "country")
 
 
-class LakeError(RuntimeError):
-    """Publishing to the lake failed; the message names the table and never holds a secret."""
-
-
-@dataclass(frozen=True)
-class Lake:
-    """Where the lake is, and how delta-rs reaches it."""
-
-    root: str  # local path or az:// URL, as configured
-    storage_options: Mapping[str, str] = field(default_factory=dict, repr=False)
-    secrets: tuple[str, ...] = field(default=(), repr=False)
-
-    def uri(self, layer: str, name: str) -> str:
-        return f"{self.root.rstrip('/')}/{layer}/{name}"
-
-
-def lake_for(root: str, env: Mapping[str, str]) -> Lake:
-    """A local folder, or an Azure URL reached with the environment's storage credentials."""
-    location = parse_location(root)
-    if not location.remote:
-        return Lake(location.path)
-    # (a remote lake needs no folder: Delta tables are prefixes in the container)
-    container, _, prefix = location.path.partition("/")
-    uri = f"az://{container}" + (f"/{prefix}" if prefix else "")
-    return Lake(uri, delta_storage_options(env, location.account), secret_values(env))
-
-
-def delta_storage_options(env: Mapping[str, str], account: str | None) -> dict[str, str]:
-    """delta-rs (object_store) options for the credentials in `env`: a connection string (its
-    account, key and blob endpoint, e.g. Azurite's), an account key, or, with neither, the
-    account name (object_store then uses the identity in the environment)."""
-    if conn := env.get("AZURE_STORAGE_CONNECTION_STRING"):
-        parts = dict(part.split("=", 1) for part in conn.split(";") if "=" in part and part.strip())
-        parts = {k.lower(): v for k, v in parts.items()}
-        options = {"account_name": parts.get("accountname", "")}
-        if key := parts.get("accountkey"):
-            options["account_key"] = key
-        if endpoint := parts.get("blobendpoint"):
-            options["endpoint"] = endpoint
-            if endpoint.startswith("http://"):
-                options["allow_http"] = "true"
-        return options
-    name = account or env.get("AZURE_STORAGE_ACCOUNT_NAME")
-    if not name:
-        raise StorageError(
-            "no Azure storage account for LEARN_LAKE_DIR: set AZURE_STORAGE_CONNECTION_STRING, "
-            "or AZURE_STORAGE_ACCOUNT_NAME (or use an abfs://container@account... URL)"
-        )
-    options = {"account_name": name}
-    if key := env.get("AZURE_STORAGE_ACCOUNT_KEY"):
-        options["account_key"] = key
-    return options
-
-
 @dataclass
 class Published:
     """What one publish wrote: per lake table, the Delta version, files and rows now there,
     and the snapshots written or removed."""
 
     tables: dict[str, dict[str, object]] = field(default_factory=dict)
-
-
-def _fail(lake: Lake, what: str, error: Exception) -> LakeError:
-    message = redact(
-        f"cannot publish {what} to {lake.root}: {type(error).__name__}: {error}", lake.secrets
-    )
-    return LakeError(message)
 
 
 def core_rows(conn: duckdb.DuckDBPyConnection, table: CoreTable, privacy: bool) -> pa.Table:

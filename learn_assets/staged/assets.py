@@ -5,6 +5,7 @@ import datetime as dt
 import dagster as dg
 
 from learn_assets.contracts.datasets import DATASETS, DATASETS_BY_NAME, ENTRA, Dataset
+from learn_assets.contracts.rules import Parser
 from learn_assets.contracts.sql import compile_contract
 from learn_assets.metadata import markdown_table
 from learn_assets.partitions import single_run, snapshot_partitions
@@ -20,7 +21,7 @@ def staged_column_schema(dataset: Dataset) -> dg.TableSchema:
     types = compile_contract(dataset.contract).types
     columns = [dg.TableColumn("snapshot_date", "DATE", description="snapshot (partition) date")]
     for name, column in dataset.contract.columns.items():
-        source = column.metadata.get("source") or f"derived from {column.metadata['derived_from']}"
+        source = column.source or f"derived from {column.derived_from}"
         columns.append(
             dg.TableColumn(
                 name,
@@ -28,7 +29,7 @@ def staged_column_schema(dataset: Dataset) -> dg.TableSchema:
                 description=f"{column.description or ''} [from {source}]".strip(),
                 constraints=dg.TableColumnConstraints(
                     nullable=column.nullable,
-                    other=[f"{c.name} {c.statistics}" for c in column.checks],
+                    other=[repr(r) for r in column.rules if not isinstance(r, Parser)],
                 ),
             )
         )
@@ -39,7 +40,7 @@ def staged_deps(dataset: Dataset) -> list[dg.AssetKey]:
     """raw/<dataset>, plus the staged datasets its references and tenant check read."""
     if not dataset.partitioned:
         return [dg.AssetKey(["raw", dataset.table])]
-    targets = {r.target for r in dataset.contract.metadata["references"]}
+    targets = {r.target for r in dataset.contract.references}
     if dataset.tenant and dataset.name != "Users":
         targets.add("Users")
     return [

@@ -229,7 +229,7 @@ def contract_types(conn, dataset: Dataset, result: StageResult) -> CheckOutcome:
 def checks_for(dataset: Dataset, gates: SanityGates | None = None) -> list[CheckDef]:
     """The checks of a staged dataset: the contract's, then the snapshot sanity checks with
     `gates` (names, descriptions and blocking do not depend on them)."""
-    refs: tuple[Reference, ...] = dataset.contract.metadata["references"]
+    refs: tuple[Reference, ...] = dataset.contract.references
     user_refs = tuple(r for r in refs if r.target == "Users")
     other_refs = tuple(r for r in refs if r.target != "Users")
     checks = [

@@ -10,7 +10,6 @@ page.
 from __future__ import annotations
 
 from learn_assets.contracts.datasets import DATASETS, ENTRA, Dataset
-from learn_assets.contracts.schemas import column_rules, frame_rules
 from learn_assets.contracts.sql import compile_contract
 from learn_assets.staged.checks import checks_for
 
@@ -26,16 +25,16 @@ def dataset_rules(dataset: Dataset) -> str:
         "|---|---|---|---|",
     ]
     for name, column in dataset.contract.columns.items():
-        source = column.metadata.get("source")
-        origin = f"`{source}`" if source else f"derived from `{column.metadata['derived_from']}`"
-        rules = "; ".join(what for rule in column_rules(name, column) for what in rule.reasons())
+        source = column.source
+        origin = f"`{source}`" if source else f"derived from `{column.derived_from}`"
+        rules = "; ".join(what for rule in column.rules for what in rule.reasons())
         lines.append(f"| `{name}` | {origin} | {compiled.types[name]} | {rules} |")
-    row_rules = [rule.reason() for rule in frame_rules(dataset.contract)]
+    row_rules = [rule.reason() for rule in dataset.contract.rules]
     key = ", ".join(f"`{k}`" for k in compiled.key)
     lines += ["", f"Key (unique per snapshot; identical repeated rows are quarantined): {key}."]
     if row_rules:
         lines.append("Also quarantined when: " + "; ".join(row_rules) + ".")
-    references = dataset.contract.metadata["references"]
+    references = dataset.contract.references
     if references:
         lines.append("References (warnings): " + "; ".join(r.label for r in references) + ".")
     checks = ", ".join(

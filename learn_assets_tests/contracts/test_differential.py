@@ -21,7 +21,6 @@ from collections.abc import Callable
 import duckdb
 import pandas as pd
 import pandera.errors
-import pandera.pandas as pa
 import pytest
 
 from learn_assets.contracts.datasets import DATASETS, ENTRA
@@ -38,7 +37,7 @@ from learn_assets.contracts.rules import (
     Rule,
     StartsWith,
 )
-from learn_assets.contracts.schemas import absolute_url, col, column_rules, contract, frame_rules
+from learn_assets.contracts.schemas import Contract, ContractColumn, absolute_url, col, contract
 from learn_assets.contracts.sql import compile_contract, judged_select
 from learn_assets.warehouse.sql import quote_ident
 
@@ -171,14 +170,14 @@ EDGES: dict[type[Rule], Callable[..., list[str]]] = {
 }
 
 
-def not_after_edges(rule: NotAfter, schema: pa.DataFrameSchema) -> list[dict[str, str]]:
+def not_after_edges(rule: NotAfter, schema: Contract) -> list[dict[str, str]]:
     """Rows (changes to the base row) where `first` is after, equal to and before `second`, and
     where one of them is missing."""
     first, second = (schema.columns[c] for c in rule.columns)
-    kind = first.metadata["kind"]
-    (low,) = (r.low for r in column_rules(rule.first, first) if isinstance(r, Range))
+    kind = first.kind
+    (low,) = (r.low for r in first.rules if isinstance(r, Range))
     early, late = as_text(low, kind)[0], as_text(shifted(low, 1), kind)[0]
-    one, other = first.metadata["source"], second.metadata["source"]
+    one, other = first.source, second.source
     return [
         {one: late, other: early},
         {one: early, other: late},
@@ -206,28 +205,28 @@ def base_value(rules: tuple[Rule, ...], kind: Kind) -> str:
     return text
 
 
-def column_edges(schema: pa.DataFrameSchema) -> dict[str, list[str]]:
+def column_edges(schema: Contract) -> dict[str, list[str]]:
     """Per delivered column, its valid base text first, then the edge texts of its rules and of
     the rules of the columns derived from it."""
     edges: dict[str, list[str]] = {}
-    for name, column in schema.columns.items():
-        kind, rules = column.metadata["kind"], column_rules(name, column)
+    for column in schema.columns.values():
+        kind, rules = column.kind, column.rules
         texts = [text for rule in rules for text in EDGES[type(rule)](rule, kind)]
-        if "derived_from" in column.metadata:
-            source = schema.columns[column.metadata["derived_from"]].metadata["source"]
+        if column.derived_from is not None:
+            source = schema.columns[column.derived_from].source
             edges[source] += texts
         else:
-            edges[column.metadata["source"]] = [base_value(rules, kind), *texts]
+            edges[column.source] = [base_value(rules, kind), *texts]
     return {source: list(dict.fromkeys(texts)) for source, texts in edges.items()}
 
 
-def generated_rows(schema: pa.DataFrameSchema) -> list[dict[str, str]]:
+def generated_rows(schema: Contract) -> list[dict[str, str]]:
     edges = column_edges(schema)
     base = {source: texts[0] for source, texts in edges.items()}
     rows = [base]
     for source, texts in edges.items():
         rows += [base | {source: text} for text in texts[1:]]
-    for rule in frame_rules(schema):
+    for rule in schema.rules:
         rows += [base | change for change in FRAME_EDGES[type(rule)](rule, schema)]
     rng = random.Random(schema.name)
     for _ in range(MIXED_ROWS):
@@ -235,12 +234,12 @@ def generated_rows(schema: pa.DataFrameSchema) -> list[dict[str, str]]:
     return rows
 
 
-def sources(schema: pa.DataFrameSchema) -> tuple[str, ...]:
-    return tuple(c.metadata["source"] for c in schema.columns.values() if "source" in c.metadata)
+def sources(schema: Contract) -> tuple[str, ...]:
+    return tuple(c.source for c in schema.columns.values() if c.source is not None)
 
 
 def sql_verdicts(
-    schema: pa.DataFrameSchema, rows: list[dict[str, str]]
+    schema: Contract, rows: list[dict[str, str]]
 ) -> tuple[pd.DataFrame, list[set[str]]]:
     """The typed values (a pandas frame as DuckDB hands it over: exact Int64, datetime64[us];
     not through Arrow-backed columns, whose cast to datetime64 turns year 10000 into 1972 in
@@ -264,13 +263,13 @@ def sql_verdicts(
     return frame, reasons
 
 
-def pandera_verdicts(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> list[set[str]]:
+def pandera_verdicts(schema: Contract, frame: pd.DataFrame) -> list[set[str]]:
     """Per row, the reasons of the checks the pandera schema (pandas backend) finds broken.
     Uniqueness is left out: the SQL judges a row alone (keys are the `keys_unique` check)."""
     broken: list[set[str]] = [set() for _ in range(len(frame))]
-    row_reasons = {rule.reason() for rule in frame_rules(schema)}
+    row_reasons = {rule.reason() for rule in schema.rules}
     try:
-        schema.validate(frame, lazy=True)
+        schema.pandera.validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as errors:
         for case in errors.failure_cases.itertuples():
             if "unique" in str(case.check):
@@ -285,12 +284,12 @@ def pandera_verdicts(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> list[se
     return broken
 
 
-def unread(schema: pa.DataFrameSchema, reasons: set[str]) -> set[str]:
+def unread(schema: Contract, reasons: set[str]) -> set[str]:
     """The columns whose delivered text the SQL could not read."""
     return {
         name
         for name, column in schema.columns.items()
-        for rule in column_rules(name, column)
+        for rule in column.rules
         if isinstance(rule, Parser)
         for what in rule.reasons()
         if f"{name}: {what}" in reasons
@@ -302,7 +301,7 @@ def column_of(reason: str) -> str | None:
     return column if colon else None
 
 
-def assert_agree(schema: pa.DataFrameSchema) -> set[str]:
+def assert_agree(schema: Contract) -> set[str]:
     """Pandera and the SQL agree on every generated row; returns the reasons the rows reached."""
     rows = generated_rows(schema)
     frame, by_sql = sql_verdicts(schema, rows)
@@ -322,7 +321,7 @@ def assert_agree(schema: pa.DataFrameSchema) -> set[str]:
     return set().union(*by_sql)
 
 
-def assert_every_rule_broke(schema: pa.DataFrameSchema, reached: set[str]) -> None:
+def assert_every_rule_broke(schema: Contract, reached: set[str]) -> None:
     """Every rule of `schema` broke on some row, but the end no 8-digit date passes (99991231
     reads as "no date")."""
     missed = {rule.reason for rule in compile_contract(schema).rules} - reached
@@ -361,8 +360,8 @@ EXAMPLES: dict[type, list[tuple[Kind, tuple[Rule, ...]]]] = {
 }
 
 
-def example_contract(rule_type: type) -> pa.DataFrameSchema:
-    columns: dict[str, pa.Column] = {}
+def example_contract(rule_type: type) -> Contract:
+    columns: dict[str, ContractColumn] = {}
     frame = []
     for i, (kind, rules) in enumerate(EXAMPLES[rule_type]):
         columns[f"c{i}"] = col(f"C{i}", kind, *rules)
@@ -385,8 +384,8 @@ def test_every_rule_type_of_the_vocabulary_has_edges_and_examples():
 def test_pandera_and_the_sql_agree_on_every_rule_of_the_vocabulary(rule_type):
     schema = example_contract(rule_type)
     assert_every_rule_broke(schema, assert_agree(schema))
-    used = {type(r) for n, c in schema.columns.items() for r in column_rules(n, c)}
-    assert rule_type in used | {type(r) for r in frame_rules(schema)}
+    used = {type(r) for c in schema.columns.values() for r in c.rules}
+    assert rule_type in used | {type(r) for r in schema.rules}
 
 
 def test_the_edges_reach_every_range_and_both_verdicts():

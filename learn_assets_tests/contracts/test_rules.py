@@ -1,5 +1,5 @@
 """The rule vocabulary is closed: a contract stating anything else fails when it is imported, and
-the compiler refuses pandera checks the vocabulary did not generate."""
+a contract's pandera schema has the checks its rules generate, and no others."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 
 from learn_assets.contracts.datasets import DATASETS, DATASETS_BY_NAME, ENTRA
 from learn_assets.contracts.kinds import Kind
-from learn_assets.contracts.rules import VOCABULARY, MaxLength, NotAfter, OneOf, Required
-from learn_assets.contracts.schemas import col, column_rules, contract
+from learn_assets.contracts.rules import VOCABULARY, MaxLength, NotAfter, OneOf, Range, Required
+from learn_assets.contracts.schemas import col, contract
 from learn_assets.contracts.sql import compile_contract
 
 # A module declaring a contract the way schemas.py does, with one rule that is not in the
@@ -82,29 +82,45 @@ def test_rules_are_refused_where_they_do_not_apply():
         OneOf()
 
 
-def test_the_compiler_refuses_pandera_checks_the_vocabulary_did_not_generate():
-    plain = pa.DataFrameSchema(
-        {"x": pa.Column(int, pa.Check.lt(3), metadata={"source": "x", "kind": Kind.INT})}
+def test_the_pandera_schema_is_generated_from_the_rules_alone():
+    with pytest.raises(TypeError, match="x: <Schema Column.*declare contract columns with `col`"):
+        contract("Example", "a contract", {"x": pa.Column(int, pa.Check.lt(3))})
+    rules = (NotAfter("start", "end"),)
+    declared = contract(
+        "Example",
+        "a contract",
+        {
+            "x": col("x", Kind.TEXT, Required(), MaxLength(3)),
+            "y": col("y", Kind.INT, Range(0, 9)),
+            "start": col("start", Kind.YYYYMMDD),
+            "end": col("end", Kind.YYYYMMDD),
+        },
+        unique=["x"],
+        rules=rules,
     )
-    with pytest.raises(ValueError, match="x: no rules; declare contract columns with `col`"):
-        compile_contract(plain)
-    declared = contract("Example", "a contract", {"x": col("x", Kind.TEXT, Required())})
-    added = declared.update_column("x", checks=[*declared.columns["x"].checks, pa.Check.lt(3)])
-    with pytest.raises(ValueError, match="'less_than' on x is not generated from the rule"):
-        compile_contract(added)
-    with pytest.raises(ValueError, match="x: nullable, yet required"):
-        compile_contract(declared.update_column("x", nullable=True))
-    row_check = pa.Check(lambda df: df["x"].notna(), name="a_row_check")
-    frame = pa.DataFrameSchema(declared.columns, checks=[row_check], name="Example")
-    with pytest.raises(ValueError, match="'a_row_check' on Example is not generated"):
-        compile_contract(frame)
+    schema = declared.pandera
+    assert schema is declared.pandera  # generated once
+    for name, column in declared.columns.items():
+        generated = [c for rule in column.rules for c in rule.checks(column.kind)]
+        got = schema.columns[name]
+        assert [(c.name, c.error, c.statistics) for c in got.checks] == [
+            (c.name, c.error, c.statistics) for c in generated
+        ]
+        assert got.nullable == column.nullable == (name != "x")
+    assert [c.error for c in schema.checks] == ["start after end"]
+    assert (schema.name, schema.unique, schema.strict, schema.ordered, schema.coerce) == (
+        "Example",
+        ["x"],
+        True,
+        True,
+        True,
+    )
+    assert compile_contract(declared).key == ("x",)
 
 
 def test_every_contract_uses_the_vocabulary_only():
     for dataset in (*DATASETS, ENTRA):
-        for name, column in dataset.contract.columns.items():
-            assert {type(r) for r in column_rules(name, column)} <= set(VOCABULARY)
+        for column in dataset.contract.columns.values():
+            assert {type(r) for r in column.rules} <= set(VOCABULARY)
     certifications = DATASETS_BY_NAME["Certifications"].contract
-    assert certifications.metadata["rules"] == (
-        NotAfter("certification_start_date", "certification_end_date"),
-    )
+    assert certifications.rules == (NotAfter("certification_start_date", "certification_end_date"),)

@@ -128,7 +128,7 @@ def test_fast_guid_predicate_agrees_with_the_contract_pattern(value):
 def test_every_date_timestamp_and_number_has_its_range_in_the_contract(dataset):
     reasons = {r.reason for r in compile_contract(dataset.contract).rules}
     for name, column in dataset.contract.columns.items():
-        kind = column.metadata["kind"]
+        kind = column.kind
         if kind in RANGED_KINDS:
             below, above = ("before", "after") if kind is not Kind.INT else ("below", "above")
             low = [r for r in reasons if r.startswith(f"{name}: {below} ")]
@@ -188,11 +188,11 @@ def test_a_number_date_or_timestamp_column_without_a_range_is_refused():
     with pytest.raises(ValueError, match="is not a rule for a yyyymmdd column"):
         col("AwardedOn", Kind.YYYYMMDD, TIMESTAMPS)  # instants, not dates
     # The kind's own range, unless the column states one.
-    assert col("AwardedOn", Kind.DATETIMEOFFSET).metadata["rules"] == (
+    assert col("AwardedOn", Kind.DATETIMEOFFSET).rules == (
         PARSERS[Kind.DATETIMEOFFSET],
         TIMESTAMPS,
     )
-    assert col("XP", Kind.INT, XP).metadata["rules"] == (PARSERS[Kind.INT], XP)
+    assert col("XP", Kind.INT, XP).rules == (PARSERS[Kind.INT], XP)
 
 
 @pytest.mark.parametrize(

@@ -16,11 +16,11 @@ from deltalake import DeltaTable, write_deltalake
 from learn_assets.publish.consolidated import (
     SOURCES,
     TENANT_COLUMN,
-    consolidate,
     consolidated_definitions,
     member_key,
 )
 from learn_assets.publish.group_report import breakdown, render_group_page, trend
+from learn_assets.publish.group_tables import consolidate
 from learn_assets.publish.lake import Lake
 from learn_assets.reports.build import REPORT_TABLES
 from learn_assets.settings import setting_parsers
