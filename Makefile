@@ -31,7 +31,7 @@ test: install lint
 
 ## The quick loop: pure and in-process tests only (no whole-pipeline runs, CLI, servers, browser).
 test-fast: install
-	$(BIN)/python -m pytest -m "not slow" -q
+	$(BIN)/python -m pytest -m "not slow" -q -n auto
 
 lint: install
 	$(BIN)/ruff check learn_assets learn_assets_tests bench

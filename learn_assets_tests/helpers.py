@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from learn_assets.contracts.datasets import DATASETS, Dataset
 from learn_assets.core.build import CORE_TABLES, history_table, update_core
@@ -196,3 +197,9 @@ def holder(
     finally:
         process.kill()
         process.wait()
+
+
+def seeds(count: int, fast: int) -> list[object]:
+    """The seeds of a randomized test: the first `fast` in the quick loop (`make test-fast`),
+    every one of them in `make test` (the rest are marked slow)."""
+    return [pytest.param(s, marks=pytest.mark.slow) if s >= fast else s for s in range(count)]

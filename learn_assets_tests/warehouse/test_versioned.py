@@ -20,6 +20,7 @@ from learn_assets.warehouse.versioned import (
     replace_snapshot,
     versions_table,
 )
+from learn_assets_tests.helpers import seeds
 
 DAYS = [dt.date(2026, 11, 1) + dt.timedelta(days=i) for i in range(6)]
 COLUMNS = [("user_id", "VARCHAR"), ("points", "INTEGER"), ("extra", "MAP(VARCHAR, VARCHAR)")]
@@ -118,7 +119,7 @@ def test_an_empty_snapshot_is_loaded_and_rebuilt_empty(conn):
     assert DAYS[1] in loaded_snapshots(conn, "raw", "things")
 
 
-@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("seed", seeds(40, fast=8))
 def test_any_sequence_of_loads_rebuilds_every_snapshot_and_stays_canonical(conn, seed):
     """Random loads, re-loads (re-runs) and deletes in random order, against a plain model."""
     rng = random.Random(seed)
@@ -214,7 +215,7 @@ def append(conn: duckdb.DuckDBPyConnection, day: dt.date, removed: list, added: 
     return count
 
 
-@pytest.mark.parametrize("seed", range(30))
+@pytest.mark.parametrize("seed", seeds(30, fast=6))
 def test_appending_changes_stores_what_loading_the_whole_snapshot_does(tmp_path, seed):
     """Each later day as changes (removed and added rows, repeats included) against the same
     days loaded whole: identical versions and snapshots."""
