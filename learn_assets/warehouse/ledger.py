@@ -92,13 +92,20 @@ def pending_changes(
 ) -> list[Change]:
     """Changes of `sources` that `consumer` has not taken into account yet, oldest first."""
     consumer_schema, _ = _split(consumer)
+    # What exists is asked once per schema, not once per source (a catalog query is ~0.7 ms).
+    ledgers: dict[str, bool] = {}
+    consumed: bool | None = None
     found: list[Change] = []
     for source in sources:
         schema, name = _split(source)
-        if relation_kind(conn, schema, CHANGES) is None:
+        if schema not in ledgers:
+            ledgers[schema] = relation_kind(conn, schema, CHANGES) is not None
+        if not ledgers[schema]:
             continue
         seen = 0
-        if relation_kind(conn, consumer_schema, CONSUMED) is not None:
+        if consumed is None:
+            consumed = relation_kind(conn, consumer_schema, CONSUMED) is not None
+        if consumed:
             row = conn.execute(
                 f"SELECT seq FROM {_consumed_table(consumer_schema)} "
                 "WHERE consumer = ? AND source = ?",
