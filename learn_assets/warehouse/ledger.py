@@ -92,13 +92,20 @@ def pending_changes(
 ) -> list[Change]:
     """Changes of `sources` that `consumer` has not taken into account yet, oldest first."""
     consumer_schema, _ = _split(consumer)
+    # What exists is asked once per schema, not once per source (a catalog query is ~0.7 ms).
+    ledgers: dict[str, bool] = {}
+    consumed: bool | None = None
     found: list[Change] = []
     for source in sources:
         schema, name = _split(source)
-        if relation_kind(conn, schema, CHANGES) is None:
+        if schema not in ledgers:
+            ledgers[schema] = relation_kind(conn, schema, CHANGES) is not None
+        if not ledgers[schema]:
             continue
         seen = 0
-        if relation_kind(conn, consumer_schema, CONSUMED) is not None:
+        if consumed is None:
+            consumed = relation_kind(conn, consumer_schema, CONSUMED) is not None
+        if consumed:
             row = conn.execute(
                 f"SELECT seq FROM {_consumed_table(consumer_schema)} "
                 "WHERE consumer = ? AND source = ?",
@@ -138,12 +145,16 @@ def mark_consumed(
     latest: dict[str, int] = {source: 0 for source in sources}
     for change in changes:
         latest[change.source] = max(latest.get(change.source, 0), change.seq)
-    for source, seq in latest.items():
-        conn.execute(
-            f"INSERT INTO {_consumed_table(schema)} VALUES (?, ?, ?) ON CONFLICT DO UPDATE "
-            "SET seq = greatest(seq, excluded.seq)",
-            [consumer, source, seq],
-        )
+    if not latest:
+        return
+    # One statement for every source (each source once, so no row is updated twice): a
+    # statement per source cost about 1.4 ms each.
+    conn.execute(
+        f"INSERT INTO {_consumed_table(schema)} VALUES "
+        + ", ".join(["(?, ?, ?)"] * len(latest))
+        + " ON CONFLICT DO UPDATE SET seq = greatest(seq, excluded.seq)",
+        [value for source, seq in latest.items() for value in (consumer, source, seq)],
+    )
 
 
 def forget_consumer(conn: duckdb.DuckDBPyConnection, consumer: str) -> None:

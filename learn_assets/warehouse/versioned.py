@@ -91,14 +91,21 @@ def ensure_versioned(
     )
 
 
-def data_columns(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> list[str]:
+def _versions_columns(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> list[str]:
+    """Every column of `<schema>.<name>_versions` in order, bookkeeping included; none if it does
+    not exist (a relation always has a column). `duckdb_columns()` is what
+    `information_schema.columns` projects, asked directly in under half the time."""
     rows = conn.execute(
-        "SELECT column_name FROM information_schema.columns "
-        "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ? "
-        "ORDER BY ordinal_position",
+        "SELECT column_name FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND schema_name = ? AND table_name = ? "
+        "ORDER BY column_index",
         [schema, name + "_versions"],
     ).fetchall()
-    return [r[0] for r in rows if r[0] not in BOOKKEEPING]
+    return [r[0] for r in rows]
+
+
+def data_columns(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> list[str]:
+    return [c for c in _versions_columns(conn, schema, name) if c not in BOOKKEEPING]
 
 
 def loaded_snapshots(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> list[dt.date]:
@@ -143,12 +150,12 @@ def replace_snapshot(
     table is created from the source's column types on first use. Runs inside the caller's
     transaction; returns the snapshot's row count.
     """
-    exists = relation_kind(conn, schema, name + "_versions") is not None
-    pick = (
-        ", ".join(quote_ident(c) for c in data_columns(conn, schema, name))
-        if exists
-        else "* EXCLUDE (snapshot_date)"
-    )
+    # The stored data columns (asked once: the incoming rows do not change the table); none
+    # when the versions table does not exist yet.
+    stored = _versions_columns(conn, schema, name)
+    exists = bool(stored)
+    known = [c for c in stored if c not in BOOKKEEPING]
+    pick = ", ".join(quote_ident(c) for c in known) if exists else "* EXCLUDE (snapshot_date)"
     try:
         conn.execute(
             f"CREATE OR REPLACE TEMP TABLE {_INCOMING} AS "
@@ -160,7 +167,7 @@ def replace_snapshot(
     if not exists:
         described = conn.execute(f"DESCRIBE {_INCOMING}").fetchall()
         ensure_versioned(conn, schema, name, [(r[0], r[1]) for r in described if r[0] != "_copy"])
-    columns = data_columns(conn, schema, name)
+    columns = known if exists else data_columns(conn, schema, name)
     _number_copies(conn, columns)
 
     loaded = loaded_snapshots(conn, schema, name)
