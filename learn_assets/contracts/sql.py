@@ -21,6 +21,7 @@ __all__ = [
     "NO_END_DATE",  # re-exported: the fault generator imports it from here
     "CompiledContract",
     "SqlRule",
+    "any_broken_select",
     "breaking_rows_select",
     "compile_contract",
     "judged_select",
@@ -39,6 +40,7 @@ class SqlRule:
     reason: str
     violated: str
     staged: str | None
+    column: str | None = None  # the one staged column `staged` reads; None: a row rule
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ def raw_ref(source: str) -> str:
 def sql_rules(rule: Rule, at: Target) -> tuple[SqlRule, ...]:
     """The compiled rule of each reason of `rule` on the column `at`."""
     return tuple(
-        SqlRule(f"{at.name}: {what}", violated, staged)
+        SqlRule(f"{at.name}: {what}", violated, staged, at.name)
         for what, violated, staged in zip(
             rule.reasons(), rule.violated(at), rule.staged(at), strict=True
         )
@@ -139,6 +141,27 @@ def rule_counts_select(rules: tuple[SqlRule, ...], source: str) -> str:
     `rules` (their `staged` predicate), then how many break each rule, in order."""
     per_rule = "".join(f", count(*) FILTER (WHERE {rule.staged})" for rule in rules)
     return f"SELECT count(*), count(*) FILTER (WHERE {_any_broken(rules)}){per_rule} FROM {source}"
+
+
+def any_broken_select(rules: tuple[SqlRule, ...], source: str) -> str:
+    """One row, one boolean: whether any row of `source` breaks any of `rules` (their `staged`
+    predicate). A rule about one column is evaluated once per distinct value of that column, not
+    once per row: a snapshot's values repeat (thousands of learners over hundreds of thousands
+    of rows), so this costs a fraction of `rule_counts_select`, whose exact counts are needed
+    only when something breaks. Row rules are evaluated on every row."""
+    by_column: dict[str | None, list[SqlRule]] = {}
+    for rule in rules:
+        by_column.setdefault(rule.column, []).append(rule)
+    parts = [
+        f"(SELECT coalesce(bool_or({_any_broken(tuple(group))}), false) FROM "
+        + ("checked" if column is None else f"(SELECT DISTINCT {quote_ident(column)} FROM checked)")
+        + ")"
+        for column, group in by_column.items()
+    ]
+    # Materialized: the rows are read once, however many columns are checked.
+    return f"WITH checked AS MATERIALIZED (SELECT * FROM {source}) SELECT " + (
+        " OR ".join(parts) or "false"
+    )
 
 
 def breaking_rows_select(

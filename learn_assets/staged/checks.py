@@ -14,7 +14,12 @@ import duckdb
 
 from learn_assets.contracts.datasets import DATASETS_BY_NAME, Dataset
 from learn_assets.contracts.schemas import Reference
-from learn_assets.contracts.sql import breaking_rows_select, compile_contract, rule_counts_select
+from learn_assets.contracts.sql import (
+    any_broken_select,
+    breaking_rows_select,
+    compile_contract,
+    rule_counts_select,
+)
 from learn_assets.raw.load import ENTRA_TABLE, raw_table
 from learn_assets.resources.reporting import SanityGates
 from learn_assets.staged.check_log import CHECK_LOG, FAILED
@@ -32,6 +37,7 @@ from learn_assets.warehouse.sql import quote_ident
 from learn_assets.warehouse.versioned import SNAPSHOTS
 
 SAMPLE_ROWS = 10
+DISTINCT_CHECK_ROWS = 10_000  # from this many staged rows, `contract_types` asks distinct values
 
 
 @dataclass(frozen=True)
@@ -193,7 +199,9 @@ def references_check(refs: tuple[Reference, ...], what: str):
     return evaluate
 
 
-def contract_types(conn, dataset: Dataset, result: StageResult) -> CheckOutcome:
+def contract_types(
+    conn, dataset: Dataset, result: StageResult, distinct_from: int = DISTINCT_CHECK_ROWS
+) -> CheckOutcome:
     """The staged table has the contract's columns and DuckDB types, and every staged row of the
     snapshot follows every rule of the compiled contract: the rules staging judges by, evaluated
     in DuckDB on the whole snapshot (no sample), so this check and staging cannot disagree."""
@@ -213,6 +221,15 @@ def contract_types(conn, dataset: Dataset, result: StageResult) -> CheckOutcome:
     where, params = in_scope(result.snapshot_date)
     source = f"(SELECT * FROM {staged_table(dataset)} WHERE {where})"
     rules = compiled.staged_rules
+    # A big snapshot's common case (nothing breaks) is answered over distinct values (same
+    # verdict, a third of the time for Progress at S); the exact counts per rule are computed
+    # only when some row breaks a rule. Small tables are cheaper to check row by row.
+    (staged,) = conn.execute(f"SELECT count(*) FROM {source}", params).fetchone()
+    if (
+        staged >= DISTINCT_CHECK_ROWS
+        and not conn.execute(any_broken_select(rules, source), params).fetchone()[0]
+    ):
+        return CheckOutcome(True, 0, {"staged rows validated": staged})
     staged, failing, *per_rule = conn.execute(rule_counts_select(rules, source), params).fetchone()
     detail: dict[str, object] = {"staged rows validated": staged}
     if not failing:

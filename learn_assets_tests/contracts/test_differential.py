@@ -38,7 +38,12 @@ from learn_assets.contracts.rules import (
     StartsWith,
 )
 from learn_assets.contracts.schemas import Contract, ContractColumn, absolute_url, col, contract
-from learn_assets.contracts.sql import compile_contract, judged_select
+from learn_assets.contracts.sql import (
+    any_broken_select,
+    compile_contract,
+    judged_select,
+    rule_counts_select,
+)
 from learn_assets.warehouse.sql import quote_ident
 
 GUID = "0a1b2c3d-4e5f-6789-abcd-ef0123456789"
@@ -333,6 +338,52 @@ def test_pandera_and_the_compiled_sql_agree_row_by_row(dataset):
     assert_every_rule_broke(dataset.contract, assert_agree(dataset.contract))
 
 
+def assert_fast_verdict_is_exact(schema: Contract) -> None:
+    """`any_broken_select` (column rules over distinct values, what the `contract_types` check
+    asks first) says a set of typed rows breaks a rule exactly when `rule_counts_select` (row by
+    row) counts a breaking row: for each generated row alone, for every row together, and for
+    no row."""
+    compiled = compile_contract(schema)
+    rules = compiled.staged_rules
+    columns = sources(schema)
+    rows = generated_rows(schema)
+    with duckdb.connect() as conn:
+        conn.execute("SET TimeZone = 'UTC'")
+        cols = ", ".join(f"{quote_ident(c)} VARCHAR" for c in columns)
+        conn.execute(f"CREATE TABLE delivered (raw_rowid BIGINT, snapshot_date DATE, {cols})")
+        conn.executemany(
+            f"INSERT INTO delivered VALUES (?, NULL, {', '.join('?' * len(columns))})",
+            [[i, *(r[c] for c in columns)] for i, r in enumerate(rows)],
+        )
+        conn.execute(
+            f"CREATE TABLE typed AS SELECT * FROM ({judged_select(compiled, columns, 'delivered')})"
+        )
+        # Rows breaking no rule at all (so none of the staged rules either).
+        valid = [
+            i for (i,) in conn.execute("SELECT raw_rowid FROM typed WHERE reason = ''").fetchall()
+        ]
+        # Rows alone (a seeded sample: a query each), all valid rows, every row, none.
+        alone = random.Random(schema.name).sample(range(len(rows)), min(len(rows), FAST_ROWS))
+        scopes = [[i] for i in alone] + [valid, list(range(len(rows))), []]
+        verdicts = []
+        for scope in scopes:
+            source = "(SELECT * FROM typed WHERE list_contains(?, raw_rowid))"
+            params = [scope]
+            fast = conn.execute(any_broken_select(rules, source), params).fetchone()[0]
+            exact = conn.execute(rule_counts_select(rules, source), params).fetchone()[1]
+            verdicts.append((scope, fast, exact > 0))
+    assert [v for v in verdicts if v[1] != v[2]] == []
+    assert {fast for _, fast, _ in verdicts} == {True, False}  # both verdicts reached
+
+
+@pytest.mark.parametrize("dataset", [*DATASETS, ENTRA], ids=lambda d: d.name)
+def test_the_fast_any_broken_verdict_equals_the_row_by_row_count(dataset):
+    assert_fast_verdict_is_exact(dataset.contract)
+
+
+FAST_ROWS = 15  # generated rows checked alone by `assert_fast_verdict_is_exact`, per contract
+
+
 # An example contract for every rule type of the vocabulary: each example column is a kind with
 # the rules declared on it (its kind's come with it).
 INSIDE_2000 = (pd.Timestamp("2000-01-01", tz="UTC"), pd.Timestamp("2000-12-31 12:00", tz="UTC"))
@@ -386,6 +437,11 @@ def test_pandera_and_the_sql_agree_on_every_rule_of_the_vocabulary(rule_type):
     assert_every_rule_broke(schema, assert_agree(schema))
     used = {type(r) for c in schema.columns.values() for r in c.rules}
     assert rule_type in used | {type(r) for r in schema.rules}
+
+
+@pytest.mark.parametrize("rule_type", VOCABULARY, ids=lambda t: t.__name__)
+def test_the_fast_any_broken_verdict_is_exact_for_every_rule_of_the_vocabulary(rule_type):
+    assert_fast_verdict_is_exact(example_contract(rule_type))
 
 
 def test_the_edges_reach_every_range_and_both_verdicts():

@@ -35,14 +35,20 @@ def staged(conn, tmp_path, dataset, rows: int = 3):
     return stage_snapshot(conn, dataset, DAY)
 
 
-def test_every_staged_row_is_validated_not_a_sample(conn, tmp_path):
+# Both ways of asking: row by row (small snapshots), and first over distinct values (big ones).
+BOTH_WAYS = pytest.mark.parametrize("distinct_from", [0, 10**9], ids=["distinct", "rows"])
+
+
+@BOTH_WAYS
+def test_every_staged_row_is_validated_not_a_sample(conn, tmp_path, distinct_from):
     result = staged(conn, tmp_path, PROGRESS, rows=25)
-    assert contract_types(conn, PROGRESS, result) == CheckOutcome(
+    assert contract_types(conn, PROGRESS, result, distinct_from) == CheckOutcome(
         True, 0, {"staged rows validated": 25}
     )
 
 
-def test_values_at_the_edges_of_the_ranges_pass(conn, tmp_path):
+@BOTH_WAYS
+def test_values_at_the_edges_of_the_ranges_pass(conn, tmp_path, distinct_from):
     """Dates and instants pandas' datetime64[ns] cannot hold (the old pandas check failed on
     them) are valid when the contract's ranges say so."""
     result = staged(conn, tmp_path, CERTS, rows=2)
@@ -51,16 +57,17 @@ def test_values_at_the_edges_of_the_ranges_pass(conn, tmp_path):
         "awarded_on = DATE '1900-01-01', certification_start_date = DATE '1900-01-01', "
         "stay_current_eligibility_start_date = DATE '9999-12-31'"
     )
-    assert contract_types(conn, CERTS, result).passed
+    assert contract_types(conn, CERTS, result, distinct_from).passed
     result = staged(conn, tmp_path, PROGRESS, rows=2)
     conn.execute(
         "UPDATE staged.progress_versions SET xp = 1000000, "
         "awarded_on = TIMESTAMPTZ '2999-12-31 23:59:59.999999Z'"
     )
-    assert contract_types(conn, PROGRESS, result).passed
+    assert contract_types(conn, PROGRESS, result, distinct_from).passed
 
 
-def test_staged_rows_breaking_a_rule_fail_the_check_with_a_sample(conn, tmp_path):
+@BOTH_WAYS
+def test_staged_rows_breaking_a_rule_fail_the_check_with_a_sample(conn, tmp_path, distinct_from):
     result = staged(conn, tmp_path, PROGRESS)
     conn.execute("UPDATE staged.progress_versions SET xp = 1000001 WHERE xp = 100")
     conn.execute(
@@ -70,7 +77,7 @@ def test_staged_rows_breaking_a_rule_fail_the_check_with_a_sample(conn, tmp_path
         "UPDATE staged.progress_versions SET awarded_on = TIMESTAMPTZ '0001-01-01 00:00:00+01' "
         "WHERE xp = 102"
     )
-    outcome = contract_types(conn, PROGRESS, result)
+    outcome = contract_types(conn, PROGRESS, result, distinct_from)
     assert (outcome.passed, outcome.failing) == (False, 3)
     assert outcome.detail == {
         "staged rows validated": 3,
