@@ -747,7 +747,10 @@ def run_size(
         lines.append(
             f"| backfill, {backfill_days} snapshots in one run | | {fmt_s(back.wall_s)} | "
             f"{fmt_gb(back.peak_gb)} | {back_snapshots[0]}..{back_snapshots[backfill_days - 1]}"
-            f"{' (Parquet landing)' if separate else ''} |"
+            f"{' (Parquet landing)' if separate else ''}; CPU {fmt_s(back.cpu_s)}; per layer "
+            "inside the run: "
+            + ", ".join(f"{k} {fmt_s(v)}" for k, v in back.data["steps"].items())
+            + " |"
         )
     else:
         lines.append(
