@@ -18,6 +18,10 @@ Steps, all on the same files and each in a fresh warehouse where it says so:
   snapshot into the same warehouse; and the pipeline without exports in another warehouse;
 - naive: `pandas.read_csv` + pandera's pandas backend with the contracts + write to DuckDB, for
   every tenant dataset;
+- peer: the staged and quarantine tables of the first snapshot built by one DuckDB SQL script
+  with no orchestration (read, type, validate with the same contract rules, drop repeated rows,
+  write): what an engineer would write with DuckDB alone, and what the pipeline's raw + staged
+  layers are compared with (its staged rows are checked equal to the pipeline's);
 - backfill: the first 30 snapshots in one run (--backfill DAYS; 0 skips it). At L the backfill
   reads a Parquet landing of its own (30 days of CSV would need about 72 GB of disk), with its own
   one-snapshot reference measured on those files (--backfill-format).
@@ -320,11 +324,87 @@ def step_naive(args: argparse.Namespace) -> dict:
     return {"work_s": time.perf_counter() - started, "seconds": seconds, "rows": rows}
 
 
+def peer_script(folder: Path, snapshot: str) -> str:
+    """One DuckDB SQL script building `staged.<table>` and `quarantine.<table>` for every dataset
+    of the snapshot in `folder`: each CSV read as text, typed and judged by the compiled contract
+    (the SQL the staged layer runs), repeated rows dropped, the rest written. No versions,
+    history, ledgers, check log or orchestration: the honest lower bound for raw + staged."""
+    from learn_assets.contracts.datasets import DATASETS
+    from learn_assets.contracts.sql import compile_contract, judged_select, repeats_select
+    from learn_assets.staged.stage import DUPLICATE
+    from learn_assets.warehouse.sql import quote_ident, quote_literal
+
+    statements = [
+        "SET TimeZone = 'UTC'",
+        "CREATE SCHEMA IF NOT EXISTS staged",
+        "CREATE SCHEMA IF NOT EXISTS quarantine",
+    ]
+    for dataset in DATASETS:
+        compiled = compile_contract(dataset.contract)
+        table, source, judged = quote_ident(dataset.table), f"src_{dataset.table}", "judged"
+        delivered = ", ".join(quote_ident(c) for c in dataset.column_names)
+        path = quote_literal(str(folder / f"{dataset.name}.csv"))
+        repeats = repeats_select(dataset.column_names, source, judged)
+        originals = ", ".join(f"s.{quote_ident(c)}" for c in dataset.column_names)
+        statements += [
+            f"CREATE OR REPLACE TEMP TABLE {source} AS SELECT row_number() OVER () AS raw_rowid, "
+            f"DATE {quote_literal(snapshot)} AS snapshot_date, {delivered} "
+            f"FROM read_csv({path}, header = true, all_varchar = true)",
+            f"CREATE OR REPLACE TEMP TABLE {judged} AS "
+            + judged_select(compiled, dataset.column_names, source),
+            f"CREATE OR REPLACE TEMP TABLE repeats AS {repeats}",
+            f"CREATE TABLE staged.{table} AS SELECT "
+            + ", ".join(quote_ident(c) for c in compiled.types)
+            + f" FROM {judged} WHERE reason = '' AND raw_rowid NOT IN (SELECT raw_rowid FROM "
+            "repeats)",
+            f"CREATE TABLE quarantine.{table} AS SELECT concat_ws('; ', NULLIF(j.reason, ''), "
+            f"CASE WHEN r.raw_rowid IS NOT NULL THEN {quote_literal(DUPLICATE)} END) AS reason, "
+            f"{originals} FROM {source} s JOIN {judged} j USING (raw_rowid) "
+            "LEFT JOIN repeats r USING (raw_rowid) WHERE j.reason <> '' OR r.raw_rowid IS NOT NULL",
+            f"DROP TABLE {source}",
+        ]
+    return ";\n".join(statements) + ";\n"
+
+
+def step_peer(args: argparse.Namespace) -> dict:
+    import duckdb
+
+    from learn_assets.contracts.datasets import DATASETS
+
+    script = peer_script(Path(args.landing) / args.first, args.first)
+    Path(args.warehouse).with_suffix(".sql").write_text(script)  # to read what was timed
+    started = time.perf_counter()
+    with duckdb.connect(args.warehouse) as conn:
+        conn.execute(script)
+        work_s = time.perf_counter() - started
+        staged = {
+            d.table: conn.execute(f'SELECT count(*) FROM staged."{d.table}"').fetchone()[0]
+            for d in DATASETS
+        }
+    return {"work_s": work_s, "staged": staged}
+
+
+def staged_rows(warehouse: str, day: str) -> dict[str, int]:
+    """Staged rows of snapshot `day` per table in a pipeline's warehouse."""
+    import duckdb
+
+    from learn_assets.contracts.datasets import DATASETS
+
+    with duckdb.connect(warehouse, read_only=True) as conn:
+        return {
+            d.table: conn.execute(
+                f'SELECT count(*) FROM staged."{d.table}" WHERE snapshot_date = ?', [day]
+            ).fetchone()[0]
+            for d in DATASETS
+        }
+
+
 STEPS = {
     "floor": step_floor,
     "layer": step_layer,
     "pipeline": step_pipeline,
     "naive": step_naive,
+    "peer": step_peer,
     "forget": step_forget,
 }
 
@@ -459,6 +539,53 @@ def measure_corrections(users: int, work: Path) -> Corrected:
     return Corrected(normal, redelivered, forgotten, days)
 
 
+def issue_goals(
+    size: str,
+    floor: Measure,
+    whole: Measure,
+    second: Measure | None,
+    back: Measure | None,
+    backfill_days: int,
+) -> list[str]:
+    """Verdicts on the goals of issue #18 that this size measures. Its floor is DuckDB's
+    `read_csv` of the day's files in-process (the floor's "inside"; the floor's wall time adds
+    the child's interpreter start); the pipeline is the wall time of its child, as a command's."""
+    floor_s = floor.data["work_s"]
+    lines = []
+    if size == "L":
+        first = ratio(whole.wall_s, floor_s)
+        lines.append(verdict(first <= 4, f"L first snapshot ≤ 4 × floor: {first:.1f}×"))
+        if second:
+            again = ratio(second.wall_s, floor_s)
+            lines.append(verdict(again <= 2.5, f"L second snapshot ≤ 2.5 × floor: {again:.1f}×"))
+        lines.append(
+            verdict(whole.peak_gb <= 2.0, f"L peak memory ≤ 2.0 GB: {whole.peak_gb:.2f} GB")
+        )
+        if back and second:
+            budget = backfill_days * second.wall_s
+            lines.append(
+                verdict(
+                    back.wall_s <= budget,
+                    f"L {backfill_days}-snapshot backfill ≤ {backfill_days} × the second "
+                    f"snapshot: {back.wall_s:,.0f} s vs {budget:,.0f} s",
+                )
+            )
+    if size == "S":
+        lines.append(
+            verdict(whole.wall_s <= 5, f"S one snapshot ≤ 5 s (wall): {whole.wall_s:.1f} s")
+        )
+        if back:
+            year = back.wall_s / backfill_days * 365
+            lines.append(
+                verdict(
+                    year <= 600,
+                    f"S 365 snapshots in one run ≤ 10 min: {year / 60:.1f} min, extrapolated "
+                    f"from the {backfill_days}-snapshot backfill (not measured)",
+                )
+            )
+    return [f"- issue #18: {line}" for line in lines]
+
+
 def run_size(
     size: str,
     backfill_days: int,
@@ -495,6 +622,8 @@ def run_size(
                          **one_db)  # fmt: skip
     no_exports = measure("pipeline", group="no-exports", **common, **fresh(work, "noexports"))
     naive_m = measure("naive", **common, **fresh(work, "naive")) if naive else None
+    peer = measure("peer", **common, **fresh(work, "peer"))
+    peer_equal = peer.data["staged"] == staged_rows(one_db["warehouse"], day1)
     back, size_after_30 = None, None
     back_landing, back_snapshots = landing, snapshots
     back_one, back_size_after_1 = whole, size_after_1
@@ -597,6 +726,12 @@ def run_size(
         )
     else:
         lines.append("| naive: pandas + pandera + DuckDB | | skipped | skipped | not run at L |")
+    lines.append(
+        f"| peer: one DuckDB SQL script, raw to staged | | {fmt_s(peer.wall_s)} | "
+        f"{fmt_gb(peer.peak_gb)} | read, type, validate (the contracts' SQL), drop repeats, "
+        f"write; no history or orchestration; inside: {fmt_s(peer.data['work_s'])}; staged rows "
+        f"{'equal' if peer_equal else '**differ from**'} the pipeline's |"
+    )
     if separate:
         lines.append(
             f"| pipeline, one snapshot, Parquet landing | | {fmt_s(back_one.wall_s)} | "
@@ -612,7 +747,10 @@ def run_size(
         lines.append(
             f"| backfill, {backfill_days} snapshots in one run | | {fmt_s(back.wall_s)} | "
             f"{fmt_gb(back.peak_gb)} | {back_snapshots[0]}..{back_snapshots[backfill_days - 1]}"
-            f"{' (Parquet landing)' if separate else ''} |"
+            f"{' (Parquet landing)' if separate else ''}; CPU {fmt_s(back.cpu_s)}; per layer "
+            "inside the run: "
+            + ", ".join(f"{k} {fmt_s(v)}" for k, v in back.data["steps"].items())
+            + " |"
         )
     else:
         lines.append(
@@ -682,6 +820,12 @@ def run_size(
                 f"{whole.peak_gb:.2f} GB)",
             )
         )
+    raw_staged = in_run.get("raw", 0.0) + in_run.get("staged", 0.0)
+    goals.append(
+        f"- pipeline / peer: raw + staged inside the whole run {raw_staged:.1f} s vs the peer's "
+        f"script {peer.data['work_s']:.1f} s = {ratio(raw_staged, peer.data['work_s']):.1f}×; "
+        f"whole pipeline vs the peer's process: {ratio(whole.wall_s, peer.wall_s):.1f}×"
+    )
     if naive_m:
         nt = ratio(naive_m.wall_s, whole.wall_s)
         nm = ratio(naive_m.peak_bytes, whole.peak_bytes)
@@ -721,6 +865,7 @@ def run_size(
                 f"({back.wall_s / backfill_days:.1f} s per snapshot)",
             )
         )
+    goals += issue_goals(size, floor, whole, second, back, backfill_days)
     if page is not None:
         goals.append("- " + verdict(page < HTML_LIMIT, f"report.html < 5 MB: {fmt_mb(page)}"))
     if size_after_30:

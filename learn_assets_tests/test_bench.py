@@ -87,3 +87,49 @@ def test_staging_drill_down_finds_csv_or_parquet_and_names_a_missing_file(stagin
     assert staging.dataset_file(tmp_path, "Users") == tmp_path / "Users.parquet"
     with pytest.raises(SystemExit, match="no Progress.csv or Progress.parquet"):
         staging.dataset_file(tmp_path, "Progress")
+
+
+def test_the_peer_script_stages_exactly_what_the_staged_layer_stages(bench, tmp_path):
+    """The benchmark's peer (one DuckDB script, no history) is an honest comparison only if it
+    keeps and quarantines the same rows; checked on a snapshot with rule-breaking rows."""
+    import datetime as dt
+    import json
+
+    import duckdb
+
+    from learn_assets.contracts.datasets import DATASETS
+    from learn_assets.contracts.sql import compile_contract
+    from learn_assets.generator import generate_sample
+    from learn_assets.staged.stage import stage_snapshot
+    from learn_assets_tests.helpers import load_day
+
+    landing = tmp_path / "landing"
+    generate_sample(landing, 60, 1, dt.date(2026, 11, 1), seed=5, faults=True)
+    day = dt.date.fromisoformat(
+        json.loads((landing / "faults.json").read_text())["row_faults"]["snapshot"]
+    )
+    with duckdb.connect(str(tmp_path / "peer.duckdb")) as conn:
+        conn.execute(bench.peer_script(landing / day.isoformat(), day.isoformat()))
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        load_day(conn, landing, day)
+        for dataset in DATASETS:
+            stage_snapshot(conn, dataset, day)
+        conn.execute(f"ATTACH '{tmp_path / 'peer.duckdb'}' AS peer (READ_ONLY)")
+        quarantined = 0
+        for dataset in DATASETS:
+            columns = ", ".join(f'"{c}"' for c in compile_contract(dataset.contract).types)
+            ours = f'SELECT {columns} FROM staged."{dataset.table}" WHERE snapshot_date = ?'
+            theirs = f'SELECT {columns} FROM peer.staged."{dataset.table}"'
+            for a, b, params in ((ours, theirs, [day]), (theirs, ours, [day])):
+                assert conn.execute(
+                    f"SELECT count(*) FROM ({a} EXCEPT ALL {b})", params
+                ).fetchone() == (0,), dataset.name
+            ours_q = conn.execute(
+                f'SELECT count(*) FROM quarantine."{dataset.table}" WHERE snapshot_date = ?', [day]
+            ).fetchone()[0]
+            theirs_q = conn.execute(
+                f'SELECT count(*) FROM peer.quarantine."{dataset.table}"'
+            ).fetchone()[0]
+            assert ours_q == theirs_q, dataset.name
+            quarantined += ours_q
+    assert quarantined > 0  # the snapshot has rows the contracts refuse
