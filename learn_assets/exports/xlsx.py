@@ -26,11 +26,8 @@ writer of before writes, part by part and cell by cell: a new XlsxWriter fails t
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
-import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +35,6 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import xlsxwriter
-import xlsxwriter.workbook
 from xlsxwriter.format import Format
 from xlsxwriter.utility import (
     _preserve_whitespace,
@@ -566,27 +562,6 @@ def write_about(ws: Worksheet, rows: Sequence[tuple[str, str]], header: Format, 
     add_table(ws, len(rows), ABOUT_HEADERS, "about")
 
 
-# Deflate level of the workbook's parts. zlib's default (6) took about a third of
-# `write_workbook`'s time at S; 3 takes under half of that for a file about a fifth larger
-# (docs/performance.md, "Exports at S").
-ZIP_LEVEL = 3
-_ZIP_LOCK = threading.Lock()
-
-
-@contextmanager
-def zip_level(level: int) -> Iterator[None]:
-    """XlsxWriter's workbooks zipped with deflate `level` while this lasts: XlsxWriter has no
-    option for it (it makes a `zipfile.ZipFile` with zlib's default level when the workbook
-    closes). Its module's `ZipFile` is swapped process-wide, so one caller at a time."""
-    with _ZIP_LOCK:
-        original = xlsxwriter.workbook.ZipFile
-        xlsxwriter.workbook.ZipFile = functools.partial(original, compresslevel=level)
-        try:
-            yield
-        finally:
-            xlsxwriter.workbook.ZipFile = original
-
-
 def sheet_rows(tables: Mapping[str, pa.Table], max_rows: int) -> dict[str, tuple[int, int]]:
     """{sheet: (rows it shows, rows of the report)}."""
     return {name[:31]: (rows_kept(t.num_rows, max_rows), t.num_rows) for name, t in tables.items()}
@@ -640,6 +615,5 @@ def write_workbook(
             if left_out:
                 truncated[name] = left_out
     finally:
-        with zip_level(ZIP_LEVEL):
-            workbook.close()
+        workbook.close()
     return truncated

@@ -8,12 +8,10 @@ import datetime as dt
 import decimal
 import re
 import zipfile
-import zlib
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import xlsxwriter.workbook
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -305,24 +303,3 @@ def test_every_cell_type_is_written_as_such(tmp_path: Path):
     assert sheet["A2"].number_format == "0.00" and sheet["F2"].number_format == (
         "yyyy-mm-dd hh:mm:ss"
     )
-
-
-def test_parts_are_deflated_at_zip_level_and_read_back_as_at_zlibs_default(
-    tmp_path: Path, monkeypatch
-):
-    table = pa.table({"n": list(range(3000)), "text": [f"row {i}" for i in range(3000)]})
-    fast, default = tmp_path / "fast.xlsx", tmp_path / "default.xlsx"
-    level = xlsx.ZIP_LEVEL
-    xlsx.write_workbook({"t": table}, fast)
-    assert xlsxwriter.workbook.ZipFile is zipfile.ZipFile  # swapped back
-    monkeypatch.setattr(xlsx, "ZIP_LEVEL", zlib.Z_DEFAULT_COMPRESSION)
-    xlsx.write_workbook({"t": table}, default)
-    with zipfile.ZipFile(fast) as archive, zipfile.ZipFile(default) as before:
-        assert archive.namelist() == before.namelist()
-        for info in archive.infolist():
-            data = archive.read(info)
-            if info.filename != "docProps/core.xml":  # the time it was written
-                assert data == before.read(info.filename), info.filename
-            deflate = zlib.compressobj(level, zlib.DEFLATED, -15)
-            assert len(deflate.compress(data) + deflate.flush()) == info.compress_size
-    assert load_workbook(fast)["t"]["B3001"].value == "row 2999"
