@@ -59,7 +59,8 @@ def export_metadata(results: list["ExportResult"]) -> dict[str, dg.MetadataValue
         "with friendly headers and learners' names), PNG charts in `charts/`, and a "
         "self-contained `report.html` (data quality first, headline numbers and their change, "
         "charts, certifications, a learner search). Text that a spreadsheet would run as a "
-        "formula is neutralized in CSV and XLSX. A rerun replaces the snapshot's files."
+        "formula is neutralized in CSV and XLSX. A rerun replaces the snapshot's files, but for "
+        "a chart drawn before from the same input by the same code, which is left as it is."
     ),
     group_name="exports",
     pool=WAREHOUSE_POOL,

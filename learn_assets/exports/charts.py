@@ -1,9 +1,15 @@
 """PNG charts of one snapshot, drawn with matplotlib's Agg backend, byte-for-byte repeatable.
 
 Figures are built with `matplotlib.figure.Figure` (no pyplot, so no global state or GUI), fonts
-are matplotlib's bundled DejaVu Sans, and the PNG carries no timestamp or version: the same
-data gives the same bytes. Text from the data (titles, departments) is drawn literally, never
-parsed as math (`$` is common in names). A chart without data draws an explicit "No data" panel.
+are matplotlib's bundled DejaVu Sans, and the PNG carries no timestamp or version, only the hash
+of what it was drawn from (`input_key`): the same data gives the same bytes. Text from the data
+(titles, departments) is drawn literally, never parsed as math (`$` is common in names). A chart
+without data draws an explicit "No data" panel.
+
+Each chart is laid out once by constrained layout and drawn once (`_png`): a figure that keeps its
+layout engine is drawn twice by `savefig` (once with drawing disabled, to lay it out), for the
+same pixels. A chart drawn before from the same input by the same code is not drawn again (the
+`reuse` argument of every chart function): its PNG names the hash of that input.
 """
 
 from __future__ import annotations
@@ -11,18 +17,26 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import struct
 import warnings
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import matplotlib
 import matplotlib.dates as mdates
+import numpy as np
+import PIL
 import pyarrow as pa
 import pyarrow.compute as pc
+from matplotlib import ft2font
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+
+from learn_assets.fileio import sha256_chunks
 
 Rows = Sequence[Mapping[str, Any]]
 
@@ -57,17 +71,93 @@ CHART_TITLES = {
 TOP_TAGS = 12  # products or roles with the most modules started
 
 
+PNG_LEVEL = 3  # zlib level: a third less time than the default 6, for files no larger
+INPUT_KEY = "learn_assets input"  # the PNG text chunk that holds `input_key`
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
 def _figure(height: float = 4.5) -> Figure:
-    figure = Figure(figsize=(WIDTH, height), dpi=DPI, layout="constrained")
+    figure = Figure(figsize=(WIDTH, height), dpi=DPI)  # laid out by `_png`
     FigureCanvasAgg(figure)
     return figure
 
 
-def _png(figure: Figure) -> bytes:
+def _png(figure: Figure, key: str = "") -> bytes:
+    """The figure as PNG: laid out once by constrained layout, then drawn once (a figure with a
+    layout engine would be drawn twice by `savefig`); `key` (`input_key`) as a text chunk."""
+    ConstrainedLayoutEngine().execute(figure)
     buffer = io.BytesIO()
     # No "Software" (matplotlib version) or date chunks: identical data, identical bytes.
-    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    metadata = {"Software": None} | ({INPUT_KEY: key} if key else {})
+    figure.savefig(
+        buffer,
+        format="png",
+        dpi=DPI,
+        metadata=metadata,
+        pil_kwargs={"compress_level": PNG_LEVEL},
+    )
     return buffer.getvalue()
+
+
+@functools.cache
+def drawing_version() -> str:
+    """What decides a chart's bytes besides its input: this module's code (it draws with nothing
+    else of the project), the rc file in use, and the versions of what draws and encodes it."""
+    versions = (
+        matplotlib.__version__,
+        ft2font.__freetype_version__,
+        np.__version__,
+        PIL.__version__,
+    )
+    return sha256_chunks(
+        [
+            Path(__file__).read_bytes(),
+            Path(matplotlib.matplotlib_fname()).read_bytes(),
+            " ".join(versions).encode(),
+        ]
+    )
+
+
+def _repr_chunks(value: Any) -> Iterator[bytes]:
+    """repr(value) in pieces: a list of many rows is never made into one large string."""
+    if isinstance(value, list):
+        yield b"["
+        for item in value:
+            yield repr(item).encode() + b", "
+        yield b"]"
+    else:
+        yield repr(value).encode()
+
+
+def input_key(name: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
+    """SHA-256 of what chart `name` is drawn from: `drawing_version` and its arguments, rows by
+    their repr (exact for the numbers, dates, text and None of Arrow's Python values)."""
+
+    def chunks() -> Iterator[bytes]:
+        yield f"{drawing_version()} {name}(".encode()
+        for value in (*args, *sorted(kwargs.items())):
+            yield from _repr_chunks(value)
+            yield b"; "
+        yield b")"
+
+    return sha256_chunks(chunks())
+
+
+def png_text(png: bytes, keyword: str) -> str | None:
+    """The PNG's text chunk `keyword` (Latin-1), looked for before the image data; None if the
+    bytes are no PNG or have no such chunk."""
+    if not png.startswith(PNG_SIGNATURE):
+        return None
+    at, wanted = len(PNG_SIGNATURE), keyword.encode("latin-1") + b"\0"
+    while at + 8 <= len(png):
+        length, kind = struct.unpack(">I4s", png[at : at + 8])
+        data = png[at + 8 : at + 8 + length]
+        if kind == b"IDAT":
+            return None
+        if kind == b"tEXt" and data.startswith(wanted):
+            return data[len(wanted) :].decode("latin-1")
+        at += length + 12  # length, type, data, CRC
+    return None
 
 
 def _label(text: str | None, fallback: str) -> str:
@@ -80,14 +170,19 @@ def _thousands(value: float, _pos: int | None = None) -> str:
 
 
 def chart(draw: Callable[..., Figure]) -> Callable[..., bytes]:
-    """Turn a drawing function into one that returns the PNG, drawn in the house style."""
+    """Turn a drawing function into one that returns the PNG, drawn in the house style. With
+    `reuse` (a PNG drawn before), that PNG is returned as it is, not drawn again, when it was
+    drawn from the same input by the same code (its `input_key`)."""
 
     @functools.wraps(draw)
-    def render(*args: Any, **kwargs: Any) -> bytes:
+    def render(*args: Any, reuse: bytes | None = None, **kwargs: Any) -> bytes:
+        key = input_key(draw.__name__, args, kwargs)
+        if reuse is not None and png_text(reuse, INPUT_KEY) == key:
+            return reuse
         with matplotlib.rc_context(STYLE), warnings.catch_warnings():
             # A glyph missing from DejaVu Sans (e.g. CJK names) draws as a box: no warning.
             warnings.filterwarnings("ignore", message="Glyph .* missing from")
-            return _png(draw(*args, **kwargs))
+            return _png(draw(*args, **kwargs), key)
 
     return render
 
@@ -436,19 +531,35 @@ def _rows(tables: Mapping[str, pa.Table], name: str) -> list[dict[str, Any]]:
     return [] if table is None else table.to_pylist()
 
 
-def render_charts(tables: Mapping[str, pa.Table], snapshot: dt.date) -> dict[str, bytes]:
-    """Every chart of the snapshot as PNG bytes, by chart name, in page order."""
+def chart_inputs(
+    tables: Mapping[str, pa.Table], snapshot: dt.date
+) -> dict[str, tuple[Callable[..., bytes], tuple[Any, ...]]]:
+    """Chart name -> (chart function, its arguments) for the snapshot, in page order."""
     tags = _rows(tables, "catalog_tag_progress")
+    paths = path_progress_counts(tables.get("learning_path_progress"))
     return {
-        "activity_trend": activity_trend(_rows(tables, "activity_daily"), snapshot),
-        "learning_funnel": learning_funnel(_rows(tables, "org_overview")),
-        "completion_by_product": completion_by_product(tags),
-        "completion_by_role": completion_by_role(tags),
-        "completions_by_level": completions_by_level(tags),
-        "path_progress": path_progress(path_progress_counts(tables.get("learning_path_progress"))),
-        "top_content": top_content(_rows(tables, "content_popularity")),
-        "certification_expiry": certification_expiry(
-            _rows(tables, "certification_status"), snapshot
+        "activity_trend": (activity_trend, (_rows(tables, "activity_daily"), snapshot)),
+        "learning_funnel": (learning_funnel, (_rows(tables, "org_overview"),)),
+        "completion_by_product": (completion_by_product, (tags,)),
+        "completion_by_role": (completion_by_role, (tags,)),
+        "completions_by_level": (completions_by_level, (tags,)),
+        "path_progress": (path_progress, (paths,)),
+        "top_content": (top_content, (_rows(tables, "content_popularity"),)),
+        "certification_expiry": (
+            certification_expiry,
+            (_rows(tables, "certification_status"), snapshot),
         ),
-        "department_adoption": department_adoption(_rows(tables, "department_summary")),
+        "department_adoption": (department_adoption, (_rows(tables, "department_summary"),)),
+    }
+
+
+def render_charts(
+    tables: Mapping[str, pa.Table], snapshot: dt.date, drawn: Mapping[str, bytes] | None = None
+) -> dict[str, bytes]:
+    """Every chart of the snapshot as PNG bytes, by chart name, in page order. `drawn`: PNGs
+    drawn before, by chart name; one drawn from the same input by the same code is reused."""
+    drawn = drawn or {}
+    return {
+        name: render(*args, reuse=drawn.get(name))
+        for name, (render, args) in chart_inputs(tables, snapshot).items()
     }

@@ -11,7 +11,8 @@
                         departments, top learners, and a learner search
 
 Every file is written to a temporary name beside it and renamed over the old one, so a rerun
-replaces a snapshot's files and a reader never sees a half-written file.
+replaces a snapshot's files and a reader never sees a half-written file. A chart whose PNG in the
+folder was drawn from the same input by the same code is left as it is (`charts.render_charts`).
 """
 
 from __future__ import annotations
@@ -154,9 +155,11 @@ def export_tables(
             people=people_table(tables, previous),
         )
     files.append(folder / WORKBOOK)
-    charts = render_charts(tables, snapshot)
+    drawn = read_charts(folder)
+    charts = render_charts(tables, snapshot, drawn)
     for name, png in charts.items():
-        files.append(write_bytes(folder / CHARTS_DIR / f"{name}.png", png))
+        target = folder / CHARTS_DIR / f"{name}.png"
+        files.append(target if drawn.get(name) == png else write_bytes(target, png))
     page = render_page(tables, snapshot, charts, quality, previous, html_max_learners)
     files.append(write_bytes(folder / PAGE, page.encode("utf-8")))
     return ExportResult(
@@ -168,6 +171,12 @@ def export_tables(
         truncated_sheets=truncated,
         quality=quality.lines(),
     )
+
+
+def read_charts(folder: Path) -> dict[str, bytes]:
+    """The chart PNGs a previous run wrote to `folder`, by chart name: the charts whose input is
+    unchanged are neither drawn nor written again (`render_charts`)."""
+    return {png.stem: png.read_bytes() for png in (folder / CHARTS_DIR).glob("*.png")}
 
 
 def first_row(table: pa.Table | None) -> dict[str, Any] | None:

@@ -13,10 +13,12 @@ import matplotlib
 import matplotlib.image
 import numpy as np
 import pyarrow as pa
+import pytest
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from learn_assets.exports import charts
-from learn_assets.exports.files import CHARTS_DIR, ExportResult
+from learn_assets.exports.files import CHARTS_DIR, ExportResult, export_snapshot
 from learn_assets.exports.tables import REPORTS, read_reports
 from learn_assets_tests.exports.conftest import D2
 
@@ -72,7 +74,7 @@ def drawn(draw: Callable[..., bytes], *args: Any) -> Axes:
     checked to be the PNG the chart function returns."""
     with matplotlib.rc_context(charts.STYLE):
         figure = draw.__wrapped__(*args)
-        assert charts._png(figure) == draw(*args)
+        assert charts._png(figure, charts.input_key(draw.__name__, args, {})) == draw(*args)
     (ax,) = figure.axes
     return ax
 
@@ -234,3 +236,98 @@ def test_text_from_the_data_is_drawn_literally_not_as_math():
         {"department": None, "directory_users": 1, "learners": 0, "adoption_rate": 0.0},
     ]
     assert pixels(charts.department_adoption(departments)).std() > 0.05
+
+
+def d2_tables(reports_db: Path) -> dict[str, pa.Table]:
+    with duckdb.connect(str(reports_db), read_only=True) as conn:
+        return read_reports(conn, D2)
+
+
+def count_draws(monkeypatch: pytest.MonkeyPatch) -> list[Figure]:
+    """The figures drawn from now on (each `Figure.draw` call), in order."""
+    draws: list[Figure] = []
+    draw = Figure.draw
+
+    def counted(figure: Figure, renderer: Any) -> None:
+        draws.append(figure)
+        draw(figure, renderer)
+
+    monkeypatch.setattr(Figure, "draw", counted)
+    return draws
+
+
+def test_each_chart_is_laid_out_as_constrained_layout_would_and_drawn_once(
+    reports_db: Path, monkeypatch: pytest.MonkeyPatch
+):
+    inputs = charts.chart_inputs(d2_tables(reports_db), D2)
+    assert list(inputs) == list(charts.CHART_TITLES)
+    for name, (render, args) in inputs.items():
+        with matplotlib.rc_context(charts.STYLE):  # as savefig lays out a constrained figure
+            figure = render.__wrapped__(*args)
+            figure.set_layout_engine("constrained")
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format="png", dpi=charts.DPI)
+        draws = count_draws(monkeypatch)
+        png = render(*args)
+        monkeypatch.undo()
+        assert len(draws) == 1, name  # savefig of a constrained figure draws it twice
+        assert np.array_equal(pixels(png), pixels(buffer.getvalue())), name
+
+
+def test_a_chart_drawn_from_the_same_input_is_reused_not_drawn(
+    reports_db: Path, monkeypatch: pytest.MonkeyPatch
+):
+    overview = fixture_rows(reports_db, "org_overview")
+    png = charts.learning_funnel(overview)
+    assert charts.png_text(png, charts.INPUT_KEY) == charts.input_key(
+        "learning_funnel", (overview,), {}
+    )
+    draws = count_draws(monkeypatch)
+    assert charts.learning_funnel(overview, reuse=png) is png
+    assert draws == []
+    changed = [overview[0] | {"modules_started": overview[0]["modules_started"] + 1}]
+    redrawn = charts.learning_funnel(changed, reuse=png)
+    assert redrawn == charts.learning_funnel(changed) != png
+    assert charts.learning_funnel(overview, reuse=b"not a png") == png  # unreadable: drawn
+    monkeypatch.setattr(charts, "drawing_version", lambda: "other code")
+    assert charts.learning_funnel(overview, reuse=png) != png  # other code: drawn again
+    assert len(draws) == 4
+
+
+def test_a_rerun_draws_and_writes_only_the_charts_whose_input_changed(
+    reports_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    def chart_files(result: ExportResult) -> dict[str, tuple[int, int]]:
+        found = {}
+        for name in result.charts:
+            stat = (result.folder / CHARTS_DIR / f"{name}.png").stat()
+            found[name] = (stat.st_ino, stat.st_mtime_ns)
+        return found
+
+    with duckdb.connect(str(reports_db)) as conn:
+        first = export_snapshot(conn, D2, tmp_path / "out")
+        written = chart_files(first)
+        draws = count_draws(monkeypatch)
+        second = export_snapshot(conn, D2, tmp_path / "out")
+        assert draws == []  # the same input: no chart drawn
+        assert second.charts == first.charts and chart_files(second) == written
+        conn.execute("UPDATE reports.org_overview SET modules_started = modules_started + 1")
+        third = export_snapshot(conn, D2, tmp_path / "out")
+        assert len(draws) == 1  # the funnel: the only chart drawn from org_overview
+        fresh = charts.render_charts(read_reports(conn, D2), D2)
+    assert third.charts == fresh  # what drawing every chart again gives
+    assert third.charts["learning_funnel"] != first.charts["learning_funnel"]
+    rewritten = {n for n, f in chart_files(third).items() if f != written[n]}
+    assert rewritten == {"learning_funnel"}
+    for name, png in third.charts.items():
+        assert (third.folder / CHARTS_DIR / f"{name}.png").read_bytes() == png
+
+
+def test_png_text_reads_the_chunk_before_the_image_data():
+    png = charts.path_progress([1, 0, 0, 0, 2])
+    assert charts.png_text(png, charts.INPUT_KEY) == charts.input_key(
+        "path_progress", ([1, 0, 0, 0, 2],), {}
+    )
+    assert charts.png_text(png, "Software") is None  # no matplotlib version in the file
+    assert charts.png_text(b"not a png", charts.INPUT_KEY) is None
+    assert charts.png_text(png[:40], charts.INPUT_KEY) is None  # cut short: no error

@@ -12,7 +12,9 @@ import pytest
 from openpyxl import load_workbook
 
 from learn_assets.exports import xlsx
+from learn_assets.exports.charts import CHART_TITLES
 from learn_assets.exports.files import (
+    CHARTS_DIR,
     PAGE,
     WORKBOOK,
     ExportResult,
@@ -142,7 +144,10 @@ def test_rerun_replaces_the_files(reports_db: Path, tmp_path: Path):
         second = export_snapshot(conn, D2, tmp_path / "out")
     assert second.files == first.files
     after = {f: (second.folder / f).stat().st_ino for f in second.files}
-    assert all(before[f] != after[f] for f in first.files)  # each file renamed over the old
+    charts = {f for f in first.files if f.parent.name == CHARTS_DIR}
+    assert len(charts) == len(CHART_TITLES)
+    assert all(before[f] != after[f] for f in first.files if f not in charts)  # renamed over
+    assert all(before[f] == after[f] for f in charts)  # no chart's input changed: left as is
     names = {r["display_name"] for r in read_csv(csv_path)}
     assert "Renamed" in names and "'" + FORMULA_NAME not in names
     assert not list(second.folder.rglob("*.tmp"))
