@@ -1,14 +1,17 @@
 """The lake is written a batch at a time: delta-rs is handed a stream of bounded Arrow batches
 from DuckDB, never a whole table, and what it writes still equals the warehouse (issue #18:
-whole tables fetched into Arrow were the publish layer's peak memory at L)."""
+whole tables fetched into Arrow were the publish layer's peak memory at L); a consolidated
+group's tables likewise, from the members' lakes."""
 
 from __future__ import annotations
 
 import duckdb
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pytest
 
 import learn_assets.publish.lake as lake_module
+from learn_assets.publish.group_tables import _members_rows
 from learn_assets.publish.lake import arrow_batches, lake_for, publish_lake
 from learn_assets_tests.helpers import run_snapshots
 from learn_assets_tests.publish.test_lake import assert_lake_equals_warehouse, three_days
@@ -47,3 +50,21 @@ def test_the_lake_is_written_from_batches_and_equals_the_warehouse(tmp_path, mon
         assert_lake_equals_warehouse(conn, lake)
     assert all(rows <= 2 for batches in written for rows in batches)
     assert sum(len(batches) > 1 for batches in written) >= 5  # reports and core tables alike
+
+
+def test_a_groups_rows_are_streamed_as_the_members_tables_concatenated():
+    """The consolidated table is made a batch at a time, with the same rows and schema as the
+    members' whole tables concatenated with a tenant column (schemas unified permissively)."""
+    one = pa.table({"n": pa.array([1, 2, 3], pa.int32()), "s": ["a", "b", None]})
+    two = pa.table({"n": pa.array([4], pa.int64()), "x": [1.5]})  # wider n, no s, an extra x
+    parts = {"t1": ds.dataset(one), "t2": ds.dataset(two)}
+    reader = _members_rows(parts)
+    assert isinstance(reader, pa.RecordBatchReader)
+    tables = {"t1": one, "t2": two}  # what the group was made of before: whole tables
+    expected = pa.concat_tables(
+        [t.add_column(0, "tenant", pa.array([name] * t.num_rows)) for name, t in tables.items()],
+        promote_options="permissive",
+    )
+    got = reader.read_all()
+    assert got.schema == expected.schema
+    assert got.to_pylist() == expected.to_pylist()
