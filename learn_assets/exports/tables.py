@@ -22,20 +22,27 @@ from learn_assets.warehouse.versioned import SNAPSHOTS
 REPORTS: dict[str, ReportTable] = {r.name: r for r in REPORT_TABLES}
 
 
-def read_report(
+def report_rows(
     conn: duckdb.DuckDBPyConnection, report: ReportTable, snapshot: dt.date
-) -> pa.Table:
-    """The report's rows for `snapshot`, in key order.
+) -> duckdb.DuckDBPyRelation:
+    """The report's rows for `snapshot`, in key order, as a relation not yet run (read it whole
+    with `read_report`, or a batch at a time with `to_arrow_reader`).
 
     Timestamps come out in UTC: the session time zone decides the zone Arrow carries.
     """
     conn.execute("SET TimeZone = 'UTC'")
     order = ", ".join(quote_ident(k) for k in report.key)
-    relation = conn.sql(
+    return conn.sql(
         f"SELECT * FROM {report_table(report)} WHERE snapshot_date = $snapshot ORDER BY {order}",
         params={"snapshot": snapshot},
     )
-    return _plain_strings(relation.to_arrow_table())
+
+
+def read_report(
+    conn: duckdb.DuckDBPyConnection, report: ReportTable, snapshot: dt.date
+) -> pa.Table:
+    """The report's rows for `snapshot`, in key order (see `report_rows`)."""
+    return _plain_strings(report_rows(conn, report, snapshot).to_arrow_table())
 
 
 def read_reports(conn: duckdb.DuckDBPyConnection, snapshot: dt.date) -> dict[str, pa.Table]:

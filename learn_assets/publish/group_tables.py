@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.dataset as ds
 from deltalake import CommitProperties, write_deltalake
 
 from learn_assets.publish.group_report import render_group_page
@@ -28,9 +29,35 @@ def _recorded(target: Lake, uri: str) -> dict[str, int | None] | None:
     return {}
 
 
-def _with_tenant(tenant: str, rows: pa.Table) -> pa.Table:
+def _with_tenant(tenant: str, rows: pa.RecordBatch) -> pa.RecordBatch:
     column = pa.array([tenant] * rows.num_rows, pa.string())
     return rows.add_column(0, TENANT_COLUMN, column)
+
+
+def _conformed(rows: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """`rows` in `schema`'s columns and types, a column it lacks as nulls: what
+    `pa.concat_tables(..., promote_options="permissive")` makes of each member's rows."""
+    names = set(rows.schema.names)
+    columns = [
+        rows.column(f.name).cast(f.type) if f.name in names else pa.nulls(rows.num_rows, f.type)
+        for f in schema
+    ]
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
+
+
+def _members_rows(parts: Mapping[str, ds.Dataset]) -> pa.RecordBatchReader:
+    """Every member's rows with its tenant column in front, a batch at a time (a group's
+    table is never whole in memory), in the members' unified schema."""
+    schemas = [pa.schema([pa.field(TENANT_COLUMN, pa.string()), *d.schema]) for d in parts.values()]
+    schema = pa.unify_schemas(schemas, promote_options="permissive")
+    # One file and one batch read ahead: pyarrow's default read-ahead (16 batches, 4 files)
+    # decodes most of a member's table ahead of the writer (issue #18).
+    batches = (
+        _conformed(_with_tenant(tenant, batch), schema)
+        for tenant, rows in parts.items()
+        for batch in rows.to_batches(batch_readahead=1, fragment_readahead=1)
+    )
+    return pa.RecordBatchReader.from_batches(schema, batches)
 
 
 def consolidate_report(
@@ -40,25 +67,25 @@ def consolidate_report(
     member's table changed since it was last made (one commit). Returns what it did."""
     uri = table_uri(target, group, report)
     versions: dict[str, int | None] = {}
-    parts = []
+    parts: dict[str, ds.Dataset] = {}
     for tenant, lake in members.items():
         table = open_delta(lake, lake.uri("reports", report.name))
         versions[tenant] = None if table is None else table.version()
         if table is not None:
-            parts.append(_with_tenant(tenant, table.to_pyarrow_table()))
+            parts[tenant] = table.to_pyarrow_dataset()
     if not parts or _recorded(target, uri) == versions:
         return {"written": False, "sources": versions}
-    rows = pa.concat_tables(parts, promote_options="permissive")
     write_deltalake(
         uri,
-        rows,
+        _members_rows(parts),
         partition_by=[TENANT_COLUMN],
         mode="overwrite",
         schema_mode="overwrite",
         storage_options=dict(target.storage_options) or None,
         commit_properties=CommitProperties(custom_metadata={SOURCES: json.dumps(versions)}),
     )
-    return {"written": True, "sources": versions, "rows": rows.num_rows}
+    rows = sum(d.count_rows() for d in parts.values())
+    return {"written": True, "sources": versions, "rows": rows}
 
 
 def consolidate(

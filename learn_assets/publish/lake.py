@@ -26,7 +26,7 @@ from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
 from learn_assets.core.build import CORE_TABLES, LEARNERS, CoreTable, core_table
-from learn_assets.exports.tables import read_report
+from learn_assets.exports.tables import report_rows
 from learn_assets.publish.lake_location import (  # noqa: F401 - re-exported
     Lake,
     LakeError,
@@ -41,6 +41,10 @@ from learn_assets.warehouse.versioned import loaded_snapshots
 
 PUBLISH = "publish"  # the schema of the lake's bookkeeping (what it has published)
 DIRECTORY_COLUMNS = ("display_name", "department", "job_title", "mail", "country")
+# Rows per Arrow batch handed to delta-rs, which writes each batch as it comes: a publish holds
+# a few batches of a table in memory, never the whole table (at L a core table fetched whole was
+# over a GB of Arrow on top of DuckDB's own memory: issue #18).
+BATCH_ROWS = 100_000
 
 
 @dataclass
@@ -51,20 +55,31 @@ class Published:
     tables: dict[str, dict[str, object]] = field(default_factory=dict)
 
 
-def core_rows(conn: duckdb.DuckDBPyConnection, table: CoreTable, privacy: bool) -> pa.Table:
+def core_rows(
+    conn: duckdb.DuckDBPyConnection, table: CoreTable, privacy: bool
+) -> pa.RecordBatchReader:
     """The current rows of a core table as the lake holds them (no directory data, nor the
-    Entra object id, in privacy mode)."""
+    Entra object id, in privacy mode), a batch at a time."""
     dropped = (*DIRECTORY_COLUMNS, "aad_object_id", "in_directory") if table is LEARNERS else ()
     exclude = f" EXCLUDE ({', '.join(dropped)})" if privacy and dropped else ""
     conn.execute("SET TimeZone = 'UTC'")
-    return _plain(conn.sql(f"SELECT *{exclude} FROM {core_table(table)}").to_arrow_table())
+    return arrow_batches(conn.sql(f"SELECT *{exclude} FROM {core_table(table)}"))
 
 
-def _plain(table: pa.Table) -> pa.Table:
-    for i, column in enumerate(table.schema):
-        if pa.types.is_string_view(column.type):
-            table = table.set_column(i, column.name, table.column(i).cast(pa.string()))
-    return table
+def arrow_batches(
+    relation: duckdb.DuckDBPyRelation, batch_rows: int | None = None
+) -> pa.RecordBatchReader:
+    """The relation's rows, run as they are read, `batch_rows` (default BATCH_ROWS) a batch;
+    string views as plain strings (what the lake's readers expect). The connection is busy
+    until the reader is exhausted."""
+    reader = relation.to_arrow_reader(batch_rows or BATCH_ROWS)
+    schema = pa.schema(
+        [f.with_type(pa.string()) if pa.types.is_string_view(f.type) else f for f in reader.schema],
+        metadata=reader.schema.metadata,
+    )
+    if schema == reader.schema:
+        return reader
+    return pa.RecordBatchReader.from_batches(schema, (b.cast(schema) for b in reader))
 
 
 def open_delta(lake: Lake, uri: str) -> DeltaTable | None:
@@ -92,7 +107,7 @@ def _mirror(
     for day in days:
         table = open_delta(lake, uri)
         if day in loaded:
-            rows = read_report(conn, report, day)
+            rows = arrow_batches(report_rows(conn, report, day))
             if table is None:  # the first write creates the table and its partitioning
                 write_deltalake(
                     uri,
