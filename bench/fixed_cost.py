@@ -104,7 +104,7 @@ def connections(database: str, n: int = 20) -> None:
     started = time.perf_counter()
     for _ in range(n):
         conn = duckdb.connect(database, config={"custom_user_agent": "dagster"})
-        conn.execute("SET memory_limit = '2GB'")
+        conn.execute("SET memory_limit = '1.5GB'")
         ensure_layout(conn)
         conn.close()
     opened = (time.perf_counter() - started) / n

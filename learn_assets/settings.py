@@ -69,7 +69,7 @@ class Settings:
     )
     memory_limit: str = setting(
         "LEARN_DUCKDB_MEMORY_LIMIT",
-        "2GB",
+        "1.5GB",
         "DuckDB's memory cap; bigger work spills to disk next to the warehouse",
         memory,
     )

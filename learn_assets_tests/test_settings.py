@@ -157,7 +157,7 @@ def test_unset_or_blank_means_the_default_and_the_resources_follow_the_settings(
     resources = resources_from_env({"LEARN_QUIET_SECONDS": "5", "LEARN_EXPORTS_DIR": "/x"})
     assert resources["landing"].quiet_seconds == 5
     assert resources["exports"].exports_dir == "/x"
-    assert resources["warehouse"].memory_limit == DEFAULTS.memory_limit == "2GB"
+    assert resources["warehouse"].memory_limit == DEFAULTS.memory_limit == "1.5GB"
 
 
 def test_nothing_but_the_settings_module_reads_the_environment():

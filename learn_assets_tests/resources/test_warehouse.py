@@ -19,7 +19,7 @@ from learn_assets_tests.helpers import holder
 
 
 def test_connections_are_capped_at_the_configured_memory(tmp_path):
-    assert resources_from_env({})["warehouse"].memory_limit == "2GB"
+    assert resources_from_env({})["warehouse"].memory_limit == "1.5GB"
     warehouse = resources_from_env(
         {"LEARN_WAREHOUSE": str(tmp_path / "w.duckdb"), "LEARN_DUCKDB_MEMORY_LIMIT": "512MB"}
     )["warehouse"]
