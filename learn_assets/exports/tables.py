@@ -81,12 +81,18 @@ def read_previous(conn: duckdb.DuckDBPyConnection, snapshot: dt.date) -> Previou
     return Previous(day, overview.to_pylist()[0], _plain_strings(leavers))
 
 
+def plain_schema(schema: pa.Schema) -> pa.Schema:
+    """`schema` with string views as plain strings: newer DuckDB/Arrow settings can hand out
+    string_view; the writers and the lake's readers expect plain strings."""
+    return pa.schema(
+        [f.with_type(pa.string()) if pa.types.is_string_view(f.type) else f for f in schema],
+        metadata=schema.metadata,
+    )
+
+
 def _plain_strings(table: pa.Table) -> pa.Table:
-    # Newer DuckDB/Arrow settings can hand out string_view; the writers expect plain strings.
-    for i, field in enumerate(table.schema):
-        if pa.types.is_string_view(field.type):
-            table = table.set_column(i, field.name, table.column(i).cast(pa.string()))
-    return table
+    schema = plain_schema(table.schema)
+    return table if schema == table.schema else table.cast(schema)
 
 
 ENTRA_LABEL = "Entra users export"

@@ -26,7 +26,7 @@ from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
 from learn_assets.core.build import CORE_TABLES, LEARNERS, CoreTable, core_table
-from learn_assets.exports.tables import report_rows
+from learn_assets.exports.tables import plain_schema, report_rows
 from learn_assets.publish.lake_location import (  # noqa: F401 - re-exported
     Lake,
     LakeError,
@@ -73,10 +73,7 @@ def arrow_batches(
     string views as plain strings (what the lake's readers expect). The connection is busy
     until the reader is exhausted."""
     reader = relation.to_arrow_reader(batch_rows or BATCH_ROWS)
-    schema = pa.schema(
-        [f.with_type(pa.string()) if pa.types.is_string_view(f.type) else f for f in reader.schema],
-        metadata=reader.schema.metadata,
-    )
+    schema = plain_schema(reader.schema)
     if schema == reader.schema:
         return reader
     return pa.RecordBatchReader.from_batches(schema, (b.cast(schema) for b in reader))

@@ -226,7 +226,7 @@ def contract_types(
     # only when some row breaks a rule. Small tables are cheaper to check row by row.
     (staged,) = conn.execute(f"SELECT count(*) FROM {source}", params).fetchone()
     if (
-        staged >= DISTINCT_CHECK_ROWS
+        staged >= distinct_from
         and not conn.execute(any_broken_select(rules, source), params).fetchone()[0]
     ):
         return CheckOutcome(True, 0, {"staged rows validated": staged})

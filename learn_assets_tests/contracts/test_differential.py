@@ -243,6 +243,18 @@ def sources(schema: Contract) -> tuple[str, ...]:
     return tuple(c.source for c in schema.columns.values() if c.source is not None)
 
 
+def deliver(conn: duckdb.DuckDBPyConnection, columns: tuple[str, ...], rows: list[dict]) -> None:
+    """The table `delivered` (raw_rowid = the row's index, the delivered columns as text) of
+    `rows`, in a UTC session, as the staged layer judges them."""
+    conn.execute("SET TimeZone = 'UTC'")
+    cols = ", ".join(f"{quote_ident(c)} VARCHAR" for c in columns)
+    conn.execute(f"CREATE TABLE delivered (raw_rowid BIGINT, snapshot_date DATE, {cols})")
+    conn.executemany(
+        f"INSERT INTO delivered VALUES (?, NULL, {', '.join('?' * len(columns))})",
+        [[i, *(r[c] for c in columns)] for i, r in enumerate(rows)],
+    )
+
+
 def sql_verdicts(
     schema: Contract, rows: list[dict[str, str]]
 ) -> tuple[pd.DataFrame, list[set[str]]]:
@@ -252,13 +264,7 @@ def sql_verdicts(
     compiled = compile_contract(schema)
     columns = sources(schema)
     with duckdb.connect() as conn:
-        conn.execute("SET TimeZone = 'UTC'")
-        cols = ", ".join(f"{quote_ident(c)} VARCHAR" for c in columns)
-        conn.execute(f"CREATE TABLE delivered (raw_rowid BIGINT, snapshot_date DATE, {cols})")
-        conn.executemany(
-            f"INSERT INTO delivered VALUES (?, NULL, {', '.join('?' * len(columns))})",
-            [[i, *(r[c] for c in columns)] for i, r in enumerate(rows)],
-        )
+        deliver(conn, columns, rows)
         typed = ", ".join(quote_ident(c) for c in compiled.types)
         frame = conn.execute(
             f"SELECT {typed}, reason FROM ({judged_select(compiled, columns, 'delivered')}) "
@@ -348,13 +354,7 @@ def assert_fast_verdict_is_exact(schema: Contract) -> None:
     columns = sources(schema)
     rows = generated_rows(schema)
     with duckdb.connect() as conn:
-        conn.execute("SET TimeZone = 'UTC'")
-        cols = ", ".join(f"{quote_ident(c)} VARCHAR" for c in columns)
-        conn.execute(f"CREATE TABLE delivered (raw_rowid BIGINT, snapshot_date DATE, {cols})")
-        conn.executemany(
-            f"INSERT INTO delivered VALUES (?, NULL, {', '.join('?' * len(columns))})",
-            [[i, *(r[c] for c in columns)] for i, r in enumerate(rows)],
-        )
+        deliver(conn, columns, rows)
         conn.execute(
             f"CREATE TABLE typed AS SELECT * FROM ({judged_select(compiled, columns, 'delivered')})"
         )
