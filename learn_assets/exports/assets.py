@@ -43,6 +43,7 @@ def export_metadata(results: list["ExportResult"]) -> dict[str, dg.MetadataValue
         "snapshots": dg.MetadataValue.json([r.snapshot.isoformat() for r in results]),
         "data quality": dg.MetadataValue.md("\n".join(f"- {line}" for line in last.quality)),
         "charts": dg.MetadataValue.md(charts_markdown(last)),
+        "charts drawn": dg.MetadataValue.json(last.charts_drawn),
     }
     if last.truncated_sheets:
         metadata["xlsx rows left out"] = dg.MetadataValue.json(last.truncated_sheets)
@@ -74,6 +75,9 @@ def snapshot_files(
     exports: ExportSettings,
     landing: LandingResource,
 ) -> dg.MaterializeResult:
+    from learn_assets.exports.worker import warm_chart_worker
+
+    warm_chart_worker()  # its start and imports run beside the imports and reads below
     from learn_assets.exports.refresh import refresh_exports  # the heavy part: at run time only
 
     requested = [dt.date.fromisoformat(k) for k in sorted(context.partition_keys)]
@@ -92,7 +96,9 @@ def snapshot_files(
             context.log.info(f"exports {item.snapshot}: folder removed ({item.reason})")
             continue
         context.log.info(
-            f"exports {item.snapshot}: {len(result.files)} files in {result.folder} ({item.reason})"
+            f"exports {item.snapshot}: {len(result.files)} files in {result.folder} "
+            f"({item.reason}); charts drawn: {len(result.charts_drawn)} of {len(result.charts)}, "
+            "the others unchanged"
         )
         for sheet, left_out in result.truncated_sheets.items():
             context.log.warning(

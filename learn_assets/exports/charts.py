@@ -10,6 +10,12 @@ Each chart is laid out once by constrained layout and drawn once (`_png`): a fig
 layout engine is drawn twice by `savefig` (once with drawing disabled, to lay it out), for the
 same pixels. A chart drawn before from the same input by the same code is not drawn again (the
 `reuse` argument of every chart function): its PNG names the hash of that input.
+
+`start_charts` draws a snapshot's charts in a worker process (`worker.py`: one per Python
+process, started on first use and kept) while the caller writes the other exports: drawing is
+pure Python and single-threaded, so on two cores the charts cost no wall time beside the
+workbook. The worker draws with the same code, fonts and settings: the bytes `render_charts`
+gives.
 """
 
 from __future__ import annotations
@@ -17,10 +23,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import logging
 import struct
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +45,7 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
+from learn_assets.exports.worker import chart_worker, drop_worker
 from learn_assets.fileio import sha256_chunks
 
 Rows = Sequence[Mapping[str, Any]]
@@ -563,3 +573,76 @@ def render_charts(
         name: render(*args, reuse=drawn.get(name))
         for name, (render, args) in chart_inputs(tables, snapshot).items()
     }
+
+
+CHART_WAIT_S = 900  # far beyond the few seconds an L snapshot's charts take
+log = logging.getLogger(__name__)
+Job = tuple[str, Callable[..., bytes], tuple[Any, ...]]
+
+
+def _draw(jobs: Sequence[Job]) -> dict[str, bytes]:
+    """The PNG of each (name, chart function, arguments); what the worker runs."""
+    return {name: render(*args) for name, render, args in jobs}
+
+
+class ChartDrawing:
+    """A snapshot's charts being drawn (`start_charts`): `drawn` names the charts drawn for it
+    (the others reused), `result()` waits for them."""
+
+    def __init__(
+        self,
+        snapshot: dt.date,
+        charts: dict[str, bytes | None],
+        jobs: list[Job],
+    ) -> None:
+        self.snapshot = snapshot
+        self.drawn = [name for name, _, _ in jobs]
+        self._charts, self._jobs = charts, jobs
+        self._worker: ProcessPoolExecutor | None = None
+        self._future: Future[dict[str, bytes]] | None = None
+        if not jobs:
+            return
+        self._worker = chart_worker()
+        try:
+            self._future = self._worker.submit(_draw, jobs)
+        except (BrokenProcessPool, RuntimeError) as e:  # died earlier, or shut down at exit
+            log.warning("chart worker unavailable (%s); drawing the charts in this process", e)
+            drop_worker(self._worker)
+
+    def result(self) -> dict[str, bytes]:
+        """Every chart's PNG by name, in page order, as `render_charts` gives them."""
+        pngs: dict[str, bytes] = {}
+        if self._future is not None:
+            try:
+                pngs = self._future.result(timeout=CHART_WAIT_S)
+            except BrokenProcessPool as e:
+                log.warning("chart worker died (%s); drawing the charts in this process", e)
+                drop_worker(self._worker)  # type: ignore[arg-type]
+            except TimeoutError as e:
+                raise TimeoutError(
+                    f"the chart worker did not finish the charts of snapshot {self.snapshot} "
+                    f"within {CHART_WAIT_S} s; it keeps running in the background"
+                ) from e
+        if self._jobs and not pngs:
+            pngs = _draw(self._jobs)
+        return {name: png if png is not None else pngs[name] for name, png in self._charts.items()}
+
+
+def start_charts(
+    tables: Mapping[str, pa.Table], snapshot: dt.date, drawn: Mapping[str, bytes] | None = None
+) -> ChartDrawing:
+    """Begin drawing the snapshot's charts in the chart worker (see `ChartDrawing`). A chart
+    whose `drawn` PNG has the same input key is reused without the worker. If the worker dies,
+    the charts are drawn in this process instead."""
+    drawn = drawn or {}
+    charts: dict[str, bytes | None] = {}
+    jobs: list[Job] = []
+    for name, (render, args) in chart_inputs(tables, snapshot).items():
+        before = drawn.get(name)
+        reused = before is not None and png_text(before, INPUT_KEY) == input_key(
+            render.__name__, args, {}
+        )
+        charts[name] = before if reused else None
+        if not reused:
+            jobs.append((name, render, args))
+    return ChartDrawing(snapshot, charts, jobs)

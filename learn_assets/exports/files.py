@@ -13,6 +13,8 @@
 Every file is written to a temporary name beside it and renamed over the old one, so a rerun
 replaces a snapshot's files and a reader never sees a half-written file. A chart whose PNG in the
 folder was drawn from the same input by the same code is left as it is (`charts.render_charts`).
+The charts are drawn in a worker process while the tables and the workbook are written
+(`charts.start_charts`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from learn_assets.exports.charts import render_charts
+from learn_assets.exports.charts import start_charts
 from learn_assets.exports.headline import headlines
 from learn_assets.exports.neutralize import is_text, neutralize_column
 from learn_assets.exports.page import render_page
@@ -60,6 +62,7 @@ class ExportResult:
     files: list[Path]  # relative to folder, in writing order
     rows: dict[str, int]  # report -> rows exported
     charts: dict[str, bytes]  # chart name -> PNG
+    charts_drawn: list[str] = field(default_factory=list)  # drawn now; the others were reused
     truncated_sheets: dict[str, int] = field(default_factory=dict)  # sheet -> rows left out
     quality: list[str] = field(default_factory=list)  # the data-quality lines of page and About
 
@@ -129,6 +132,8 @@ def export_tables(
     for name, table in tables.items():
         check_exportable(name, table, keys[name])
     folder = snapshot_folder(exports_dir, snapshot)
+    drawn = read_charts(folder)
+    drawing = start_charts(tables, snapshot, drawn)
     files: list[Path] = []
     for name, table in tables.items():
         files.append(write_csv(table, folder / f"{name}.csv"))
@@ -155,8 +160,7 @@ def export_tables(
             people=people_table(tables, previous),
         )
     files.append(folder / WORKBOOK)
-    drawn = read_charts(folder)
-    charts = render_charts(tables, snapshot, drawn)
+    charts = drawing.result()
     for name, png in charts.items():
         target = folder / CHARTS_DIR / f"{name}.png"
         files.append(target if drawn.get(name) == png else write_bytes(target, png))
@@ -168,6 +172,7 @@ def export_tables(
         files=[f.relative_to(folder) for f in files],
         rows={name: t.num_rows for name, t in tables.items()},
         charts=charts,
+        charts_drawn=drawing.drawn,
         truncated_sheets=truncated,
         quality=quality.lines(),
     )
@@ -175,7 +180,7 @@ def export_tables(
 
 def read_charts(folder: Path) -> dict[str, bytes]:
     """The chart PNGs a previous run wrote to `folder`, by chart name: the charts whose input is
-    unchanged are neither drawn nor written again (`render_charts`)."""
+    unchanged are neither drawn nor written again (`start_charts`)."""
     return {png.stem: png.read_bytes() for png in (folder / CHARTS_DIR).glob("*.png")}
 
 
