@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing
+import multiprocessing.util
+import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -15,13 +18,37 @@ _worker: ProcessPoolExecutor | None = None
 _lock = threading.Lock()
 
 
+PARENT_POLL_S = 1.0
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In the worker: exit when the process that started it is gone (killed, say), which the
+    worker would not notice otherwise (it holds both ends of its task queue)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def chart_worker() -> ProcessPoolExecutor:
     """The process that draws charts, started on first use and kept: spawned, not forked (a
     fork would inherit DuckDB's threads and open files)."""
     global _worker
     with _lock:
         if _worker is None:
-            _worker = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            _worker = ProcessPoolExecutor(
+                1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
+            )
+            # Stopped before a multiprocessing child joins its children at exit (a Dagster
+            # run started by a code server is one): the pool's own exit hook runs after that
+            # join, so the process would wait for the worker forever.
+            multiprocessing.util.Finalize(None, _worker.shutdown, exitpriority=100)
         return _worker
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -34,3 +38,49 @@ def test_warming_the_chart_worker_imports_the_drawing_code_there():
     worker.warm_chart_worker()
     asked = f"{worker.DRAWING_MODULE!r} in __import__('sys').modules"  # in the worker process
     assert worker.chart_worker().submit(eval, asked).result(timeout=60) is True
+
+
+def draw_in_a_child() -> None:
+    """Run in a multiprocessing child: use the chart worker, then return (the child exits)."""
+    assert worker.chart_worker().submit(eval, "6 * 7").result(timeout=60) == 42
+
+
+def test_a_multiprocessing_child_that_used_the_worker_exits():
+    # A Dagster run launched by a code server is such a child; before the worker was stopped
+    # by a multiprocessing finalizer, the child waited for the idle worker at exit forever.
+    child = multiprocessing.get_context("spawn").Process(target=draw_in_a_child)
+    child.start()
+    child.join(timeout=90)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("the child process did not exit after using the chart worker")
+    assert child.exitcode == 0
+
+
+def gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")  # exited, not yet reaped by its new parent
+
+
+def test_the_worker_exits_when_its_process_is_killed():
+    script = (
+        "from learn_assets.exports import worker\n"
+        "pool = worker.chart_worker()\n"
+        "assert pool.submit(eval, '1').result(timeout=60) == 1\n"
+        "print(*pool._processes, flush=True)\n"
+        "import time; time.sleep(600)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        (pid,) = map(int, parent.stdout.readline().split())  # type: ignore[union-attr]
+        assert not gone(pid)
+    finally:
+        parent.kill()  # no exit hook runs: the worker must notice by itself
+        parent.wait()
+    deadline = time.monotonic() + 10 * worker.PARENT_POLL_S + 20
+    while not gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert gone(pid), f"chart worker {pid} outlived its killed parent"
