@@ -343,7 +343,11 @@ def _pair_rows(
         "ON v.h = i.h AND v._copy = i._copy",
         {"day": day},
     )
-    if any(_differ(conn, versions, group) for group in _column_groups(columns)):
+    (matched,) = conn.execute(  # type: ignore[misc]
+        "SELECT count(*) FROM _versioned_pairs "
+        "WHERE version_id IS NOT NULL AND incoming_id IS NOT NULL"
+    ).fetchone()
+    if any(_differ(conn, versions, group) for group in _column_groups(columns, matched)):
         conn.execute(
             "CREATE OR REPLACE TEMP TABLE _versioned_pairs AS "
             f"SELECT v.version_id, v.valid_to, i.rowid AS incoming_id FROM ({spanning}) v "
@@ -355,11 +359,16 @@ def _pair_rows(
     )
 
 
-VERIFIED_TOGETHER = 2  # columns compared per pass over the pairs
+VERIFIED_TOGETHER = 2  # columns compared per pass over the pairs, at least
+VERIFIED_CELLS = 8_000_000  # pairs x columns compared in one pass, at most (unless 2 columns)
 
 
-def _column_groups(columns: Sequence[str]) -> list[Sequence[str]]:
-    return [columns[i : i + VERIFIED_TOGETHER] for i in range(0, len(columns), VERIFIED_TOGETHER)]
+def _column_groups(columns: Sequence[str], pairs: int) -> list[Sequence[str]]:
+    """The columns in groups, one pass over the pairs each: as many columns per pass as keep
+    the pass within VERIFIED_CELLS, so a small table is verified in one pass (each pass scans
+    both tables again) and a big one a few columns at a time (see `_differ`)."""
+    size = max(VERIFIED_TOGETHER, VERIFIED_CELLS // max(pairs, 1))
+    return [columns[i : i + size] for i in range(0, len(columns), size)]
 
 
 def _differ(conn: duckdb.DuckDBPyConnection, versions: str, columns: Sequence[str]) -> bool:
