@@ -464,35 +464,38 @@ def append_changes(
         )
     except duckdb.Error as e:
         raise SourceReadError(str(e)) from e
-    # The latest snapshot's copies of each changed row (open versions: nothing is loaded later).
-    conn.execute(
-        "CREATE OR REPLACE TEMP TABLE _versioned_counts AS "
-        f"SELECT c.*, count(v._copy) AS copies FROM _versioned_changes c LEFT JOIN ("
-        f"  SELECT * FROM {versions} WHERE valid_to = $open) v ON {same} GROUP BY ALL",
-        {"open": OPEN_END},
-    )
-    short = conn.execute("SELECT count(*) FROM _versioned_counts WHERE copies + change < 0")
-    if short.fetchone()[0]:  # type: ignore[index]
-        raise ValueError(
-            f"{schema}.{name}: rows to remove for {snapshot} are not in the latest snapshot"
+    changed, net = conn.execute(  # type: ignore[misc]
+        "SELECT count(*), coalesce(sum(change), 0) FROM _versioned_changes"
+    ).fetchone()
+    if changed:  # most tables, most days (a catalog, a quarantine) have no change at all
+        # The latest snapshot's copies of each changed row (open versions: none loaded later).
+        conn.execute(
+            "CREATE OR REPLACE TEMP TABLE _versioned_counts AS "
+            f"SELECT c.*, count(v._copy) AS copies FROM _versioned_changes c LEFT JOIN ("
+            f"  SELECT * FROM {versions} WHERE valid_to = $open) v ON {same} GROUP BY ALL",
+            {"open": OPEN_END},
         )
-    conn.execute(
-        f"UPDATE {versions} SET valid_to = $day WHERE rowid IN ("
-        f"  SELECT v.rowid FROM {versions} v JOIN _versioned_counts c ON {same} "
-        "  WHERE v.valid_to = $open AND v._copy > c.copies + c.change)",
-        {"day": snapshot, "open": OPEN_END},
-    )
-    conn.execute(
-        f"INSERT INTO {versions} SELECT {cols}, (copies + k)::UINTEGER, $day, $open "
-        "FROM _versioned_counts, range(1, change + 1) AS r(k) WHERE change > 0",
-        {"day": snapshot, "open": OPEN_END},
-    )
-    net = conn.execute("SELECT coalesce(sum(change), 0) FROM _versioned_changes").fetchone()
-    count = snapshot_row_count(conn, schema, name, loaded[-1]) + int(net[0])  # type: ignore[index]
+        short = conn.execute("SELECT count(*) FROM _versioned_counts WHERE copies + change < 0")
+        if short.fetchone()[0]:  # type: ignore[index]
+            raise ValueError(
+                f"{schema}.{name}: rows to remove for {snapshot} are not in the latest snapshot"
+            )
+        conn.execute(
+            f"UPDATE {versions} SET valid_to = $day WHERE rowid IN ("
+            f"  SELECT v.rowid FROM {versions} v JOIN _versioned_counts c ON {same} "
+            "  WHERE v.valid_to = $open AND v._copy > c.copies + c.change)",
+            {"day": snapshot, "open": OPEN_END},
+        )
+        conn.execute(
+            f"INSERT INTO {versions} SELECT {cols}, (copies + k)::UINTEGER, $day, $open "
+            "FROM _versioned_counts, range(1, change + 1) AS r(k) WHERE change > 0",
+            {"day": snapshot, "open": OPEN_END},
+        )
+        conn.execute("DROP TABLE _versioned_counts")
+    count = snapshot_row_count(conn, schema, name, loaded[-1]) + int(net)
     conn.execute(
         f"INSERT OR REPLACE INTO {_catalog(schema)} VALUES (?, ?, ?)", [name, snapshot, count]
     )
     record_change(conn, f"{schema}.{name}", snapshot, "append")
     conn.execute("DROP TABLE _versioned_changes")
-    conn.execute("DROP TABLE _versioned_counts")
     return count

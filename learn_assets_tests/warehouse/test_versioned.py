@@ -245,6 +245,25 @@ def test_appending_changes_stores_what_loading_the_whole_snapshot_does(tmp_path,
         assert snapshot(changes, day) == as_counter(rows)
 
 
+def test_a_day_without_changes_stores_what_loading_it_whole_does(tmp_path):
+    """No changed row, or changes that cancel out (a row removed and added again): the day is
+    loaded with the latest snapshot's rows, as loading it whole gives."""
+    whole = duckdb.connect(str(tmp_path / "whole.duckdb"))
+    changes = duckdb.connect(str(tmp_path / "changes.duckdb"))
+    rows = [UNIVERSE[0], UNIVERSE[2], UNIVERSE[2]]
+    for connection in (whole, changes):
+        ensure_versioned(connection, "raw", "things", COLUMNS)
+        load(connection, DAYS[0], rows)
+    for day in DAYS[1:3]:
+        load(whole, day, rows)
+    assert append(changes, DAYS[1], [], []) == 3
+    assert append(changes, DAYS[2], [UNIVERSE[2]], [UNIVERSE[2]]) == 3
+    assert versions(changes) == versions(whole)
+    assert loaded_snapshots(changes, "raw", "things") == DAYS[:3]
+    for day in DAYS[:3]:
+        assert snapshot(changes, day) == as_counter(rows)
+
+
 def test_changes_are_refused_unless_they_follow_the_latest_snapshot(conn):
     load(conn, DAYS[1], UNIVERSE[:2])
     with pytest.raises(ValueError, match="after the latest loaded snapshot"):
