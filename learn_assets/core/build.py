@@ -319,10 +319,19 @@ def _source_rows(table: CoreTable, touched: str | None) -> str:
     return " UNION ALL ".join(parts)
 
 
-def history_select(table: CoreTable, touched: str | None = None, key_hash: str = "hash") -> str:
+def key_hash(table: CoreTable, alias: str, function: str = "hash") -> str:
+    """SQL: a hash of the key columns of row `alias`, NULL-safe as the key's matching. Counting
+    rows per key hash is far cheaper than per key (one integer, not several text columns), so
+    queries look for repeated keys among the rows whose key hash repeats, a superset."""
+    return f"{function}({_columns(table.key, alias + '.')})"
+
+
+def history_select(
+    table: CoreTable, touched: str | None = None, key_hash_function: str = "hash"
+) -> str:
     """SELECT of the history rows of every key (or of the keys in the table `touched`), from the
-    staged versions. Parameter $open: the open end (`OPEN_END`). `key_hash`: the SQL function
-    of the key columns that sorts out the keys with one version (tests pass weaker ones)."""
+    staged versions. Parameter $open: the open end (`OPEN_END`). `key_hash_function`: what sorts
+    out the keys with one version (`key_hash`; tests pass weaker ones)."""
     key, attrs = _columns(table.key), _columns(table.attributes)
     with_attrs = f", {attrs}" if attrs else ""
     b_key = _columns(table.key, "b.")
@@ -331,20 +340,19 @@ def history_select(table: CoreTable, touched: str | None = None, key_hash: str =
     value = f"row({attrs})" if table.attributes else "NULL"
     order = ", ".join(x for x in (table.precedence, attrs) if x) or "1"
     same = _same_key(table, "b", "s")
-    key_hash = f"{key_hash}({_columns(table.key, 's.')})"  # NULL-safe, as the key's matching
+    hashed = key_hash(table, "s", key_hash_function)
     return f"""
         WITH src AS NOT MATERIALIZED ({_source_rows(table, touched)}),
-        -- Keys that may have more than one version: those whose hash repeats. Counting hashes
-        -- is far cheaper than counting keys of several text columns; a key sharing its hash
-        -- with another goes through `multi`, which gives one version the same row `single` would.
-        repeated AS (SELECT {key_hash} AS h FROM src s GROUP BY ALL HAVING count(*) > 1),
+        -- Keys that may have more than one version: those whose hash repeats. A key sharing
+        -- its hash with another goes through `multi`, which gives one version the same row.
+        repeated AS (SELECT {hashed} AS h FROM src s GROUP BY ALL HAVING count(*) > 1),
         -- A key delivered with one value all along (the common case): one history row.
         single AS (
             SELECT {_columns(table.key, "s.")}{s_attrs}, s.valid_from AS first_seen_snapshot,
                    s.valid_from, $open::DATE AS valid_to, s.valid_to AS last_end
-            FROM src s ANTI JOIN repeated r ON {key_hash} = r.h
+            FROM src s ANTI JOIN repeated r ON {hashed} = r.h
         ),
-        multi AS (SELECT s.* FROM src s SEMI JOIN repeated r ON {key_hash} = r.h),
+        multi AS (SELECT s.* FROM src s SEMI JOIN repeated r ON {hashed} = r.h),
         -- The snapshots where a key's set of delivered rows can change.
         bounds AS (
             SELECT DISTINCT {key}, b FROM (

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from learn_assets.core.build import STAGED, CoreTable, as_of, quote_ident
+from learn_assets.core.build import STAGED, CoreTable, as_of, key_hash, quote_ident
 from learn_assets.staged.checks import SAMPLE_ROWS, CheckOutcome
 
 
@@ -33,8 +33,12 @@ def conflicts(conn: duckdb.DuckDBPyConnection, table: CoreTable, day: dt.date) -
         "WHERE snapshot_date = $day"
         for source in table.sources
     )
+    hashed = key_hash(table, "d")
     rows = conn.execute(
-        f"SELECT {key}, count(*) AS rows FROM (SELECT DISTINCT {values} FROM ({delivered})) "
+        f"WITH delivered AS NOT MATERIALIZED ({delivered}), "
+        f"repeated AS (SELECT {hashed} AS h FROM delivered d GROUP BY ALL HAVING count(*) > 1) "
+        f"SELECT {key}, count(*) AS rows FROM (SELECT DISTINCT {values} FROM delivered d "
+        f"SEMI JOIN repeated r ON {hashed} = r.h) "
         f"GROUP BY ALL HAVING count(*) > 1 ORDER BY rows DESC, {key}",
         {"day": day},
     ).fetchall()
@@ -49,9 +53,12 @@ def conflicts(conn: duckdb.DuckDBPyConnection, table: CoreTable, day: dt.date) -
 def one_value(conn: duckdb.DuckDBPyConnection, table: CoreTable, day: dt.date) -> CheckOutcome:
     """Every key has exactly one row as of the snapshot."""
     key = _key(table)
+    hashed = key_hash(table, "a")
     rows = conn.execute(
-        f"SELECT {key}, count(*) AS rows FROM {as_of(table, '$day')} GROUP BY ALL "
-        "HAVING count(*) > 1 ORDER BY ALL",
+        f"WITH current AS NOT MATERIALIZED {as_of(table, '$day')}, "
+        f"repeated AS (SELECT {hashed} AS h FROM current a GROUP BY ALL HAVING count(*) > 1) "
+        f"SELECT {key}, count(*) AS rows FROM current a SEMI JOIN repeated r ON {hashed} = r.h "
+        "GROUP BY ALL HAVING count(*) > 1 ORDER BY ALL",
         {"day": day},
     ).fetchall()
     return CheckOutcome(

@@ -210,7 +210,7 @@ def test_keys_whose_hash_repeats_get_the_history_of_keys_with_one_version(
         for table in CORE_TABLES:
             rows = {}
             for key_hash in ("hash", "same_hash"):
-                query = history_select(table, key_hash=key_hash)
+                query = history_select(table, key_hash_function=key_hash)
                 found = conn.execute(query, {"open": OPEN_END}).fetchall()
                 rows[key_hash] = sorted(found, key=repr)
             assert rows["hash"] == rows["same_hash"], table.name
