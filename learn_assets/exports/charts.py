@@ -45,7 +45,7 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-from learn_assets.exports.worker import chart_worker, drop_worker
+from learn_assets.exports.worker import drop_worker, submit
 from learn_assets.fileio import sha256_chunks
 
 Rows = Sequence[Mapping[str, Any]]
@@ -602,12 +602,9 @@ class ChartDrawing:
         self._future: Future[dict[str, bytes]] | None = None
         if not jobs:
             return
-        self._worker = chart_worker()
-        try:
-            self._future = self._worker.submit(_draw, jobs)
-        except (BrokenProcessPool, RuntimeError) as e:  # died earlier, or shut down at exit
-            log.warning("chart worker unavailable (%s); drawing the charts in this process", e)
-            drop_worker(self._worker)
+        submitted = submit(_draw, jobs)
+        if submitted:
+            self._worker, self._future = submitted
 
     def result(self) -> dict[str, bytes]:
         """Every chart's PNG by name, in page order, as `render_charts` gives them."""

@@ -5,17 +5,21 @@ step starts the worker (`warm_chart_worker`) before it imports what it writes wi
 from __future__ import annotations
 
 import importlib
+import logging
 import multiprocessing
 import multiprocessing.util
 import os
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 DRAWING_MODULE = "learn_assets.exports.charts"
 _worker: ProcessPoolExecutor | None = None
 _lock = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 PARENT_POLL_S = 1.0
@@ -65,10 +69,21 @@ def _import(module: str) -> None:
     importlib.import_module(module)
 
 
+def submit(work: Callable[..., Any], *args: Any) -> tuple[ProcessPoolExecutor, Future] | None:
+    """Hand `work(*args)` to the chart worker: the worker and the future, or None when no worker
+    can take it (it died earlier, the process is exiting, or no process can be started), and
+    the caller draws the charts itself."""
+    worker = None
+    try:
+        worker = chart_worker()
+        return worker, worker.submit(work, *args)
+    except (BrokenProcessPool, RuntimeError, OSError) as e:
+        log.warning("chart worker unavailable (%s); drawing the charts in this process", e)
+        if worker is not None:
+            drop_worker(worker)
+        return None
+
+
 def warm_chart_worker() -> None:
     """Start the worker and its imports (about a second) now, beside the caller's own work."""
-    worker = chart_worker()
-    try:
-        worker.submit(_import, DRAWING_MODULE)
-    except (BrokenProcessPool, RuntimeError):  # died earlier, or shut down at exit
-        drop_worker(worker)
+    submit(_import, DRAWING_MODULE)

@@ -84,3 +84,20 @@ def test_the_worker_exits_when_its_process_is_killed():
     while not gone(pid) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert gone(pid), f"chart worker {pid} outlived its killed parent"
+
+
+def test_charts_are_drawn_here_when_no_process_can_be_started(
+    reports_db: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch
+):
+    with duckdb.connect(str(reports_db), read_only=True) as conn:
+        first = export_snapshot(conn, D2, tmp_path / "first")
+        worker.drop_worker(worker.chart_worker())  # the next use starts a new process
+
+        def refuse(_process) -> None:
+            raise BlockingIOError(11, "Resource temporarily unavailable")  # EAGAIN, as fork's
+
+        monkeypatch.setattr(multiprocessing.get_context("spawn").Process, "start", refuse)
+        worker.warm_chart_worker()  # as the exports step does first: no error
+        again = export_snapshot(conn, D2, tmp_path / "again")
+    assert again.charts == first.charts and again.charts_drawn == list(first.charts)
+    assert "chart worker unavailable" in caplog.text and "Resource temporarily" in caplog.text
