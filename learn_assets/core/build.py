@@ -326,6 +326,11 @@ def key_hash(table: CoreTable, alias: str, function: str = "hash") -> str:
     return f"{function}({_columns(table.key, alias + '.')})"
 
 
+def repeated_key_hashes(hashed: str, rows: str, alias: str) -> str:
+    """SELECT h: each `hashed` (a `key_hash` of `alias`) that more than one of `rows` has."""
+    return f"SELECT {hashed} AS h FROM {rows} {alias} GROUP BY ALL HAVING count(*) > 1"
+
+
 def history_select(
     table: CoreTable, touched: str | None = None, key_hash_function: str = "hash"
 ) -> str:
@@ -345,7 +350,7 @@ def history_select(
         WITH src AS NOT MATERIALIZED ({_source_rows(table, touched)}),
         -- Keys that may have more than one version: those whose hash repeats. A key sharing
         -- its hash with another goes through `multi`, which gives one version the same row.
-        repeated AS (SELECT {hashed} AS h FROM src s GROUP BY ALL HAVING count(*) > 1),
+        repeated AS ({repeated_key_hashes(hashed, "src", "s")}),
         -- A key delivered with one value all along (the common case): one history row.
         single AS (
             SELECT {_columns(table.key, "s.")}{s_attrs}, s.valid_from AS first_seen_snapshot,

@@ -8,7 +8,14 @@ from dataclasses import dataclass
 
 import duckdb
 
-from learn_assets.core.build import STAGED, CoreTable, as_of, key_hash, quote_ident
+from learn_assets.core.build import (
+    STAGED,
+    CoreTable,
+    as_of,
+    key_hash,
+    quote_ident,
+    repeated_key_hashes,
+)
 from learn_assets.staged.checks import SAMPLE_ROWS, CheckOutcome
 
 
@@ -36,7 +43,7 @@ def conflicts(conn: duckdb.DuckDBPyConnection, table: CoreTable, day: dt.date) -
     hashed = key_hash(table, "d")
     rows = conn.execute(
         f"WITH delivered AS NOT MATERIALIZED ({delivered}), "
-        f"repeated AS (SELECT {hashed} AS h FROM delivered d GROUP BY ALL HAVING count(*) > 1) "
+        f"repeated AS ({repeated_key_hashes(hashed, 'delivered', 'd')}) "
         f"SELECT {key}, count(*) AS rows FROM (SELECT DISTINCT {values} FROM delivered d "
         f"SEMI JOIN repeated r ON {hashed} = r.h) "
         f"GROUP BY ALL HAVING count(*) > 1 ORDER BY rows DESC, {key}",
@@ -56,7 +63,7 @@ def one_value(conn: duckdb.DuckDBPyConnection, table: CoreTable, day: dt.date) -
     hashed = key_hash(table, "a")
     rows = conn.execute(
         f"WITH current AS NOT MATERIALIZED {as_of(table, '$day')}, "
-        f"repeated AS (SELECT {hashed} AS h FROM current a GROUP BY ALL HAVING count(*) > 1) "
+        f"repeated AS ({repeated_key_hashes(hashed, 'current', 'a')}) "
         f"SELECT {key}, count(*) AS rows FROM current a SEMI JOIN repeated r ON {hashed} = r.h "
         "GROUP BY ALL HAVING count(*) > 1 ORDER BY ALL",
         {"day": day},

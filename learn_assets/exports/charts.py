@@ -179,6 +179,11 @@ def _thousands(value: float, _pos: int | None = None) -> str:
     return f"{value:,.0f}"
 
 
+def drawn_from(png: bytes | None, key: str) -> bool:
+    """Whether `png` was drawn from the input whose `input_key` is `key`, by this code."""
+    return png is not None and png_text(png, INPUT_KEY) == key
+
+
 def chart(draw: Callable[..., Figure]) -> Callable[..., bytes]:
     """Turn a drawing function into one that returns the PNG, drawn in the house style. With
     `reuse` (a PNG drawn before), that PNG is returned as it is, not drawn again, when it was
@@ -187,8 +192,8 @@ def chart(draw: Callable[..., Figure]) -> Callable[..., bytes]:
     @functools.wraps(draw)
     def render(*args: Any, reuse: bytes | None = None, **kwargs: Any) -> bytes:
         key = input_key(draw.__name__, args, kwargs)
-        if reuse is not None and png_text(reuse, INPUT_KEY) == key:
-            return reuse
+        if drawn_from(reuse, key):
+            return reuse  # type: ignore[return-value]
         with matplotlib.rc_context(STYLE), warnings.catch_warnings():
             # A glyph missing from DejaVu Sans (e.g. CJK names) draws as a box: no warning.
             warnings.filterwarnings("ignore", message="Glyph .* missing from")
@@ -563,16 +568,10 @@ def chart_inputs(
     }
 
 
-def render_charts(
-    tables: Mapping[str, pa.Table], snapshot: dt.date, drawn: Mapping[str, bytes] | None = None
-) -> dict[str, bytes]:
-    """Every chart of the snapshot as PNG bytes, by chart name, in page order. `drawn`: PNGs
-    drawn before, by chart name; one drawn from the same input by the same code is reused."""
-    drawn = drawn or {}
-    return {
-        name: render(*args, reuse=drawn.get(name))
-        for name, (render, args) in chart_inputs(tables, snapshot).items()
-    }
+def render_charts(tables: Mapping[str, pa.Table], snapshot: dt.date) -> dict[str, bytes]:
+    """Every chart of the snapshot as PNG bytes, by chart name, in page order, drawn in this
+    process (`start_charts` draws them in the worker)."""
+    return {name: render(*args) for name, (render, args) in chart_inputs(tables, snapshot).items()}
 
 
 CHART_WAIT_S = 900  # far beyond the few seconds an L snapshot's charts take
@@ -636,9 +635,7 @@ def start_charts(
     jobs: list[Job] = []
     for name, (render, args) in chart_inputs(tables, snapshot).items():
         before = drawn.get(name)
-        reused = before is not None and png_text(before, INPUT_KEY) == input_key(
-            render.__name__, args, {}
-        )
+        reused = drawn_from(before, input_key(render.__name__, args, {}))
         charts[name] = before if reused else None
         if not reused:
             jobs.append((name, render, args))

@@ -12,9 +12,8 @@
 
 Every file is written to a temporary name beside it and renamed over the old one, so a rerun
 replaces a snapshot's files and a reader never sees a half-written file. A chart whose PNG in the
-folder was drawn from the same input by the same code is left as it is (`charts.render_charts`).
-The charts are drawn in a worker process while the tables and the workbook are written
-(`charts.start_charts`).
+folder was drawn from the same input by the same code is left as it is; the others are drawn in
+a worker process while the tables and the workbook are written (`charts.start_charts`).
 """
 
 from __future__ import annotations

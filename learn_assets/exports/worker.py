@@ -17,12 +17,10 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 DRAWING_MODULE = "learn_assets.exports.charts"
+PARENT_POLL_S = 1.0  # how often the worker looks whether its parent is still there
 _worker: ProcessPoolExecutor | None = None
 _lock = threading.Lock()
 log = logging.getLogger(__name__)
-
-
-PARENT_POLL_S = 1.0
 
 
 def _exit_with_parent(parent: int) -> None:

@@ -3,23 +3,12 @@
 
 from __future__ import annotations
 
-import copy
-
-import duckdb
 import pytest
 
 from learn_assets.core import checks
 from learn_assets.core.build import XP_EVENTS, history_table
-from learn_assets_tests.helpers import run_snapshots
-from learn_assets_tests.reports.tenant import (
-    D1,
-    SNAPSHOTS,
-    A,
-    B,
-    _progress,
-    write_snapshot,
-    write_tenant,
-)
+from learn_assets_tests.core.test_history import bobs_unit_twice_on_d1
+from learn_assets_tests.reports.tenant import D1, A, B
 
 
 @pytest.mark.slow
@@ -27,13 +16,7 @@ from learn_assets_tests.reports.tenant import (
 def test_repeated_keys_are_found_under_any_key_hash(tmp_path, hashing, monkeypatch):
     if hashing != "hash":  # every key looks repeated: only the exact count decides
         monkeypatch.setattr(checks, "key_hash", lambda *_args, **_kwargs: "1::UBIGINT")
-    landing = tmp_path / "landing"
-    write_tenant(landing)
-    d1 = copy.deepcopy(SNAPSHOTS[D1])
-    d1["Progress"].append(_progress(B, "Unit", "learn.m1.1-a", 90, "2026-10-31T10:00:00-05:00"))
-    write_snapshot(landing, D1, d1)
-    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
-    run_snapshots(conn, landing, [D1])
+    conn = bobs_unit_twice_on_d1(tmp_path)
     key = ["user_id", "source_type", "source_uid", "xp_reason", "rows"]
 
     found = checks.conflicts(conn, XP_EVENTS, D1)

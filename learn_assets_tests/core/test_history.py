@@ -110,16 +110,21 @@ def test_a_later_snapshots_value_supersedes_only_from_that_snapshot(tmp_path):
     assert current == (1, 120)
 
 
-@pytest.mark.slow
-def test_a_key_delivered_twice_in_one_snapshot_counts_once_and_is_reported(tmp_path):
+def bobs_unit_twice_on_d1(tmp_path) -> duckdb.DuckDBPyConnection:
+    """A warehouse with D1 run, where Bob's unit is delivered twice with different values."""
     landing = tmp_path / "landing"
     write_tenant(landing)
     d1 = copy.deepcopy(SNAPSHOTS[D1])
-    # Bob's unit twice with different values: the latest (awarded_at) stands.
     d1["Progress"].append(_progress(B, "Unit", "learn.m1.1-a", 90, "2026-10-31T10:00:00-05:00"))
     write_snapshot(landing, D1, d1)
     conn = duckdb.connect(str(tmp_path / "w.duckdb"))
     run_snapshots(conn, landing, [D1])
+    return conn
+
+
+@pytest.mark.slow
+def test_a_key_delivered_twice_in_one_snapshot_counts_once_and_is_reported(tmp_path):
+    conn = bobs_unit_twice_on_d1(tmp_path)  # the latest (awarded_at) of the two stands
     assert total_xp(conn, D1, B) == 90
     outcome = conflicts(conn, XP_EVENTS, D1)
     assert (outcome.passed, outcome.failing) == (False, 1)
