@@ -32,7 +32,7 @@ OPEN_END = dt.date(9999, 12, 31)  # valid_to of a version still present in the l
 SNAPSHOTS = "_snapshots"
 BOOKKEEPING = ("_copy", "valid_from", "valid_to")
 _INCOMING = "_versioned_incoming"
-ROW_HASH = "hash"  # SQL function of a row's columns used to pair rows
+ROW_HASH = "hash"  # SQL function of a row's columns splitting a big snapshot into parts to match
 
 
 class SourceReadError(RuntimeError):
@@ -329,63 +329,30 @@ def _pair_rows(
     """_versioned_pairs: (version_id, valid_to, incoming_id) of every spanning version without an
     incoming row and every incoming row without a spanning version (the other side NULL).
 
-    Matched on a 64-bit hash of the content (the join holds 3 numbers per row, not the rows),
-    then every hash match is checked column by column; if any differs (a hash collision), the
-    rows are matched again on their full content. Exact either way.
+    Matched on the full content (NULL-safe) and the copy number, so exact. A big snapshot is
+    matched in parts (rows of equal content fall in the same part, by a hash of the content):
+    each part's join holds fewer rows, and stays within the memory cap instead of spilling.
     """
     cols = ", ".join(quote_ident(c) for c in columns)
+    (incoming,) = conn.execute(f"SELECT count(*) FROM {_INCOMING}").fetchone()  # type: ignore[misc]
+    parts = max(1, -(-incoming // PAIRED_ROWS))
     conn.execute(
-        "CREATE OR REPLACE TEMP TABLE _versioned_pairs AS "
-        "SELECT v.version_id, v.valid_to, i.incoming_id FROM ("
-        f"  SELECT version_id, valid_to, _copy, {row_hash}({cols}) AS h FROM ({spanning})) v "
-        "FULL OUTER JOIN ("
-        f"  SELECT rowid AS incoming_id, _copy, {row_hash}({cols}) AS h FROM {_INCOMING}) i "
-        "ON v.h = i.h AND v._copy = i._copy",
-        {"day": day},
+        "CREATE OR REPLACE TEMP TABLE _versioned_pairs "
+        "(version_id BIGINT, valid_to DATE, incoming_id BIGINT)"
     )
-    (matched,) = conn.execute(  # type: ignore[misc]
-        "SELECT count(*) FROM _versioned_pairs "
-        "WHERE version_id IS NOT NULL AND incoming_id IS NOT NULL"
-    ).fetchone()
-    if any(_differ(conn, versions, group) for group in _column_groups(columns, matched)):
+    for part in range(parts):
+        where = f"WHERE {row_hash}({cols}) % {parts} = {part}" if parts > 1 else ""
         conn.execute(
-            "CREATE OR REPLACE TEMP TABLE _versioned_pairs AS "
-            f"SELECT v.version_id, v.valid_to, i.rowid AS incoming_id FROM ({spanning}) v "
-            f"FULL OUTER JOIN {_INCOMING} i ON {_same_row(columns, 'v', 'i')}",
+            "INSERT INTO _versioned_pairs SELECT v.version_id, v.valid_to, i.incoming_id "
+            f"FROM (SELECT * FROM ({spanning}) {where}) v FULL OUTER JOIN ("
+            f"  SELECT rowid AS incoming_id, * FROM {_INCOMING} {where}) i "
+            f"ON {_same_row(columns, 'v', 'i')} "
+            "WHERE v.version_id IS NULL OR i.incoming_id IS NULL",
             {"day": day},
         )
-    conn.execute(
-        "DELETE FROM _versioned_pairs WHERE version_id IS NOT NULL AND incoming_id IS NOT NULL"
-    )
 
 
-VERIFIED_TOGETHER = 2  # columns compared per pass over the pairs, at least
-VERIFIED_CELLS = 8_000_000  # pairs x columns compared in one pass, at most (unless 2 columns)
-
-
-def _column_groups(columns: Sequence[str], pairs: int) -> list[Sequence[str]]:
-    """The columns in groups, one pass over the pairs each: as many columns per pass as keep
-    the pass within VERIFIED_CELLS, so a small table is verified in one pass (each pass scans
-    both tables again) and a big one a few columns at a time (see `_differ`)."""
-    size = max(VERIFIED_TOGETHER, VERIFIED_CELLS // max(pairs, 1))
-    return [columns[i : i + size] for i in range(0, len(columns), size)]
-
-
-def _differ(conn: duckdb.DuckDBPyConnection, versions: str, columns: Sequence[str]) -> bool:
-    """Whether any hash-matched pair differs in one of `columns`. A few columns per pass keep
-    each join's rows narrow, so it stays within the memory cap; one pass over all the columns
-    of 11 M Progress rows spilled to disk and took longer than all the narrow passes."""
-    picked = ", ".join(quote_ident(c) for c in columns)
-    differs = " OR ".join(
-        f"v.{quote_ident(c)} IS DISTINCT FROM i.{quote_ident(c)}" for c in columns
-    )
-    found = conn.execute(
-        f"SELECT EXISTS (SELECT 1 FROM _versioned_pairs p "
-        f"JOIN (SELECT rowid AS id, {picked} FROM {versions}) v ON v.id = p.version_id "
-        f"JOIN (SELECT rowid AS id, {picked} FROM {_INCOMING}) i ON i.id = p.incoming_id "
-        f"WHERE {differs})"
-    ).fetchone()
-    return bool(found and found[0])
+PAIRED_ROWS = 3_000_000  # incoming rows matched in one join, at most (see `_pair_rows`)
 
 
 def snapshot_rows(schema: str, name: str, row_id: str, day_parameter: str = "$snapshot") -> str:

@@ -123,6 +123,17 @@ def test_an_empty_snapshot_is_loaded_and_rebuilt_empty(conn):
 @pytest.mark.parametrize("seed", seeds(40, fast=8))
 def test_any_sequence_of_loads_rebuilds_every_snapshot_and_stays_canonical(conn, seed):
     """Random loads, re-loads (re-runs) and deletes in random order, against a plain model."""
+    loads_rebuild_every_snapshot(conn, seed)
+
+
+@pytest.mark.parametrize("seed", seeds(10, fast=3))
+def test_rows_matched_in_parts_rebuild_every_snapshot(conn, seed, monkeypatch):
+    """The same with every snapshot matched in parts of about 2 rows (a big snapshot's way)."""
+    monkeypatch.setattr(versioned, "PAIRED_ROWS", 2)
+    loads_rebuild_every_snapshot(conn, seed)
+
+
+def loads_rebuild_every_snapshot(conn: duckdb.DuckDBPyConnection, seed: int) -> None:
     rng = random.Random(seed)
     model: dict[dt.date, list[tuple]] = {}
     for _ in range(14):
@@ -144,12 +155,12 @@ def test_any_sequence_of_loads_rebuilds_every_snapshot_and_stays_canonical(conn,
         assert_canonical(conn)
 
 
-@pytest.mark.parametrize("cells", [versioned.VERIFIED_CELLS, 1])  # one pass; 2 columns a pass
+@pytest.mark.parametrize("paired", [versioned.PAIRED_ROWS, 1])  # one join; a join per row
 @pytest.mark.parametrize("seed", range(6))
-def test_hash_collisions_fall_back_to_matching_whole_rows(conn, seed, cells, monkeypatch):
+def test_rows_are_matched_on_their_content_whatever_the_hash(conn, seed, paired, monkeypatch):
     """With a hash under which most rows collide, every snapshot is still rebuilt exactly,
-    whether the hash matches are verified in one pass or a few columns at a time."""
-    monkeypatch.setattr(versioned, "VERIFIED_CELLS", cells)
+    whether the rows are matched in one join or in parts split by that hash."""
+    monkeypatch.setattr(versioned, "PAIRED_ROWS", paired)
     conn.execute("CREATE MACRO weak_hash(a, b, c) AS length(coalesce(a, ''))")
     rng = random.Random(seed)
     model: dict[dt.date, list[tuple]] = {}
@@ -276,11 +287,11 @@ def test_changes_are_refused_unless_they_follow_the_latest_snapshot(conn):
     assert loaded_snapshots(conn, "raw", "things") == [DAYS[1]]
 
 
-@pytest.mark.parametrize("cells", [versioned.VERIFIED_CELLS, 1])
-def test_a_collision_in_the_last_column_checked_is_found(conn, cells, monkeypatch):
-    """Rows equal but for the last column, under a hash that ignores it: the verification
-    finds the difference in whichever pass compares that column."""
-    monkeypatch.setattr(versioned, "VERIFIED_CELLS", cells)
+@pytest.mark.parametrize("paired", [versioned.PAIRED_ROWS, 1])
+def test_rows_equal_but_for_a_column_the_hash_ignores_are_told_apart(conn, paired, monkeypatch):
+    """Rows equal but for the last column, under a hash that ignores it (so they fall in the
+    same part): matched on the whole content, the changed row is a new version."""
+    monkeypatch.setattr(versioned, "PAIRED_ROWS", paired)
     conn.execute("CREATE MACRO blind_hash(a, b, c) AS hash(a, b)")  # ignores `extra`
     first, second = [("b", 2, {"x": "1"}), ("a", 1, None)], [("b", 2, {"x": "2"}), ("a", 1, None)]
     load(conn, DAYS[0], first, row_hash="blind_hash")
@@ -288,12 +299,3 @@ def test_a_collision_in_the_last_column_checked_is_found(conn, cells, monkeypatc
     assert snapshot(conn, DAYS[0]) == as_counter(first)
     assert snapshot(conn, DAYS[1]) == as_counter(second)
     assert_canonical(conn)
-
-
-def test_hash_matches_are_verified_in_as_few_passes_as_the_budget_allows():
-    columns = [f"c{i}" for i in range(7)]
-    assert versioned._column_groups(columns, 1_000) == [columns]  # small: one pass
-    assert versioned._column_groups(columns, 2_000_000) == [columns[:4], columns[4:]]
-    big = versioned._column_groups(columns, 11_000_000)  # L's Progress: 2 columns a pass
-    assert big == [columns[0:2], columns[2:4], columns[4:6], columns[6:]]
-    assert versioned._column_groups(columns, 0) == [columns]
