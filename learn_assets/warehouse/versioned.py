@@ -32,6 +32,7 @@ OPEN_END = dt.date(9999, 12, 31)  # valid_to of a version still present in the l
 SNAPSHOTS = "_snapshots"
 BOOKKEEPING = ("_copy", "valid_from", "valid_to")
 _INCOMING = "_versioned_incoming"
+_HASH = "_row_hash"  # column of the incoming rows: ROW_HASH of their data columns
 ROW_HASH = "hash"  # SQL function of a row's columns splitting a big snapshot into parts to match
 
 
@@ -156,17 +157,22 @@ def replace_snapshot(
     exists = bool(stored)
     known = [c for c in stored if c not in BOOKKEEPING]
     pick = ", ".join(quote_ident(c) for c in known) if exists else "* EXCLUDE (snapshot_date)"
+    # Each row's hash, computed once as the rows arrive: it finds repeated rows and splits a big
+    # snapshot into parts to match with the stored versions, which hash theirs the same way.
+    # The first load has no versions to match: any hash finds its repeats.
+    hashed = f"{row_hash}({pick})" if exists else f"hash(*COLUMNS({pick}))"
     try:
         conn.execute(
             f"CREATE OR REPLACE TEMP TABLE {_INCOMING} AS "
-            f"SELECT {pick}, 1::UINTEGER AS _copy FROM ({source})",
+            f"SELECT {pick}, 1::UINTEGER AS _copy, {hashed} AS {_HASH} FROM ({source})",
             params,
         )
     except duckdb.Error as e:
         raise SourceReadError(str(e)) from e
     if not exists:
         described = conn.execute(f"DESCRIBE {_INCOMING}").fetchall()
-        ensure_versioned(conn, schema, name, [(r[0], r[1]) for r in described if r[0] != "_copy"])
+        incoming = [(r[0], r[1]) for r in described if r[0] not in ("_copy", _HASH)]
+        ensure_versioned(conn, schema, name, incoming)
     columns = known if exists else data_columns(conn, schema, name)
     _number_copies(conn, columns)
 
@@ -209,18 +215,18 @@ def _following(loaded: Sequence[dt.date], snapshot: dt.date) -> dt.date | None:
 
 def _number_copies(conn: duckdb.DuckDBPyConnection, columns: Sequence[str]) -> None:
     """Give identical rows of the incoming snapshot copy numbers 1, 2, ... (rare: only rows whose
-    content hash repeats are numbered, so the common case is one cheap distinct count)."""
+    hash repeats are numbered, so the common case is one count per distinct hash)."""
     cols = ", ".join(quote_ident(c) for c in columns)
     repeats = conn.execute(
-        f"SELECT count(*) > count(DISTINCT hash({cols})) FROM {_INCOMING}"
+        f"SELECT max(n) > 1 FROM (SELECT count(*) AS n FROM {_INCOMING} GROUP BY {_HASH})"
     ).fetchone()
     if not repeats or not repeats[0]:
         return
     conn.execute(
         f"UPDATE {_INCOMING} SET _copy = n.copy FROM ("
         f"  SELECT rowid AS rid, row_number() OVER (PARTITION BY {cols}) AS copy "
-        f"  FROM {_INCOMING} WHERE hash({cols}) IN ("
-        f"    SELECT hash({cols}) FROM {_INCOMING} GROUP BY ALL HAVING count(*) > 1)"
+        f"  FROM {_INCOMING} WHERE {_HASH} IN ("
+        f"    SELECT {_HASH} FROM {_INCOMING} GROUP BY ALL HAVING count(*) > 1)"
         f") n WHERE {_INCOMING}.rowid = n.rid"
     )
 
@@ -306,14 +312,15 @@ def _load(
             {"day": day, "following": following},
         )
         conn.execute(
-            f"INSERT INTO {versions} SELECT n.*, $day, $end FROM {fresh} n "
+            f"INSERT INTO {versions} SELECT n.* EXCLUDE ({_HASH}), $day, $end FROM {fresh} n "
             f"ANTI JOIN (SELECT * FROM {versions} WHERE valid_from = $day) v "
             f"ON {_same_row(columns, 'v', 'n')}",
             {"day": day, "end": end},
         )
     else:  # no version can start on `day` yet: every fresh row is a new run
         conn.execute(
-            f"INSERT INTO {versions} SELECT *, $day, $end FROM {fresh}", {"day": day, "end": end}
+            f"INSERT INTO {versions} SELECT * EXCLUDE ({_HASH}), $day, $end FROM {fresh}",
+            {"day": day, "end": end},
         )
     conn.execute("DROP TABLE IF EXISTS _versioned_pairs")
 
@@ -330,22 +337,27 @@ def _pair_rows(
     incoming row and every incoming row without a spanning version (the other side NULL).
 
     Matched on the full content (NULL-safe) and the copy number, so exact. A big snapshot is
-    matched in parts (rows of equal content fall in the same part, by a hash of the content):
-    each part's join holds fewer rows, and stays within the memory cap instead of spilling.
+    matched in parts (rows of equal content fall in the same part, by their hash: `_HASH` of the
+    incoming rows, `row_hash` of the stored ones): each part's join holds fewer rows, and stays
+    within the memory cap instead of spilling.
     """
     cols = ", ".join(quote_ident(c) for c in columns)
-    (incoming,) = conn.execute(f"SELECT count(*) FROM {_INCOMING}").fetchone()  # type: ignore[misc]
-    parts = max(1, -(-incoming // PAIRED_ROWS))
+    (rows,) = conn.execute(f"SELECT count(*) FROM {_INCOMING}").fetchone()  # type: ignore[misc]
+    parts = max(1, -(-rows // PAIRED_ROWS))
     conn.execute(
         "CREATE OR REPLACE TEMP TABLE _versioned_pairs "
         "(version_id BIGINT, valid_to DATE, incoming_id BIGINT)"
     )
     for part in range(parts):
-        where = f"WHERE {row_hash}({cols}) % {parts} = {part}" if parts > 1 else ""
+        stored, incoming = (
+            (f"WHERE {row_hash}({cols}) % {parts} = {part}", f"WHERE {_HASH} % {parts} = {part}")
+            if parts > 1
+            else ("", "")
+        )
         conn.execute(
             "INSERT INTO _versioned_pairs SELECT v.version_id, v.valid_to, i.incoming_id "
-            f"FROM (SELECT * FROM ({spanning}) {where}) v FULL OUTER JOIN ("
-            f"  SELECT rowid AS incoming_id, * FROM {_INCOMING} {where}) i "
+            f"FROM (SELECT * FROM ({spanning}) {stored}) v FULL OUTER JOIN ("
+            f"  SELECT rowid AS incoming_id, * FROM {_INCOMING} {incoming}) i "
             f"ON {_same_row(columns, 'v', 'i')} "
             "WHERE v.version_id IS NULL OR i.incoming_id IS NULL",
             {"day": day},
