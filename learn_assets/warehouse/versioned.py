@@ -175,17 +175,17 @@ def replace_snapshot(
         ensure_versioned(conn, schema, name, incoming)
     columns = known if exists else data_columns(conn, schema, name)
     _number_copies(conn, columns)
+    rows = conn.execute(f"SELECT count(*) FROM {_INCOMING}").fetchone()
+    count = int(rows[0]) if rows else 0
 
     loaded = loaded_snapshots(conn, schema, name)
     following = _following(loaded, snapshot)
     if snapshot in loaded:
         _unload(conn, versions_table(schema, name), columns, snapshot, following)
-    _load(conn, versions_table(schema, name), columns, snapshot, following, row_hash)
+    _load(conn, versions_table(schema, name), columns, snapshot, following, count, row_hash)
     latest = snapshot not in loaded and following is None
     record_change(conn, f"{schema}.{name}", snapshot, "append" if latest else "replace")
 
-    rows = conn.execute(f"SELECT count(*) FROM {_INCOMING}").fetchone()
-    count = int(rows[0]) if rows else 0
     conn.execute(
         f"INSERT OR REPLACE INTO {_catalog(schema)} VALUES (?, ?, ?)", [name, snapshot, count]
     )
@@ -271,9 +271,10 @@ def _load(
     columns: Sequence[str],
     day: dt.date,
     following: dt.date | None,
+    incoming: int,
     row_hash: str = ROW_HASH,
 ) -> None:
-    """Add snapshot `day` (not loaded) from the incoming rows."""
+    """Add snapshot `day` (not loaded) from the `incoming` rows of the incoming table."""
     cols = ", ".join(quote_ident(c) for c in columns)
     end = following or OPEN_END
     spanning = (
@@ -285,7 +286,7 @@ def _load(
     else:
         # Versions whose run spans `day`: each one either continues (the row is delivered again)
         # or is cut at `day`. Incoming rows without such a version are new runs.
-        _pair_rows(conn, versions, columns, spanning, day, row_hash)
+        _pair_rows(conn, columns, spanning, day, incoming, row_hash)
         if following:
             # A row cut at `day` that was present on the following snapshot resumes there.
             conn.execute(
@@ -327,10 +328,10 @@ def _load(
 
 def _pair_rows(
     conn: duckdb.DuckDBPyConnection,
-    versions: str,
     columns: Sequence[str],
     spanning: str,
     day: dt.date,
+    incoming: int,
     row_hash: str = ROW_HASH,
 ) -> None:
     """_versioned_pairs: (version_id, valid_to, incoming_id) of every spanning version without an
@@ -339,25 +340,21 @@ def _pair_rows(
     Matched on the full content (NULL-safe) and the copy number, so exact. A big snapshot is
     matched in parts (rows of equal content fall in the same part, by their hash: `_HASH` of the
     incoming rows, `row_hash` of the stored ones): each part's join holds fewer rows, and stays
-    within the memory cap instead of spilling.
+    within the memory cap instead of spilling. `incoming`: the incoming table's row count.
     """
     cols = ", ".join(quote_ident(c) for c in columns)
-    (rows,) = conn.execute(f"SELECT count(*) FROM {_INCOMING}").fetchone()  # type: ignore[misc]
-    parts = max(1, -(-rows // PAIRED_ROWS))
+    parts = max(1, -(-incoming // PAIRED_ROWS))
     conn.execute(
         "CREATE OR REPLACE TEMP TABLE _versioned_pairs "
         "(version_id BIGINT, valid_to DATE, incoming_id BIGINT)"
     )
     for part in range(parts):
-        stored, incoming = (
-            (f"WHERE {row_hash}({cols}) % {parts} = {part}", f"WHERE {_HASH} % {parts} = {part}")
-            if parts > 1
-            else ("", "")
-        )
+        stored = f"WHERE {row_hash}({cols}) % {parts} = {part}" if parts > 1 else ""
+        arrived = f"WHERE {_HASH} % {parts} = {part}" if parts > 1 else ""
         conn.execute(
             "INSERT INTO _versioned_pairs SELECT v.version_id, v.valid_to, i.incoming_id "
             f"FROM (SELECT * FROM ({spanning}) {stored}) v FULL OUTER JOIN ("
-            f"  SELECT rowid AS incoming_id, * FROM {_INCOMING} {incoming}) i "
+            f"  SELECT rowid AS incoming_id, * FROM {_INCOMING} {arrived}) i "
             f"ON {_same_row(columns, 'v', 'i')} "
             "WHERE v.version_id IS NULL OR i.incoming_id IS NULL",
             {"day": day},
