@@ -414,13 +414,17 @@ def _materialize_history(conn: duckdb.DuckDBPyConnection, table: CoreTable, touc
     conn.execute(f"CREATE OR REPLACE TEMP TABLE _core_history AS {select}", {"open": OPEN_END})
 
 
-def _ensure_view(conn: duckdb.DuckDBPyConnection, table: CoreTable) -> None:
+def current_select(table: CoreTable) -> str:
+    """What the view core.<table> shows: the current row of every key (plus `view_columns`)."""
     extra = f", {table.view_columns}" if table.view_columns else ""
-    conn.execute(
-        f"CREATE OR REPLACE VIEW {core_table(table)} AS "
+    return (
         f"SELECT h.* EXCLUDE (valid_from, valid_to){extra} FROM {history_table(table)} h "
         f"{table.view_joins} WHERE h.valid_to = DATE '{OPEN_END}'"
     )
+
+
+def _ensure_view(conn: duckdb.DuckDBPyConnection, table: CoreTable) -> None:
+    conn.execute(f"CREATE OR REPLACE VIEW {core_table(table)} AS {current_select(table)}")
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,12 @@ the new one. The pipeline never opens the target itself for writing, so it never
 reader.
 
 Reports keep the warehouse's layout (each a view over `<name>_versions` and `_snapshots`: every
-snapshot, each unchanged row stored once); core tables are the current values (`core.<table>`)
-and their history (`core.<table>_history`). In privacy mode no directory data and no Entra
-object id is copied. The file is named `serving.duckdb`, not `reports.duckdb`: DuckDB names a
-file's catalog after it, and a catalog called `reports` beside a schema called `reports` makes
-`reports.learner_summary` ambiguous.
+snapshot, each unchanged row stored once); core tables too: their history
+(`core.<table>_history`) and the current values (`core.<table>`), a view over the history as in
+the warehouse, except `core.learners`, stored with its directory columns. In privacy mode no
+directory data and no Entra object id is copied. The file is named `serving.duckdb`, not
+`reports.duckdb`: DuckDB names a file's catalog after it, and a catalog called `reports` beside a
+schema called `reports` makes `reports.learner_summary` ambiguous.
 """
 
 from __future__ import annotations
@@ -24,7 +25,13 @@ from pathlib import Path
 
 import duckdb
 
-from learn_assets.core.build import CORE_TABLES, LEARNERS, core_table, history_table
+from learn_assets.core.build import (
+    CORE_TABLES,
+    LEARNERS,
+    core_table,
+    current_select,
+    history_table,
+)
 from learn_assets.publish.lake import DIRECTORY_COLUMNS
 from learn_assets.reports.build import REPORT_TABLES
 from learn_assets.warehouse.sql import quote_ident, quote_literal
@@ -79,16 +86,19 @@ def _copy_tables(conn: duckdb.DuckDBPyConnection, source: str, privacy: bool) ->
     private = (*DIRECTORY_COLUMNS, "aad_object_id", "in_directory")
     for table in CORE_TABLES:
         hidden = privacy and table is LEARNERS
-        current = f" EXCLUDE ({', '.join(private)})" if hidden else ""
         history = " EXCLUDE (aad_object_id)" if hidden else ""
-        conn.execute(
-            f"CREATE TABLE {core_table(table)} AS "
-            f"SELECT *{current} FROM {source}.{core_table(table)}"
-        )
         conn.execute(
             f"CREATE TABLE {history_table(table)} AS "
             f"SELECT *{history} FROM {source}.{history_table(table)}"
         )
+        if table.view_joins:  # the current rows need the directory: stored as they read
+            current = f" EXCLUDE ({', '.join(private)})" if hidden else ""
+            conn.execute(
+                f"CREATE TABLE {core_table(table)} AS "
+                f"SELECT *{current} FROM {source}.{core_table(table)}"
+            )
+        else:  # the warehouse's view over the history copied above: each row stored once
+            conn.execute(f"CREATE VIEW {core_table(table)} AS {current_select(table)}")
         rows[f"core.{table.name}"] = _count(conn, core_table(table))
     return rows
 
