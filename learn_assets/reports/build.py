@@ -105,12 +105,22 @@ MODULE_PROGRESS = ReportTable(
     "units, and completed (badge awarded).",
     f"""
     WITH units AS (
-        SELECT unit_uid, module_uid FROM staged.hierarchy_unit WHERE snapshot_date = $snapshot
+        -- Units and modules numbered: the millions of unit events are counted per learner and
+        -- module on small integers, not on their uids (half the time, and less memory, at L).
+        SELECT unit_uid, module_uid,
+               dense_rank() OVER (ORDER BY unit_uid) AS unit_no,
+               dense_rank() OVER (ORDER BY module_uid) AS module_no
+        FROM staged.hierarchy_unit WHERE snapshot_date = $snapshot
     ), done AS (
-        SELECT x.user_id, u.module_uid, count(DISTINCT x.source_uid) AS units_completed
-        FROM {as_of(XP_EVENTS)} x JOIN units u ON u.unit_uid = x.source_uid
-        WHERE x.source_type = 'Unit'
-        GROUP BY ALL
+        SELECT d.user_id, m.module_uid, d.units_completed
+        FROM (
+            SELECT user_id, module_no, count(*) AS units_completed
+            FROM (
+                SELECT DISTINCT x.user_id, u.module_no, u.unit_no
+                FROM {as_of(XP_EVENTS)} x JOIN units u ON u.unit_uid = x.source_uid
+                WHERE x.source_type = 'Unit')
+            GROUP BY ALL) d
+        JOIN (SELECT DISTINCT module_no, module_uid FROM units) m USING (module_no)
     ), badges AS (
         SELECT DISTINCT user_id, source_uid AS module_uid FROM {as_of(AWARDS)}
         WHERE award_type = 'Badge'
@@ -381,13 +391,17 @@ CATALOG_TAG_PROGRESS = ReportTable(
         SELECT DISTINCT content_type, content_uid, tag_kind, tag FROM ({_TAGS})
         WHERE tag IS NOT NULL AND tag <> ''
     ), modules AS (
-        SELECT t.tag_kind, t.tag, count(*) AS started,
-               count(*) FILTER (WHERE p.completed) AS completed,
-               count(DISTINCT p.user_id) AS learners_started,
-               count(DISTINCT p.user_id) FILTER (WHERE p.completed) AS learners_completed
-        FROM reports.module_progress p
-        JOIN tags t ON t.content_type = 'module' AND t.content_uid = p.module_uid
-        WHERE p.snapshot_date = $snapshot
+        -- Per learner first, then per tag: no DISTINCT aggregate (half the time at L).
+        SELECT tag_kind, tag, sum(started)::BIGINT AS started,
+               sum(completed)::BIGINT AS completed, count(*) AS learners_started,
+               count(*) FILTER (WHERE completed > 0) AS learners_completed
+        FROM (
+            SELECT t.tag_kind, t.tag, p.user_id, count(*) AS started,
+                   count(*) FILTER (WHERE p.completed) AS completed
+            FROM reports.module_progress p
+            JOIN tags t ON t.content_type = 'module' AND t.content_uid = p.module_uid
+            WHERE p.snapshot_date = $snapshot
+            GROUP BY ALL)
         GROUP BY ALL
     ), paths AS (
         SELECT t.tag_kind, t.tag, count(*) AS completed
