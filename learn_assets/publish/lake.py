@@ -104,7 +104,7 @@ def _mirror(
     for day in days:
         table = open_delta(lake, uri)
         if day in loaded:
-            rows = arrow_batches(report_rows(conn, report, day))
+            rows = arrow_batches(report_rows(conn, report, day, ordered=False))
             if table is None:  # the first write creates the table and its partitioning
                 write_deltalake(
                     uri,
