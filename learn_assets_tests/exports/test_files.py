@@ -55,9 +55,13 @@ def test_neutralize_prefixes_only_formula_text():
         assert neutralize(prefix + "x") == "'" + prefix + "x"
     for safe in ("Ada", "", " =1", "'=1", "x=1", "1-2"):
         assert neutralize(safe) == safe
-    values = ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "plain", None]
-    column = neutralize_column(pa.chunked_array([values]))
-    assert column.to_pylist() == [None if v is None else neutralize(v) for v in values]
+    values = ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "plain", "é=1", "", None]
+    for text in (pa.string(), pa.large_string()):
+        column = neutralize_column(pa.chunked_array([values[:4], values[4:]], type=text))
+        assert column.to_pylist() == [None if v is None else neutralize(v) for v in values]
+        assert column.type == text
+    safe = pa.chunked_array([["plain", None]])
+    assert neutralize_column(safe) is safe  # nothing to change: the column itself
 
 
 def test_excel_text_drops_control_characters_before_neutralizing():
