@@ -8,9 +8,10 @@ import datetime as dt
 import duckdb
 
 from learn_assets.reports.build import MODULE_PROGRESS
+from learn_assets.warehouse.versioned import OPEN_END as OPEN
 
 D = dt.date(2026, 10, 2)
-BEFORE, OPEN = dt.date(2026, 10, 1), dt.date(9999, 12, 31)
+BEFORE = dt.date(2026, 10, 1)
 
 
 def test_units_shared_repeated_or_unknown_are_counted_once_per_module():
