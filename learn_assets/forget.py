@@ -28,7 +28,7 @@ from learn_assets.reports.build import REPORT_TABLES, refresh_report
 from learn_assets.resources.reporting import ReportSettingsValues
 from learn_assets.staged.stage import QUARANTINE, STAGE_LOG, STAGED
 from learn_assets.warehouse.ledger import Refreshed
-from learn_assets.warehouse.sql import relation_kind, transaction
+from learn_assets.warehouse.sql import relation_exists, transaction
 from learn_assets.warehouse.versioned import delete_snapshot, loaded_snapshots
 
 
@@ -66,7 +66,7 @@ def forget_snapshot(
                         delete_snapshot(conn, schema, dataset.table, snapshot)
                         done.tables.append(f"{schema}.{dataset.table}")
             log_schema, log_name = log.split(".")
-            if relation_kind(conn, log_schema, log_name):
+            if relation_exists(conn, log_schema, log_name):
                 conn.execute(f"DELETE FROM {log} WHERE snapshot_date = ?", [snapshot])
     with transaction(conn):
         for table in CORE_TABLES:

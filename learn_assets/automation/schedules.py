@@ -13,7 +13,7 @@ from learn_assets.raw.load import LOAD_LOG
 from learn_assets.resources import WarehouseResource
 from learn_assets.settings import current
 from learn_assets.tenancy import RUN_TAGS, key, named
-from learn_assets.warehouse.sql import relation_kind
+from learn_assets.warehouse.sql import relation_exists
 
 SCHEDULE_TIME = current().schedule_time
 FRESHNESS_DEADLINE = current().freshness_deadline
@@ -55,7 +55,7 @@ def overdue_snapshots(
 
 def delivered_snapshots(conn: duckdb.DuckDBPyConnection) -> set[dt.date]:
     """Snapshot dates whose Users file was loaded (the log exists once anything was loaded)."""
-    if relation_kind(conn, "raw", "_load_log") is None:
+    if not relation_exists(conn, "raw", "_load_log"):
         return set()
     rows = conn.execute(f"SELECT snapshot_date FROM {LOAD_LOG} WHERE dataset = 'users'")
     return {r[0] for r in rows.fetchall()}

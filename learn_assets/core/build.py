@@ -41,7 +41,7 @@ from learn_assets.warehouse.ledger import (
     plan_update,
     record_change,
 )
-from learn_assets.warehouse.sql import quote_ident, relation_kind, transaction
+from learn_assets.warehouse.sql import quote_ident, relation_exists, relation_kind, transaction
 from learn_assets.warehouse.versioned import OPEN_END, loaded_snapshots, versions_table
 
 CORE = "core"
@@ -443,7 +443,7 @@ def update_core(
     target = history_table(table)
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {CORE}")
     _drop_old_layout(conn, table)
-    built = relation_kind(conn, CORE, table.name + "_history") is not None
+    built = relation_exists(conn, CORE, table.name + "_history")
     if not built:  # a new (or dropped) table consumed nothing
         forget_consumer(conn, table.qualified)
     changes = pending_changes(conn, table.qualified, table.staged_sources)

@@ -15,7 +15,7 @@ from learn_assets.raw.load import RAW_SCHEMA
 from learn_assets.reports.build import REPORT_TABLES, ReportTable, report_table
 from learn_assets.staged.check_log import ACCEPTED, WARNED, logged_checks
 from learn_assets.staged.stage import QUARANTINE
-from learn_assets.warehouse.sql import quote_ident, relation_kind
+from learn_assets.warehouse.sql import quote_ident, relation_exists
 from learn_assets.warehouse.versioned import SNAPSHOTS
 
 # The fixed list of reports, in dependency order: names come from here, never from input.
@@ -158,7 +158,7 @@ class DataQuality:
 
 
 def _recorded(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return all(relation_kind(conn, schema, table) for schema in (RAW_SCHEMA, QUARANTINE))
+    return all(relation_exists(conn, schema, table) for schema in (RAW_SCHEMA, QUARANTINE))
 
 
 def _quarantine_counts(conn: duckdb.DuckDBPyConnection, snapshot: dt.date) -> list[tuple]:

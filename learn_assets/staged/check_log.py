@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import duckdb
 
 from learn_assets.layout import CHECK_LOG
-from learn_assets.warehouse.sql import relation_kind, transaction
+from learn_assets.warehouse.sql import relation_exists, transaction
 
 PASSED, WARNED, FAILED, ACCEPTED = "passed", "warned", "failed", "accepted"
 _ROWS_PER_INSERT = 100  # rows per INSERT statement (a dataset has about ten checks)
@@ -70,7 +70,7 @@ def logged_checks(
 ) -> list[LoggedCheck]:
     """The checks of `snapshot` (and of the unpartitioned Entra export) with one of `statuses`,
     in dataset and check order; none if nothing was logged yet."""
-    if relation_kind(conn, *CHECK_LOG.split(".")) is None or not statuses:
+    if not relation_exists(conn, *CHECK_LOG.split(".")) or not statuses:
         return []
     rows = conn.execute(
         f"SELECT * FROM {CHECK_LOG} WHERE (snapshot_date = ? OR snapshot_date IS NULL) "

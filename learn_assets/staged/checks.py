@@ -33,7 +33,7 @@ from learn_assets.staged.stage import (
     quarantine_table,
     staged_table,
 )
-from learn_assets.warehouse.sql import quote_ident
+from learn_assets.warehouse.sql import quote_ident, relation_columns
 from learn_assets.warehouse.versioned import SNAPSHOTS
 
 SAMPLE_ROWS = 10
@@ -206,14 +206,7 @@ def contract_types(
     snapshot follows every rule of the compiled contract: the rules staging judges by, evaluated
     in DuckDB on the whole snapshot (no sample), so this check and staging cannot disagree."""
     compiled = compile_contract(dataset.contract)
-    actual = dict(
-        conn.execute(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_catalog = current_database() AND table_schema = 'staged' "
-            "AND table_name = ? ORDER BY ordinal_position",
-            [dataset.table],
-        ).fetchall()
-    )
+    actual = dict(relation_columns(conn, STAGED, dataset.table) or [])
     expected = ({"snapshot_date": "DATE"} if dataset.partitioned else {}) | compiled.types
     if actual != expected:
         wrong = sorted(set(actual.items()) ^ set(expected.items()))

@@ -18,18 +18,37 @@ def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def relation_columns(
+    conn: duckdb.DuckDBPyConnection, schema: str, name: str
+) -> list[tuple[str, str]] | None:
+    """The (name, type) of each column of table or view `<schema>.<name>` in order, the types
+    as `information_schema.columns` spells them; None if it does not exist. Asked hundreds of
+    times a run: binding the name takes about 0.4 ms where the catalog functions take 2 ms in a
+    warehouse of 70 tables, and a name that does not bind raises a catalog error, which (unlike
+    a failed query) leaves the caller's transaction usable."""
+    try:
+        relation = conn.table(f"{quote_ident(schema)}.{quote_ident(name)}")
+    except duckdb.CatalogException:
+        return None
+    return list(zip(relation.columns, (str(t) for t in relation.types), strict=True))
+
+
+def relation_exists(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    """Whether table or view `<schema>.<name>` exists (see `relation_columns`)."""
+    return relation_columns(conn, schema, name) is not None
+
+
 def relation_kind(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> str | None:
     """The relation's table_type ('BASE TABLE' or 'VIEW', as `information_schema.tables` says),
-    or None if it does not exist. Asked a few hundred times a run: the catalog functions answer
-    in about half the time of `information_schema.tables`, a view over both."""
-    row = conn.execute(
-        "SELECT 'BASE TABLE' FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND schema_name = $schema AND table_name = $name UNION ALL "
-        "SELECT 'VIEW' FROM duckdb_views() WHERE database_name = current_database() "
+    or None if it does not exist."""
+    if not relation_exists(conn, schema, name):
+        return None
+    view = conn.execute(
+        "SELECT 1 FROM duckdb_views() WHERE database_name = current_database() "
         "AND schema_name = $schema AND view_name = $name",
         {"schema": schema, "name": name},
     ).fetchone()
-    return row[0] if row else None
+    return "VIEW" if view else "BASE TABLE"
 
 
 _IN_TRANSACTION: set[int] = set()  # ids of connections inside `transaction()`

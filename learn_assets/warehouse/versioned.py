@@ -26,7 +26,13 @@ from collections.abc import Mapping, Sequence
 import duckdb
 
 from learn_assets.warehouse.ledger import record_change
-from learn_assets.warehouse.sql import quote_ident, quote_literal, relation_kind
+from learn_assets.warehouse.sql import (
+    quote_ident,
+    quote_literal,
+    relation_columns,
+    relation_exists,
+    relation_kind,
+)
 
 OPEN_END = dt.date(9999, 12, 31)  # valid_to of a version still present in the latest snapshot
 SNAPSHOTS = "_snapshots"
@@ -94,15 +100,8 @@ def ensure_versioned(
 
 def _versions_columns(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> list[str]:
     """Every column of `<schema>.<name>_versions` in order, bookkeeping included; none if it does
-    not exist (a relation always has a column). `duckdb_columns()` is what
-    `information_schema.columns` projects, asked directly in under half the time."""
-    rows = conn.execute(
-        "SELECT column_name FROM duckdb_columns() "
-        "WHERE database_name = current_database() AND schema_name = ? AND table_name = ? "
-        "ORDER BY column_index",
-        [schema, name + "_versions"],
-    ).fetchall()
-    return [r[0] for r in rows]
+    not exist (a relation always has a column)."""
+    return [c for c, _ in relation_columns(conn, schema, name + "_versions") or []]
 
 
 def data_columns(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> list[str]:
@@ -111,7 +110,7 @@ def data_columns(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> lis
 
 def loaded_snapshots(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> list[dt.date]:
     """The snapshots of `<schema>.<name>` that are loaded, ascending."""
-    if relation_kind(conn, schema, SNAPSHOTS) is None:
+    if not relation_exists(conn, schema, SNAPSHOTS):
         return []
     rows = conn.execute(
         f"SELECT snapshot_date FROM {_catalog(schema)} WHERE table_name = ? ORDER BY 1", [name]
