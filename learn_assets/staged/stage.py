@@ -311,7 +311,17 @@ def duplicate_keys(
     key = ", ".join(quote_ident(k) for k in compile_contract(dataset.contract).key)
     where, params = in_scope(snapshot)
     table = staged_table(dataset)
-    # Group by a hash first (cheap), then compare the few rows whose hash repeats exactly.
+    # Rows are grouped by a hash of their key first (one integer, not the key's text columns).
+    # Equal keys have equal hashes, so when no hash repeats (a valid snapshot) no key does and
+    # the snapshot is read once (Progress at L: 2.2 s, against 4.4 s for the query below).
+    repeats = conn.execute(
+        f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {where} GROUP BY hash({key}) "
+        "HAVING count(*) > 1)",
+        params,
+    ).fetchone()
+    if not (repeats and repeats[0]):
+        return 0, []
+    # Then the rows whose key hash repeats are grouped by the key itself, exactly.
     rows = conn.execute(
         f"WITH scoped AS (SELECT {key}, hash({key}) AS h FROM {table} WHERE {where}) "
         f"SELECT {key}, count(*) AS rows FROM scoped "
