@@ -22,7 +22,7 @@ from learn_assets.fileio import text_sha256
 from learn_assets.layout import ENTRA_TABLE, LOAD_LOG, QUARANTINE, STAGE_LOG, STAGED, ensure_layout
 from learn_assets.raw.load import RAW_SCHEMA
 from learn_assets.warehouse.ledger import Plan, plan_stage, record_change
-from learn_assets.warehouse.sql import quote_ident, transaction
+from learn_assets.warehouse.sql import hashes_repeat, quote_ident, transaction
 from learn_assets.warehouse.versioned import (
     append_changes,
     changed_rows,
@@ -314,12 +314,9 @@ def duplicate_keys(
     # Rows are grouped by a hash of their key first (one integer, not the key's text columns).
     # Equal keys have equal hashes, so when no hash repeats (a valid snapshot) no key does and
     # the snapshot is read once (Progress at L: 2.2 s, against 4.4 s for the query below).
-    repeats = conn.execute(
-        f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {where} GROUP BY hash({key}) "
-        "HAVING count(*) > 1)",
-        params,
-    ).fetchone()
-    if not (repeats and repeats[0]):
+    if not hashes_repeat(
+        conn, f"(SELECT {key} FROM {table} WHERE {where}) s", f"hash({key})", params
+    ):
         return 0, []
     # Then the rows whose key hash repeats are grouped by the key itself, exactly.
     rows = conn.execute(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 import duckdb
@@ -49,6 +49,22 @@ def relation_kind(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> st
         {"schema": schema, "name": name},
     ).fetchone()
     return "VIEW" if view else "BASE TABLE"
+
+
+def hashes_repeat(
+    conn: duckdb.DuckDBPyConnection,
+    rows: str,
+    hashed: str,
+    params: Mapping[str, object] | Sequence[object] | None = None,
+) -> bool:
+    """Whether two rows of `rows` (a table, or a SELECT in parentheses, with an alias) share the
+    value of `hashed` (an SQL hash of their key). Equal keys have equal hashes, so when none
+    repeats no key does: a check of repeated keys asks this first and reads a valid snapshot
+    once (grouping one integer a row), grouping by the key itself only otherwise."""
+    row = conn.execute(
+        f"SELECT EXISTS (SELECT 1 FROM {rows} GROUP BY {hashed} HAVING count(*) > 1)", params
+    ).fetchone()
+    return bool(row and row[0])
 
 
 _IN_TRANSACTION: set[int] = set()  # ids of connections inside `transaction()`
