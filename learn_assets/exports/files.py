@@ -13,13 +13,15 @@
 Every file is written to a temporary name beside it and renamed over the old one, so a rerun
 replaces a snapshot's files and a reader never sees a half-written file. A chart whose PNG in the
 folder was drawn from the same input by the same code is left as it is; the others are drawn in
-a worker process while the tables and the workbook are written (`charts.start_charts`).
+a worker process while the tables and the workbook are written (`charts.start_charts`); when
+several snapshots are exported in turn, the next one's charts are drawn while this one's files are
+written (`export_snapshots`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from learn_assets.exports.charts import start_charts
+from learn_assets.exports.charts import CHART_REPORTS, ChartDrawing, start_charts
 from learn_assets.exports.headline import headlines
 from learn_assets.exports.neutralize import is_text, neutralize_column
 from learn_assets.exports.page import render_page
@@ -110,6 +112,29 @@ def people_table(tables: Mapping[str, pa.Table], previous: Previous) -> pa.Table
     return people
 
 
+@dataclass(frozen=True)
+class ChartsBegun:
+    """A snapshot's charts being drawn ahead of its other exports (`begin_charts`)."""
+
+    snapshot: dt.date
+    tables: dict[str, pa.Table]  # the reports of `CHART_REPORTS` read for it
+    drawn: dict[str, bytes]  # the PNGs its folder held (`read_charts`)
+    drawing: ChartDrawing
+
+
+def begin_charts(
+    conn: duckdb.DuckDBPyConnection, snapshot: dt.date, exports_dir: Path
+) -> ChartsBegun:
+    """Read the reports the snapshot's charts need and start drawing the charts whose input
+    changed in the chart worker (`charts.start_charts`). A value no export can write fails
+    first, as in `export_tables`."""
+    tables = read_reports(conn, snapshot, CHART_REPORTS)
+    for name, table in tables.items():
+        check_exportable(name, table, REPORTS[name].key)
+    drawn = read_charts(snapshot_folder(exports_dir, snapshot))
+    return ChartsBegun(snapshot, tables, drawn, start_charts(tables, snapshot, drawn))
+
+
 def export_tables(
     tables: dict[str, pa.Table],
     snapshot: dt.date,
@@ -119,20 +144,28 @@ def export_tables(
     previous: Previous | None = None,
     html_max_learners: int = DEFAULTS.html_max_learners,
     source: str = "",
+    charts: ChartsBegun | None = None,
 ) -> ExportResult:
     """Write every export of one snapshot from its report tables (see `read_reports`), its
     data quality (see `read_data_quality`; None: not recorded) and the previous snapshot
-    (`read_previous`; None: none). `source` names the landing folder the data came from.
+    (`read_previous`; None: none). `source` names the landing folder the data came from;
+    `charts`, the snapshot's charts begun from these tables (None: begun here).
     A value no export can write fails before any file is written, naming the report, the
     column and the row (`ExportValueError`)."""
     quality = quality or DataQuality(snapshot)
     previous = previous or Previous()
     keys = {name: REPORTS[name].key if name in REPORTS else () for name in tables}
     for name, table in tables.items():
-        check_exportable(name, table, keys[name])
+        if charts is None or name not in charts.tables:  # `begin_charts` checked its own
+            check_exportable(name, table, keys[name])
     folder = snapshot_folder(exports_dir, snapshot)
-    drawn = read_charts(folder)
-    drawing = start_charts(tables, snapshot, drawn)
+    if charts is None:
+        drawn = read_charts(folder)
+        drawing = start_charts(tables, snapshot, drawn)
+    elif charts.snapshot != snapshot:
+        raise ValueError(f"the charts begun are of {charts.snapshot}, not of {snapshot}")
+    else:
+        drawn, drawing = charts.drawn, charts.drawing
     files: list[Path] = []
     for name, table in tables.items():
         files.append(write_csv(table, folder / f"{name}.csv"))
@@ -195,13 +228,20 @@ def export_snapshot(
     xlsx_max_rows: int = DEFAULTS.xlsx_max_rows,
     html_max_learners: int = DEFAULTS.html_max_learners,
     landing_dir: str = "",
+    charts: ChartsBegun | None = None,
 ) -> ExportResult:
     """Read the reports of `snapshot`, its data quality and the previous snapshot, and write all
     its exports under `exports_dir`; `landing_dir`: where the snapshot was delivered (named on
-    the workbook's About sheet)."""
+    the workbook's About sheet); `charts`: its charts begun earlier (`begin_charts`), whose
+    reports are not read again."""
+    charts = charts or begin_charts(conn, snapshot, exports_dir)
+    rest = read_reports(conn, snapshot, [n for n in REPORTS if n not in charts.tables])
+    tables = {
+        name: charts.tables[name] if name in charts.tables else rest[name] for name in REPORTS
+    }
     source = f"{landing_dir.rstrip('/')}/{snapshot.isoformat()}" if landing_dir else ""
     return export_tables(
-        read_reports(conn, snapshot),
+        tables,
         snapshot,
         exports_dir,
         xlsx_max_rows,
@@ -209,4 +249,26 @@ def export_snapshot(
         read_previous(conn, snapshot),
         html_max_learners,
         source,
+        charts,
     )
+
+
+def export_snapshots(
+    conn: duckdb.DuckDBPyConnection,
+    snapshots: Sequence[dt.date],
+    exports_dir: Path,
+    **options: Any,
+) -> Iterator[ExportResult]:
+    """`export_snapshot` of each snapshot in turn (`options` go to it), yielded as each is
+    written: the chart worker draws the next snapshot's charts while this process writes this
+    one's tables, workbook and page, so neither waits for the other in a range."""
+    ahead: ChartsBegun | None = None
+    for i, snapshot in enumerate(snapshots):
+        charts = ahead or begin_charts(conn, snapshot, exports_dir)
+        ahead = None
+        if i + 1 < len(snapshots):
+            try:
+                ahead = begin_charts(conn, snapshots[i + 1], exports_dir)
+            except Exception:  # begun again in its turn, where it raises as before
+                ahead = None
+        yield export_snapshot(conn, snapshot, exports_dir, charts=charts, **options)

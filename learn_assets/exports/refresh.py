@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from learn_assets.exports.files import ExportResult, export_snapshot, snapshot_folder
+from learn_assets.exports.files import ExportResult, export_snapshots, snapshot_folder
 from learn_assets.reports.build import ANCHOR, REPORT_TABLES
 from learn_assets.warehouse.ledger import (
     Refreshed,
@@ -62,12 +62,16 @@ def refresh_exports(
         requested, exported_snapshots(exports_dir), loaded_snapshots(conn, *ANCHOR), changes
     )
     done: list[tuple[Refreshed, ExportResult | None]] = []
+    # One after the other, the next snapshot's charts drawn while this one's files are written.
+    exported = export_snapshots(
+        conn, [s.snapshot for s in steps if not s.remove], exports_dir, **options
+    )
     for step in steps:
         if step.remove:
             remove_folder(snapshot_folder(exports_dir, step.snapshot))
             done.append((Refreshed(step.snapshot, None, step.reason), None))
             continue
-        result = export_snapshot(conn, step.snapshot, exports_dir, **options)
+        result = next(exported)
         done.append((Refreshed(step.snapshot, sum(result.rows.values()), step.reason), result))
     with transaction(conn):
         mark_consumed(conn, CONSUMER, changes, SOURCES)

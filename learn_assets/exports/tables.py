@@ -4,6 +4,7 @@ quality (rows quarantined per dataset, checks that warned) for the readers of th
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,9 +50,18 @@ def read_report(
     return _plain_strings(report_rows(conn, report, snapshot).to_arrow_table())
 
 
-def read_reports(conn: duckdb.DuckDBPyConnection, snapshot: dt.date) -> dict[str, pa.Table]:
-    """Every report for `snapshot`, by name, in the fixed report order."""
-    return {name: read_report(conn, report, snapshot) for name, report in REPORTS.items()}
+def read_reports(
+    conn: duckdb.DuckDBPyConnection, snapshot: dt.date, names: Collection[str] | None = None
+) -> dict[str, pa.Table]:
+    """Every report for `snapshot` (or those of `names`), by name, in the fixed report order."""
+    unknown = set(names or ()) - REPORTS.keys()
+    if unknown:
+        raise KeyError(f"no such report: {', '.join(sorted(unknown))}")
+    return {
+        name: read_report(conn, report, snapshot)
+        for name, report in REPORTS.items()
+        if names is None or name in names
+    }
 
 
 @dataclass(frozen=True)

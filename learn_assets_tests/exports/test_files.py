@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 from openpyxl import load_workbook
 
-from learn_assets.exports import xlsx
-from learn_assets.exports.charts import CHART_TITLES
+from learn_assets.exports import files, xlsx
+from learn_assets.exports.charts import CHART_REPORTS, CHART_TITLES, chart_inputs
 from learn_assets.exports.files import (
     CHARTS_DIR,
     PAGE,
@@ -20,9 +20,11 @@ from learn_assets.exports.files import (
     ExportResult,
     atomic_path,
     export_snapshot,
+    export_snapshots,
 )
 from learn_assets.exports.neutralize import FORMULA_PREFIXES, neutralize, neutralize_column
-from learn_assets.exports.tables import REPORTS
+from learn_assets.exports.tables import REPORTS, read_reports
+from learn_assets.exports.values import ExportValueError
 from learn_assets_tests.exports.conftest import (
     COMMA_DEPARTMENT,
     D1,
@@ -188,3 +190,63 @@ def test_data_quality_is_per_snapshot(reports_db: Path, tmp_path: Path):
         "Warning, Progress rows_follow_contract: D1 only",
         "Warning, Entra users export rows_follow_contract: 1 row",
     ]
+
+
+def same_files(a: ExportResult, b: ExportResult) -> bool:
+    """The same files with the same bytes, but for the workbook (it holds the time written)."""
+    kept = [f for f in a.files if f.name != WORKBOOK]
+    return a.files == b.files and all(
+        (a.folder / f).read_bytes() == (b.folder / f).read_bytes() for f in kept
+    )
+
+
+def test_a_range_draws_the_next_charts_while_this_snapshot_is_written(
+    reports_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    events: list[tuple[str, str]] = []
+    start, write = files.start_charts, files.write_workbook
+
+    def starting(tables, snapshot, drawn):
+        events.append(("charts", snapshot.isoformat()))
+        return start(tables, snapshot, drawn)
+
+    def writing(tables, path, *args, **kwargs):
+        events.append(("workbook", path.parent.name))  # the snapshot's folder
+        return write(tables, path, *args, **kwargs)
+
+    monkeypatch.setattr(files, "start_charts", starting)
+    monkeypatch.setattr(files, "write_workbook", writing)
+    with duckdb.connect(str(reports_db), read_only=True) as conn:
+        ranged = list(export_snapshots(conn, [D1, D2], tmp_path / "range"))
+        monkeypatch.undo()
+        alone = [export_snapshot(conn, day, tmp_path / "alone") for day in (D1, D2)]
+    d1, d2 = D1.isoformat(), D2.isoformat()
+    assert events == [("charts", d1), ("charts", d2), ("workbook", d1), ("workbook", d2)]
+    assert [r.snapshot for r in ranged] == [D1, D2]
+    assert all(same_files(r, a) and r.rows == a.rows for r, a in zip(ranged, alone, strict=True))
+
+
+def test_a_bad_value_in_the_next_snapshot_fails_in_its_turn(reports_db: Path, tmp_path: Path):
+    with duckdb.connect(str(reports_db)) as conn:
+        conn.execute(
+            "INSERT INTO reports.activity_daily VALUES "
+            "($d, DATE '0001-01-01' - INTERVAL 1 DAY, 1, 1, 0, 0, 0, 0)",
+            {"d": D2},
+        )
+        exported = export_snapshots(conn, [D1, D2], tmp_path / "out")
+        first = next(exported)  # D2's charts could not begin: D1 is written all the same
+        assert first.snapshot == D1 and (first.folder / WORKBOOK).exists()
+        with pytest.raises(ExportValueError, match=r"^report activity_daily, column activity_d"):
+            next(exported)
+    assert not (tmp_path / "out" / D2.isoformat()).exists()
+
+
+def test_the_charts_read_only_the_chart_reports(reports_db: Path):
+    with duckdb.connect(str(reports_db), read_only=True) as conn:
+        every = read_reports(conn, D2)
+        charted = read_reports(conn, D2, CHART_REPORTS)
+        with pytest.raises(KeyError, match="no such report: nope"):
+            read_reports(conn, D2, ["nope"])
+    assert list(charted) == [n for n in REPORTS if n in CHART_REPORTS]
+    assert chart_inputs(charted, D2) == chart_inputs(every, D2)
+    assert chart_inputs({}, D2) != chart_inputs(every, D2)  # the inputs depend on the tables
