@@ -87,7 +87,8 @@ def build_raw_asset(dataset: Dataset) -> dg.AssetsDefinition:
                     landing.snapshot_file(snapshot, dataset),
                     landing.tenant_id,
                 )
-                context.log.info(f"{dataset.name} {key}: {load.rows} rows from {load.path}")
+                same = f" (the file of {load.repeats}, not read again)" if load.repeats else ""
+                context.log.info(f"{dataset.name} {key}: {load.rows} rows from {load.path}{same}")
                 loads.append(load)
         return dg.MaterializeResult(metadata=load_metadata(loads))
 

@@ -24,7 +24,12 @@ from learn_assets.fileio import file_sha256
 from learn_assets.layout import ENTRA_TABLE, EXTRA, LOAD_LOG, RAW, ensure_layout
 from learn_assets.resources import LandingFileError
 from learn_assets.warehouse.sql import quote_ident, quote_literal, transaction
-from learn_assets.warehouse.versioned import SourceReadError, replace_snapshot
+from learn_assets.warehouse.versioned import (
+    SourceReadError,
+    continue_latest,
+    loaded_snapshots,
+    replace_snapshot,
+)
 
 RAW_SCHEMA = RAW
 
@@ -65,6 +70,7 @@ class RawLoad:
     sha256: str
     rows: int
     extra_columns: tuple[str, ...]
+    repeats: dt.date | None = None  # the earlier snapshot whose file this one is, byte for byte
 
 
 def looks_like_utf16(head: bytes) -> bool:
@@ -380,6 +386,24 @@ def refuse_other_tenant(
         )
 
 
+def repeated_delivery(
+    conn: duckdb.DuckDBPyConnection, dataset: Dataset, snapshot: dt.date, path: Path, sha: str
+) -> dt.date | None:
+    """The latest loaded snapshot of raw.<dataset> when `snapshot` comes after it and `path`
+    (SHA-256 `sha`) is the very file it was read from: same bytes, same file type. A catalog
+    dataset is usually delivered unchanged from one day to the next."""
+    loaded = loaded_snapshots(conn, RAW_SCHEMA, dataset.table)
+    if not loaded or loaded[-1] >= snapshot:
+        return None
+    row = conn.execute(
+        f"SELECT sha256, path FROM {LOAD_LOG} WHERE dataset = ? AND snapshot_date = ?",
+        [dataset.table, loaded[-1]],
+    ).fetchone()
+    if not row or row[0] != sha or Path(row[1]).suffix.lower() != path.suffix.lower():
+        return None
+    return loaded[-1]
+
+
 def load_snapshot(
     conn: duckdb.DuckDBPyConnection,
     dataset: Dataset,
@@ -393,6 +417,9 @@ def load_snapshot(
     is touched. Columns the dictionary lacks are kept in the `_extra` map (name -> value), so
     schema drift never changes the table's shape or the other partitions. With `tenant_id`, a
     file carrying another tenant's id is refused (`OtherTenantError`) and nothing of it stays.
+    A file identical to the latest loaded snapshot's (`repeated_delivery`), for a later
+    snapshot, is not read again: that snapshot's rows continue (`continue_latest`), which stores
+    what reading it would.
     """
     ensure_layout(conn)
     schema = file_schema(conn, path)
@@ -407,6 +434,22 @@ def load_snapshot(
         select += f", NULL::MAP(VARCHAR, VARCHAR) AS {EXTRA}"
     size, sha = path.stat().st_size, file_sha256(path)
 
+    def log_load(rows: int) -> None:
+        conn.execute(
+            f"INSERT OR REPLACE INTO {LOAD_LOG} VALUES (?, ?, ?, ?, ?, ?, ?, now())",
+            [dataset.table, snapshot, str(path), size, sha, rows, list(extras)],
+        )
+        if tenant_id:  # inside the transaction: a refused file rolls back
+            refuse_other_tenant(conn, dataset, snapshot, path, tenant_id)
+
+    repeated = repeated_delivery(conn, dataset, snapshot, path, sha)
+    if repeated:
+        # The bytes the latest snapshot was read from: the same rows, nothing to read or match.
+        with transaction(conn):
+            rows = continue_latest(conn, RAW_SCHEMA, dataset.table, snapshot)
+            log_load(rows)
+        return RawLoad(dataset.name, snapshot, str(path), size, sha, rows, extras, repeated)
+
     def write(read_path: Path) -> int:
         rows = replace_snapshot(
             conn,
@@ -416,12 +459,7 @@ def load_snapshot(
             f"SELECT {select} FROM {file_reader(path, found)}",
             [str(read_path)],
         )
-        conn.execute(
-            f"INSERT OR REPLACE INTO {LOAD_LOG} VALUES (?, ?, ?, ?, ?, ?, ?, now())",
-            [dataset.table, snapshot, str(path), size, sha, rows, list(extras)],
-        )
-        if tenant_id:  # inside the transaction: a refused file rolls back
-            refuse_other_tenant(conn, dataset, snapshot, path, tenant_id)
+        log_load(rows)
         return rows
 
     rows = write_in_transaction(conn, path, found, write)

@@ -174,7 +174,9 @@ def build_staged_asset(dataset: Dataset) -> dg.AssetsDefinition:
                     f"{dataset.name} {snapshot or ''}: {result.staged_rows} staged, "
                     f"{result.quarantined_rows} quarantined of {result.raw_rows}"
                     + (
-                        " (judged the rows changed since the previous snapshot)"
+                        f" (the rows of {result.continues}: raw has not changed)"
+                        if result.continues
+                        else " (judged the rows changed since the previous snapshot)"
                         if result.from_changes
                         else ""
                     )
@@ -182,7 +184,10 @@ def build_staged_asset(dataset: Dataset) -> dg.AssetsDefinition:
                 results.append(result)
                 entries = []
                 for check in checks:
-                    outcome = check.evaluate(conn, dataset, result)
+                    # Rows unchanged since a snapshot checked in this run: its outcome holds.
+                    reuse = result.continues if check.own_rows_only else None
+                    outcome = outcomes[check.name].get(reuse) if reuse else None
+                    outcome = outcome or check.evaluate(conn, dataset, result)
                     outcomes[check.name][result.snapshot_date] = outcome
                     log_outcome(context.log, dataset, check, outcome)
                     entries.append(logged(dataset, check, result.snapshot_date, outcome))

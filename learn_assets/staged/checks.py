@@ -59,6 +59,9 @@ class CheckDef:
     description: str
     blocking: bool
     evaluate: Callable[[duckdb.DuckDBPyConnection, Dataset, StageResult], CheckOutcome]
+    # The outcome depends on the snapshot's own raw, staged and quarantined rows alone, so a
+    # snapshot with the same rows as another has that one's outcome (`StageResult.continues`).
+    own_rows_only: bool = False
 
 
 def _count(conn: duckdb.DuckDBPyConnection, sql: str, params: list) -> int:
@@ -249,6 +252,7 @@ def checks_for(dataset: Dataset, gates: SanityGates | None = None) -> list[Check
             "snapshot follows every rule of the compiled contract (checked in DuckDB, no sample).",
             True,
             contract_types,
+            own_rows_only=True,
         ),
         CheckDef(
             "rows_follow_contract",
@@ -256,18 +260,21 @@ def checks_for(dataset: Dataset, gates: SanityGates | None = None) -> list[Check
             "(counts per rule, sample of rows).",
             False,
             rows_follow_contract,
+            own_rows_only=True,
         ),
         CheckDef(
             "rows_conserved",
             "Blocking. Every raw row is either staged or quarantined: raw = staged + quarantine.",
             True,
             rows_conserved,
+            own_rows_only=True,
         ),
         CheckDef(
             "keys_unique",
             "Blocking. No two staged rows of the snapshot share the key.",
             True,
             keys_unique,
+            own_rows_only=True,
         ),
     ]
     if dataset.partitioned:

@@ -26,11 +26,13 @@ from learn_assets.warehouse.sql import hashes_repeat, quote_ident, transaction
 from learn_assets.warehouse.versioned import (
     append_changes,
     changed_rows,
+    continue_latest,
     loaded_snapshots,
     previous_snapshot,
     replace_snapshot,
     snapshot_row_count,
     snapshot_rows,
+    versions_table,
 )
 
 DUPLICATE = "duplicate row (an identical row appears earlier in the snapshot)"
@@ -44,6 +46,7 @@ class StageResult:
     quarantined_rows: int
     failures: dict[str, int] = field(default_factory=dict)  # rule -> rows breaking it
     from_changes: bool = False  # staged from the changes since the previous snapshot
+    continues: dt.date | None = None  # raw had no change since this staged snapshot: same rows
 
 
 def in_scope(snapshot: dt.date | None) -> tuple[str, list]:
@@ -189,6 +192,8 @@ def stage_changes(
     compiled = compile_contract(dataset.contract)
     conn.execute("SET TimeZone = 'UTC'")
     params: dict[str, object] = {"snapshot": snapshot}
+    if not raw_changed(conn, dataset, snapshot):
+        return stage_unchanged(conn, dataset, compiled, snapshot)
     with transaction(conn):
         keep, quarantine = {}, {}
         for change in ("removed", "added"):
@@ -220,6 +225,38 @@ def stage_changes(
         for change in keep:
             conn.execute(f"DROP TABLE judged_{change}")
     return StageResult(snapshot, raw_rows, staged_rows, raw_rows - staged_rows, failures, True)
+
+
+def raw_changed(conn: duckdb.DuckDBPyConnection, dataset: Dataset, snapshot: dt.date) -> bool:
+    """Whether raw rows were added or removed on `snapshot` since the previous raw snapshot
+    (a version starts or ends there: `changed_rows`)."""
+    versions = versions_table(RAW_SCHEMA, dataset.table)
+    row = conn.execute(
+        f"SELECT EXISTS (SELECT 1 FROM {versions} WHERE valid_from = $d OR valid_to = $d)",
+        {"d": snapshot},
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def stage_unchanged(
+    conn: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    compiled: CompiledContract,
+    snapshot: dt.date,
+) -> StageResult:
+    """Stage `snapshot`, whose raw rows are the previous snapshot's, as the previous staged
+    and quarantined snapshot continued: what `stage_changes` stores with no change, without
+    judging anything (most catalog datasets, most days)."""
+    with transaction(conn):
+        previous = (loaded_snapshots(conn, STAGED, dataset.table) or [None])[-1]
+        staged_rows = continue_latest(conn, STAGED, dataset.table, snapshot)
+        continue_latest(conn, QUARANTINE, dataset.table, snapshot)
+        _log_staging(conn, dataset, compiled, snapshot)
+        raw_rows = snapshot_row_count(conn, RAW_SCHEMA, dataset.table, snapshot)
+        failures = _failures(conn, dataset, snapshot)
+    return StageResult(
+        snapshot, raw_rows, staged_rows, raw_rows - staged_rows, failures, True, previous
+    )
 
 
 def _checksum(conn: duckdb.DuckDBPyConnection, table: str) -> tuple:

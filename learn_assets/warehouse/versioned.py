@@ -415,12 +415,7 @@ def append_changes(
     copies start there. Every removed row must be in the latest snapshot. In the caller's
     transaction; returns the snapshot's row count.
     """
-    loaded = loaded_snapshots(conn, schema, name)
-    if not loaded or loaded[-1] >= snapshot:
-        raise ValueError(
-            f"{schema}.{name}: changes can only be appended after the latest loaded snapshot "
-            f"({loaded[-1] if loaded else 'none loaded'}), not on {snapshot}"
-        )
+    latest = _latest_before(conn, schema, name, snapshot)
     columns = data_columns(conn, schema, name)
     cols = ", ".join(quote_ident(c) for c in columns)
     versions = versions_table(schema, name)
@@ -467,10 +462,46 @@ def append_changes(
             {"day": snapshot, "open": OPEN_END},
         )
         conn.execute("DROP TABLE _versioned_counts")
-    count = snapshot_row_count(conn, schema, name, loaded[-1]) + int(net)
-    conn.execute(
-        f"INSERT OR REPLACE INTO {_catalog(schema)} VALUES (?, ?, ?)", [name, snapshot, count]
-    )
-    record_change(conn, f"{schema}.{name}", snapshot, "append")
     conn.execute("DROP TABLE _versioned_changes")
+    return _append_to_catalog(conn, schema, name, snapshot, latest, int(net))
+
+
+def continue_latest(
+    conn: duckdb.DuckDBPyConnection, schema: str, name: str, snapshot: dt.date
+) -> int:
+    """Load `snapshot`, later than every loaded snapshot, with exactly the rows of the latest
+    loaded snapshot (e.g. the same file delivered again): the latest snapshot's versions run on,
+    so only the catalog changes. Stores what `replace_snapshot` with the same rows would. In the
+    caller's transaction; returns the snapshot's row count."""
+    return _append_to_catalog(
+        conn, schema, name, snapshot, _latest_before(conn, schema, name, snapshot), 0
+    )
+
+
+def _latest_before(
+    conn: duckdb.DuckDBPyConnection, schema: str, name: str, snapshot: dt.date
+) -> dt.date:
+    """The latest loaded snapshot, which must be before `snapshot` (an append)."""
+    loaded = loaded_snapshots(conn, schema, name)
+    if not loaded or loaded[-1] >= snapshot:
+        raise ValueError(
+            f"{schema}.{name}: changes can only be appended after the latest loaded snapshot "
+            f"({loaded[-1] if loaded else 'none loaded'}), not on {snapshot}"
+        )
+    return loaded[-1]
+
+
+def _append_to_catalog(
+    conn: duckdb.DuckDBPyConnection,
+    schema: str,
+    name: str,
+    snapshot: dt.date,
+    latest: dt.date,
+    net: int,
+) -> int:
+    """Catalog `snapshot` (after `latest`, the latest loaded snapshot) with `net` rows more
+    than `latest`, its versions written already; record the append."""
+    count = snapshot_row_count(conn, schema, name, latest) + net
+    conn.execute(f"INSERT INTO {_catalog(schema)} VALUES (?, ?, ?)", [name, snapshot, count])
+    record_change(conn, f"{schema}.{name}", snapshot, "append")
     return count

@@ -8,13 +8,14 @@ import pytest
 
 from learn_assets.contracts.datasets import DATASETS, DATASETS_BY_NAME
 from learn_assets.raw.load import (
+    OtherTenantError,
     file_sha256,
     load_entra_export,
     load_snapshot,
     match_columns,
 )
 from learn_assets.resources import LandingFileError, LandingResource
-from learn_assets_tests.helpers import tiny_rows, write_csv
+from learn_assets_tests.helpers import TENANT, tiny_rows, write_csv
 
 D1, D2, D3 = dt.date(2026, 11, 1), dt.date(2026, 11, 2), dt.date(2026, 11, 3)
 PROGRESS = DATASETS_BY_NAME["Progress"]
@@ -203,6 +204,59 @@ def test_reload_replaces_only_its_partition(conn, tmp_path):
     assert len(partition(conn, "progress", D2)) == 5
     log = conn.execute("SELECT snapshot_date, row_count FROM raw._load_log ORDER BY 1").fetchall()
     assert log == [(D1, 2), (D2, 5), (D3, 2)]
+
+
+def stored(conn) -> tuple[list[tuple], ...]:
+    """Raw Progress as stored: versions, catalog, load log (without the time of the load)."""
+    return tuple(
+        conn.execute(f"SELECT * {exclude} FROM {table} ORDER BY ALL").fetchall()
+        for table, exclude in [
+            ("raw.progress_versions", ""),
+            ("raw._snapshots", ""),
+            ("raw._load_log", "EXCLUDE (loaded_at)"),
+        ]
+    )
+
+
+def test_the_latest_file_delivered_again_is_not_read_and_stores_what_reading_it_does(tmp_path):
+    """The latest snapshot's very file, for a later day (a catalog, most days), continues the
+    latest rows without reading them: the same tables as loading the same days latest first,
+    which reads every file. The same bytes for an earlier day, for the latest day again, or
+    after another day's file, are read."""
+    D4 = D3 + dt.timedelta(days=1)
+    one = write_csv(
+        tmp_path / "1" / "Progress.csv", PROGRESS.column_names, tiny_rows(PROGRESS, D1, n=3)
+    )
+    two = write_csv(tmp_path / "2" / "Progress.csv", PROGRESS.column_names, tiny_rows(PROGRESS, D3))
+    again = tmp_path / "again" / "Progress.csv"
+    again.parent.mkdir()
+    again.write_bytes(one.read_bytes())
+    plan = {D1: one, D2: again, D3: two, D4: two}
+    forward = duckdb.connect(str(tmp_path / "forward.duckdb"))
+    repeats = {
+        day: load_snapshot(forward, PROGRESS, day, path).repeats for day, path in plan.items()
+    }
+    assert repeats == {D1: None, D2: D1, D3: None, D4: D3}
+    backward = duckdb.connect(str(tmp_path / "backward.duckdb"))
+    for day in reversed(plan):
+        assert load_snapshot(backward, PROGRESS, day, plan[day]).repeats is None
+    assert stored(forward) == stored(backward)
+    assert partition(forward, "progress", D2) == partition(backward, "progress", D2)
+    assert len(partition(forward, "progress", D2)) == 3
+    # The latest day again, and a file equal to a day before the latest: read.
+    assert load_snapshot(forward, PROGRESS, D4, two).repeats is None
+    assert load_snapshot(forward, PROGRESS, D4 + dt.timedelta(days=1), one).repeats is None
+
+
+def test_a_file_delivered_again_is_still_refused_for_another_tenant(conn, tmp_path):
+    path = write_csv(tmp_path / "Progress.csv", PROGRESS.column_names, tiny_rows(PROGRESS, D1))
+    load_snapshot(conn, PROGRESS, D1, path)  # no tenant configured yet
+    other = "00000000-0000-0000-0000-0000000000ff"
+    assert other != TENANT
+    with pytest.raises(OtherTenantError, match=str(D2)):
+        load_snapshot(conn, PROGRESS, D2, path, tenant_id=other)
+    assert conn.execute("SELECT snapshot_date FROM raw._snapshots").fetchall() == [(D1,)]
+    assert load_snapshot(conn, PROGRESS, D2, path, tenant_id=TENANT).repeats == D1
 
 
 def test_extra_column_is_kept_in_raw(conn, tmp_path):

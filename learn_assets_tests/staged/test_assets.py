@@ -1,6 +1,8 @@
 """Staged assets in real Dagster runs: per-snapshot checks, blocking, schema drift, tenants."""
 
 import datetime as dt
+import shutil
+from collections import Counter
 
 import dagster as dg
 import duckdb
@@ -10,6 +12,7 @@ from learn_assets.contracts.datasets import DATASETS, DATASETS_BY_NAME
 from learn_assets.generator import generate_sample
 from learn_assets.graph import ASSETS
 from learn_assets.runs import QUIET, materialize_snapshots
+from learn_assets.staged import checks
 from learn_assets_tests.helpers import tiny_rows, write_csv
 
 pytestmark = pytest.mark.slow  # whole pipeline runs: `make test-fast` leaves them out
@@ -70,6 +73,50 @@ def test_checks_are_evaluated_per_snapshot(write_snapshot, resources):
     assert all(e.partition == "2026-11-01" for e in checks.values())
     conserved = checks[("staged/progress", "rows_conserved")]
     assert conserved.passed and conserved.metadata["raw"].value == 2
+
+
+def test_a_range_checks_rows_that_did_not_change_once(
+    landing_dir, write_snapshot, resources, monkeypatch
+):
+    """A range run where every file of D2 is D1's: D2 continues D1's staged rows, keeps the
+    outcomes of the checks on a snapshot's own rows (`CheckDef.own_rows_only`) instead of
+    evaluating them again, and runs the other checks (here one_tenant) for each snapshot."""
+    write_snapshot(D1)
+    shutil.copytree(landing_dir / D1.isoformat(), landing_dir / D2.isoformat())
+    calls: Counter = Counter()
+
+    def counting(name: str):
+        check = getattr(checks, name)
+
+        def counted(conn, dataset, result, *args):
+            calls[name, dataset.name, result.snapshot_date] += 1
+            return check(conn, dataset, result, *args)
+
+        return counted
+
+    for name in ("contract_types", "keys_unique", "rows_conserved", "one_tenant"):
+        monkeypatch.setattr(checks, name, counting(name))
+    skip = ("core", "reports", "exports", "publish")
+    (*_, run) = materialize_snapshots(D1, D2, resources, skip_groups=skip)
+    assert run.success
+    for dataset in DATASETS:
+        for name in ("contract_types", "keys_unique", "rows_conserved"):
+            assert calls[name, dataset.name, D1] == 1, (name, dataset.name)
+            assert calls[name, dataset.name, D2] == 0, (name, dataset.name)
+        if dataset.tenant:
+            assert calls["one_tenant", dataset.name, D2] == 1, dataset.name
+    # Same rows, same outcomes: the checks log the same verdicts for both snapshots.
+    conn = duckdb.connect(resources["warehouse"].database, read_only=True)
+    logged = {
+        day: conn.execute(
+            "SELECT * EXCLUDE (snapshot_date) FROM staged._check_log "
+            "WHERE snapshot_date = ? ORDER BY ALL",
+            [day],
+        ).fetchall()
+        for day in (D1, D2)
+    }
+    assert logged[D1] == logged[D2]
+    assert len(logged[D1]) >= 7 * len(DATASETS)
 
 
 def test_blocking_failure_stops_dependents_of_that_snapshot_only(

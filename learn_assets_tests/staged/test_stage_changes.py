@@ -8,6 +8,7 @@ import pytest
 
 from learn_assets.contracts.datasets import DATASETS, Dataset
 from learn_assets.raw.load import load_snapshot
+from learn_assets.staged.checks import checks_for
 from learn_assets.staged.stage import (
     QUARANTINE,
     STAGE_LOG,
@@ -30,6 +31,17 @@ def stored(conn: duckdb.DuckDBPyConnection, dataset: Dataset) -> dict[str, list[
         )
         for schema in (STAGED, QUARANTINE)
     }
+
+
+def same_raw_rows(conn: duckdb.DuckDBPyConnection, name: str, day, other) -> bool:
+    """Raw holds the same rows (repeats counted) for both snapshots."""
+    table = next(d for d in DATASETS if d.name == name).table
+    rows = f"SELECT * EXCLUDE (snapshot_date) FROM raw.{table} WHERE snapshot_date = ?"
+    differ = conn.execute(
+        f"SELECT count(*) FROM (({rows} EXCEPT ALL {rows}) UNION ALL ({rows} EXCEPT ALL {rows}))",
+        [day, other, other, day],
+    ).fetchone()
+    return differ == (0,)
 
 
 def test_staging_from_changes_equals_staging_each_whole_snapshot(changing_tenant, tmp_path):
@@ -65,10 +77,45 @@ def test_staging_from_changes_equals_staging_each_whole_snapshot(changing_tenant
     for (name, day), result in incremental.items():
         expected = day != days[0] and not (day in days[-2:] and name in extras)
         assert result.from_changes == expected, (name, day)
+    # Datasets whose raw rows did not change (the catalogs, most days) continue the previous
+    # staged snapshot without judging; the ones that changed do not.
+    continued = {key: r.continues for key, r in incremental.items() if r.continues}
+    assert {name for name, _ in continued} >= {"HierarchyModule", "HierarchyUnit"}
+    assert "Progress" not in {name for name, _ in continued}
+    for (name, day), result in incremental.items():
+        if result.from_changes:
+            previous = days[days.index(day) - 1]
+            same = same_raw_rows(by_changes, name, day, previous)
+            assert result.continues == (previous if same else None), (name, day)
     # Bad values and repeated rows arrived and left through the changes path.
     changed = [r for (n, d), r in incremental.items() if d == fault_day and n not in extras]
     assert any(r.quarantined_rows for r in changed)
     assert any("duplicate row" in rule for r in changed for rule in r.failures)
+
+
+def test_a_snapshot_with_its_previous_rows_has_its_previous_outcome_of_row_checks(
+    changing_tenant, tmp_path
+):
+    """What lets a range run reuse an outcome (`CheckDef.own_rows_only`): on a snapshot that
+    continues the previous one, such a check finds what it found on the previous one (the
+    failing ones too: the fault day's quarantine continues into the next day)."""
+    landing, days = changing_tenant
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    for day in days:
+        load_day(conn, landing, day)
+    results = stage_all(conn, days)
+    compared = 0
+    for (name, day), result in results.items():
+        if not result.continues:
+            continue
+        dataset = next(d for d in DATASETS if d.name == name)
+        previous = results[(name, result.continues)]
+        for check in checks_for(dataset):
+            if check.own_rows_only:
+                now = check.evaluate(conn, dataset, result)
+                assert now == check.evaluate(conn, dataset, previous), (name, day, check.name)
+                compared += 1
+    assert compared
 
 
 def test_changes_are_not_used_when_the_previous_staging_no_longer_holds(changing_tenant, tmp_path):

@@ -15,6 +15,7 @@ from learn_assets.warehouse.versioned import (
     SourceReadError,
     WarehouseLayoutError,
     append_changes,
+    continue_latest,
     delete_snapshot,
     ensure_versioned,
     loaded_snapshots,
@@ -273,6 +274,40 @@ def test_a_day_without_changes_stores_what_loading_it_whole_does(tmp_path):
     assert loaded_snapshots(changes, "raw", "things") == DAYS[:3]
     for day in DAYS[:3]:
         assert snapshot(changes, day) == as_counter(rows)
+
+
+def test_continuing_the_latest_snapshot_stores_what_loading_the_same_rows_does(tmp_path):
+    """A later day with the latest day's rows (repeats, NULLs and maps included), continued
+    without reading them, then a day that changes: identical versions, catalog and ledger kinds
+    to loading every day whole. An earlier day or the latest one again is refused."""
+    whole = duckdb.connect(str(tmp_path / "whole.duckdb"))
+    continued = duckdb.connect(str(tmp_path / "continued.duckdb"))
+    rows = [UNIVERSE[1], UNIVERSE[2], UNIVERSE[2], UNIVERSE[4]]
+    changed = [UNIVERSE[1], UNIVERSE[5]]
+    for connection in (whole, continued):
+        ensure_versioned(connection, "raw", "things", COLUMNS)
+        load(connection, DAYS[0], rows)
+    load(whole, DAYS[1], rows)
+    load(whole, DAYS[2], rows)
+    continued.execute("BEGIN")
+    assert continue_latest(continued, "raw", "things", DAYS[1]) == len(rows)
+    assert continue_latest(continued, "raw", "things", DAYS[2]) == len(rows)
+    continued.execute("COMMIT")
+    for connection in (whole, continued):
+        load(connection, DAYS[3], changed)
+    assert versions(continued) == versions(whole)
+    catalog = "SELECT * FROM raw._snapshots ORDER BY ALL"
+    ledger = "SELECT * EXCLUDE (seq, recorded_at) FROM raw._changes ORDER BY seq"
+    for query in (catalog, ledger):
+        assert continued.execute(query).fetchall() == whole.execute(query).fetchall()
+    for day in DAYS[:3]:
+        assert snapshot(continued, day) == as_counter(rows)
+    for day in (DAYS[3], DAYS[1]):
+        continued.execute("BEGIN")
+        with pytest.raises(ValueError, match="after the latest loaded snapshot"):
+            continue_latest(continued, "raw", "things", day)
+        continued.execute("ROLLBACK")
+    assert snapshot(continued, DAYS[3]) == as_counter(changed)
 
 
 def test_changes_are_refused_unless_they_follow_the_latest_snapshot(conn):
