@@ -17,6 +17,7 @@ from learn_assets.contracts.sql import (
     compile_contract,
     judged_select,
     repeats_select,
+    rule_counts_select,
 )
 from learn_assets.fileio import text_sha256
 from learn_assets.layout import ENTRA_TABLE, LOAD_LOG, QUARANTINE, STAGE_LOG, STAGED, ensure_layout
@@ -46,6 +47,7 @@ class StageResult:
     quarantined_rows: int
     failures: dict[str, int] = field(default_factory=dict)  # rule -> rows breaking it
     from_changes: bool = False  # staged from the changes since the previous snapshot
+    since: dt.date | None = None  # staged from the changes since this (previous) snapshot
     continues: dt.date | None = None  # raw had no change since this staged snapshot: same rows
 
 
@@ -195,6 +197,7 @@ def stage_changes(
     if not raw_changed(conn, dataset, snapshot):
         return stage_unchanged(conn, dataset, compiled, snapshot)
     with transaction(conn):
+        since = (loaded_snapshots(conn, STAGED, dataset.table) or [None])[-1]
         keep, quarantine = {}, {}
         for change in ("removed", "added"):
             source = f"({changed_rows(RAW_SCHEMA, dataset.table, 'raw_rowid', change)})"
@@ -224,7 +227,9 @@ def stage_changes(
         failures = _failures(conn, dataset, snapshot)
         for change in keep:
             conn.execute(f"DROP TABLE judged_{change}")
-    return StageResult(snapshot, raw_rows, staged_rows, raw_rows - staged_rows, failures, True)
+    return StageResult(
+        snapshot, raw_rows, staged_rows, raw_rows - staged_rows, failures, True, since
+    )
 
 
 def raw_changed(conn: duckdb.DuckDBPyConnection, dataset: Dataset, snapshot: dt.date) -> bool:
@@ -255,7 +260,7 @@ def stage_unchanged(
         raw_rows = snapshot_row_count(conn, RAW_SCHEMA, dataset.table, snapshot)
         failures = _failures(conn, dataset, snapshot)
     return StageResult(
-        snapshot, raw_rows, staged_rows, raw_rows - staged_rows, failures, True, previous
+        snapshot, raw_rows, staged_rows, raw_rows - staged_rows, failures, True, previous, previous
     )
 
 
@@ -282,12 +287,15 @@ def _failures(
 
 
 def contract_fingerprint(dataset: Dataset, compiled: CompiledContract) -> str:
-    """Changes whenever the verdict or typing of a row could: the compiled SQL and the types."""
+    """Changes whenever the verdict or typing of a row could: the compiled SQL and the types,
+    and the rules `contract_types` checks staged rows by."""
     text = "\n".join(
         [
             judged_select(compiled, dataset.column_names, "source"),
             repr(sorted(compiled.types.items())),
             DUPLICATE,
+            # and the check of staged rows, which may trust the previous snapshot's verdict
+            rule_counts_select(compiled.staged_rules, "source"),
         ]
     )
     return text_sha256(text)

@@ -11,6 +11,7 @@ import pytest
 from learn_assets.contracts.datasets import DATASETS_BY_NAME
 from learn_assets.contracts.sql import compile_contract
 from learn_assets.raw.load import load_snapshot
+from learn_assets.staged.check_log import LoggedCheck, check_status, record_checks
 from learn_assets.staged.checks import CheckOutcome, contract_types
 from learn_assets.staged.stage import stage_snapshot
 from learn_assets_tests.helpers import TENANT, tiny_rows, write_csv
@@ -95,3 +96,58 @@ def test_staged_rows_breaking_a_rule_fail_the_check_with_a_sample(conn, tmp_path
         (TENANT, 102, "awarded_on: before 1900-01-01"),
         ("x", 101, "tenant_id: not a GUID; awarded_on: missing (required)"),
     ]
+
+
+def checked(conn, result) -> CheckOutcome:
+    """contract_types of a Progress snapshot, logged as the staged asset logs it."""
+    outcome = contract_types(conn, PROGRESS, result)
+    status = check_status(True, outcome.passed, False)
+    entry = LoggedCheck("progress", result.snapshot_date, "contract_types", True, status, 0, "")
+    record_checks(conn, "progress", result.snapshot_date, [entry])
+    return outcome
+
+
+def test_a_day_staged_from_changes_checks_the_rows_added_when_the_day_before_passed(conn, tmp_path):
+    """The added rows only, with the verdict, counts and sample of checking every row; after a
+    day that failed (or one never checked), every row again."""
+    days = [DAY + dt.timedelta(days=i) for i in range(4)]
+    rows = tiny_rows(PROGRESS, DAY, 3)
+    results = {}
+    for i, day in enumerate(days):
+        rows = rows + tiny_rows(PROGRESS, day, 4)[3:]  # one more row each day
+        path = write_csv(tmp_path / f"{day}.csv", PROGRESS.column_names, rows)
+        load_snapshot(conn, PROGRESS, day, path)
+        results[day] = stage_snapshot(conn, PROGRESS, day)
+        if i == 2:  # staging breaks the row it adds on the third day
+            conn.execute(
+                "UPDATE staged.progress_versions SET xp = 1000001 WHERE valid_from = ?", [day]
+            )
+        full = contract_types(conn, PROGRESS, results[day], incremental=False)
+        outcome = checked(conn, results[day])
+        since = outcome.detail.pop("checked as they arrived since", None)
+        assert outcome == full, day
+        assert since == (str(days[i - 1]) if i in (1, 2) else None), day
+    assert not results[days[2]].continues and results[days[2]].since == days[1]
+    assert checked(conn, results[days[2]]).failing == 1
+    assert results[days[3]].since == days[2]  # staged from changes, but checked whole
+
+
+def test_a_row_checked_as_it_arrived_is_not_checked_again(conn, tmp_path):
+    """What the check now relies on: a row that passed when it arrived stays as it was (staged
+    versions are not rewritten). One changed behind staging's back later is found by a check
+    of every row (`incremental=False`), not by the next day's check."""
+    first, second = DAY, DAY + dt.timedelta(days=1)
+    rows = tiny_rows(PROGRESS, first, 3)
+    for day, delivered in ((first, rows), (second, rows + tiny_rows(PROGRESS, second, 4)[3:])):
+        load_snapshot(
+            conn,
+            PROGRESS,
+            day,
+            write_csv(tmp_path / f"{day}.csv", PROGRESS.column_names, delivered),
+        )
+        result = stage_snapshot(conn, PROGRESS, day)
+        if day == first:
+            assert checked(conn, result).passed
+    conn.execute("UPDATE staged.progress_versions SET xp = 1000001 WHERE valid_from = ?", [first])
+    assert checked(conn, result).passed
+    assert contract_types(conn, PROGRESS, result, incremental=False).failing == 3
