@@ -37,7 +37,7 @@ from learn_assets.warehouse.sql import quote_ident, relation_columns
 from learn_assets.warehouse.versioned import SNAPSHOTS, changed_rows
 
 SAMPLE_ROWS = 10
-CONTRACT_TYPES = "contract_types"
+CONTRACT_TYPES, KEYS = "contract_types", "keys_unique"
 DISTINCT_CHECK_ROWS = 10_000  # from this many staged rows, `contract_types` asks distinct values
 
 
@@ -102,13 +102,20 @@ def rows_conserved(conn, dataset: Dataset, result: StageResult) -> CheckOutcome:
     )
 
 
-def keys_unique(conn, dataset: Dataset, result: StageResult) -> CheckOutcome:
+def keys_unique(
+    conn, dataset: Dataset, result: StageResult, incremental: bool = True
+) -> CheckOutcome:
+    """No key shared by two staged rows of the snapshot. Staged from the changes since a
+    snapshot on which this check passed, only the keys of the rows added can repeat: those are
+    looked for (`duplicate_keys` with `added_only`), with the same answer."""
     key = compile_contract(dataset.contract).key
-    count, rows = duplicate_keys(conn, dataset, result.snapshot_date, SAMPLE_ROWS)
+    since = incremental and result.since and passed_before(conn, dataset, result.since, KEYS)
+    count, rows = duplicate_keys(conn, dataset, result.snapshot_date, SAMPLE_ROWS, bool(since))
     return CheckOutcome(
         count == 0,
         count,
-        {"key": ", ".join(key)},
+        {"key": ", ".join(key)}
+        | ({"looked among keys added since": str(result.since)} if since else {}),
         ([*key, "rows"], rows) if count else None,
         f"{count:,} keys ({', '.join(key)}) shared by more than one staged row",
     )
@@ -296,7 +303,7 @@ def checks_for(dataset: Dataset, gates: SanityGates | None = None) -> list[Check
             own_rows_only=True,
         ),
         CheckDef(
-            "keys_unique",
+            KEYS,
             "Blocking. No two staged rows of the snapshot share the key.",
             True,
             keys_unique,

@@ -288,14 +288,15 @@ def _failures(
 
 def contract_fingerprint(dataset: Dataset, compiled: CompiledContract) -> str:
     """Changes whenever the verdict or typing of a row could: the compiled SQL and the types,
-    and the rules `contract_types` checks staged rows by."""
+    and what `contract_types` and `keys_unique` check staged rows by (rules, key)."""
     text = "\n".join(
         [
             judged_select(compiled, dataset.column_names, "source"),
             repr(sorted(compiled.types.items())),
             DUPLICATE,
-            # and the check of staged rows, which may trust the previous snapshot's verdict
+            # and what the checks of staged rows check, which may trust the previous verdicts
             rule_counts_select(compiled.staged_rules, "source"),
+            repr(compiled.key),
         ]
     )
     return text_sha256(text)
@@ -350,11 +351,21 @@ def stage_plan(
 
 
 def duplicate_keys(
-    conn: duckdb.DuckDBPyConnection, dataset: Dataset, snapshot: dt.date | None, limit: int = 10
+    conn: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    snapshot: dt.date | None,
+    limit: int = 10,
+    added_only: bool = False,
 ) -> tuple[int, list[tuple]]:
-    """Keys that more than one staged row of the snapshot shares (with different content)."""
+    """Keys that more than one staged row of the snapshot shares (with different content).
+    `added_only`: among the keys of the rows added on the snapshot (staged since a snapshot
+    without repeated keys, a key can repeat only if an added row has it), the same answer."""
     key = ", ".join(quote_ident(k) for k in compile_contract(dataset.contract).key)
     where, params = in_scope(snapshot)
+    if added_only and snapshot:
+        versions = versions_table(STAGED, dataset.table)
+        where += f" AND hash({key}) IN (SELECT hash({key}) FROM {versions} WHERE valid_from = ?)"
+        params = [*params, snapshot]
     table = staged_table(dataset)
     # Rows are grouped by a hash of their key first (one integer, not the key's text columns).
     # Equal keys have equal hashes, so when no hash repeats (a valid snapshot) no key does and
