@@ -46,9 +46,17 @@ class StageResult:
     staged_rows: int
     quarantined_rows: int
     failures: dict[str, int] = field(default_factory=dict)  # rule -> rows breaking it
-    from_changes: bool = False  # staged from the changes since the previous snapshot
     since: dt.date | None = None  # staged from the changes since this (previous) snapshot
-    continues: dt.date | None = None  # raw had no change since this staged snapshot: same rows
+    unchanged: bool = False  # raw had no change since then: the same rows
+
+    @property
+    def from_changes(self) -> bool:
+        return self.since is not None
+
+    @property
+    def continues(self) -> dt.date | None:
+        """The previous snapshot when this one holds exactly its rows."""
+        return self.since if self.unchanged else None
 
 
 def in_scope(snapshot: dt.date | None) -> tuple[str, list]:
@@ -194,10 +202,10 @@ def stage_changes(
     compiled = compile_contract(dataset.contract)
     conn.execute("SET TimeZone = 'UTC'")
     params: dict[str, object] = {"snapshot": snapshot}
+    since = previous_snapshot(conn, STAGED, dataset.table, snapshot)  # the latest staged
     if not raw_changed(conn, dataset, snapshot):
-        return stage_unchanged(conn, dataset, compiled, snapshot)
+        return stage_unchanged(conn, dataset, compiled, snapshot, since)
     with transaction(conn):
-        since = (loaded_snapshots(conn, STAGED, dataset.table) or [None])[-1]
         keep, quarantine = {}, {}
         for change in ("removed", "added"):
             source = f"({changed_rows(RAW_SCHEMA, dataset.table, 'raw_rowid', change)})"
@@ -227,9 +235,7 @@ def stage_changes(
         failures = _failures(conn, dataset, snapshot)
         for change in keep:
             conn.execute(f"DROP TABLE judged_{change}")
-    return StageResult(
-        snapshot, raw_rows, staged_rows, raw_rows - staged_rows, failures, True, since
-    )
+    return StageResult(snapshot, raw_rows, staged_rows, raw_rows - staged_rows, failures, since)
 
 
 def raw_changed(conn: duckdb.DuckDBPyConnection, dataset: Dataset, snapshot: dt.date) -> bool:
@@ -248,19 +254,19 @@ def stage_unchanged(
     dataset: Dataset,
     compiled: CompiledContract,
     snapshot: dt.date,
+    previous: dt.date | None,
 ) -> StageResult:
-    """Stage `snapshot`, whose raw rows are the previous snapshot's, as the previous staged
-    and quarantined snapshot continued: what `stage_changes` stores with no change, without
-    judging anything (most catalog datasets, most days)."""
+    """Stage `snapshot`, whose raw rows are those of `previous` (the latest staged snapshot),
+    as that staged and quarantined snapshot continued: what `stage_changes` stores with no
+    change, without judging anything (most catalog datasets, most days)."""
     with transaction(conn):
-        previous = (loaded_snapshots(conn, STAGED, dataset.table) or [None])[-1]
         staged_rows = continue_latest(conn, STAGED, dataset.table, snapshot)
         continue_latest(conn, QUARANTINE, dataset.table, snapshot)
         _log_staging(conn, dataset, compiled, snapshot)
         raw_rows = snapshot_row_count(conn, RAW_SCHEMA, dataset.table, snapshot)
         failures = _failures(conn, dataset, snapshot)
     return StageResult(
-        snapshot, raw_rows, staged_rows, raw_rows - staged_rows, failures, True, previous, previous
+        snapshot, raw_rows, staged_rows, raw_rows - staged_rows, failures, previous, True
     )
 
 
