@@ -23,6 +23,7 @@ from learn_assets.reports.build import REPORT_TABLES, refresh_report, report_tab
 from learn_assets.resources.reporting import ReportSettingsValues
 from learn_assets.resources.settings import resources_from_env
 from learn_assets.staged.stage import StageResult, stage_entra, stage_snapshot
+from learn_assets.warehouse.ledger import Refreshed
 
 
 def resources_in(
@@ -56,8 +57,10 @@ def run_snapshots(
     settings: ReportSettingsValues | None = None,
     incremental: bool = True,
     entra: bool = True,
-) -> None:
-    """What one run of the pipeline does for `days`: raw, staged, core, reports (no exports)."""
+    reports_from_changes: bool = True,
+) -> dict[str, list[Refreshed]]:
+    """What one run of the pipeline does for `days`: raw, staged, core, reports (no exports).
+    Returns what each report wrote."""
     days = sorted(days)
     ensure_layout(conn)  # as the warehouse resource does when a run opens the warehouse
     if entra:
@@ -70,8 +73,12 @@ def run_snapshots(
             stage_snapshot(conn, dataset, day)
     for table in CORE_TABLES:
         update_core(conn, table, incremental)
-    for report in REPORT_TABLES:
-        refresh_report(conn, report, days, settings or ReportSettingsValues())
+    return {
+        report.name: refresh_report(
+            conn, report, days, settings or ReportSettingsValues(), reports_from_changes
+        )
+        for report in REPORT_TABLES
+    }
 
 
 def derived_tables(conn: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:

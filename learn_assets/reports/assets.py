@@ -55,7 +55,8 @@ def build_report_asset(report: ReportTable) -> dg.AssetsDefinition:
             outcomes = {c.name: {d: c.evaluate(conn, report, d) for d in built} for c in checks}
         for item in done:
             what = "removed" if item.rows is None else f"{item.rows} rows"
-            context.log.info(f"reports.{report.name} {item.snapshot}: {what} ({item.reason})")
+            how = f"; {item.how}" if item.how else ""
+            context.log.info(f"reports.{report.name} {item.snapshot}: {what} ({item.reason}{how})")
         announce_rebuilt(context, context.asset_key, done)
         rows = sum(item.rows or 0 for item in done if item.requested)
         return dg.MaterializeResult(

@@ -22,9 +22,13 @@ from learn_assets.core.build import (
     AWARDS,
     CERTIFICATIONS,
     CONTENT,
+    CORE,
+    CORE_TABLES_BY_NAME,
     XP_EVENTS,
     as_of,
+    history_table,
 )
+from learn_assets.fileio import text_sha256
 from learn_assets.resources.reporting import ReportSettingsValues
 from learn_assets.warehouse.ledger import (
     Refreshed,
@@ -33,9 +37,16 @@ from learn_assets.warehouse.ledger import (
     plan_snapshots,
 )
 from learn_assets.warehouse.sql import quote_ident, transaction
-from learn_assets.warehouse.versioned import delete_snapshot, loaded_snapshots, replace_snapshot
+from learn_assets.warehouse.versioned import (
+    append_changes,
+    delete_snapshot,
+    loaded_snapshots,
+    replace_snapshot,
+    versions_table,
+)
 
 REPORTS = "reports"
+BUILD_LOG = f"{REPORTS}._build_log"  # per report snapshot: the definition it was built by
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,11 @@ class ReportTable:
     select: str  # parameters: $snapshot, and for some $window, $pseudonymize, $key
     key: tuple[str, ...]
     deps: tuple[str, ...]  # asset keys "layer/table" this report reads
+    # The deps read learner by learner (by `user_id`, through `_per_learner`): a learner's rows
+    # of the report depend only on their rows of these, on the other deps whole, and on nothing
+    # else (no setting, no date arithmetic). A snapshot of such a report that follows an
+    # up-to-date one is built from the learners whose rows changed (`plan_from_changes`).
+    per_learner: tuple[str, ...] = ()
 
     @property
     def qualified(self) -> str:
@@ -62,6 +78,16 @@ _NAME = (
     "ELSE e.display_name END"
 )
 _PRESENT = "(SELECT * FROM staged.users WHERE snapshot_date = $snapshot)"
+
+# Where a per-learner report reads a per-learner source: every learner when built whole, only
+# the changed ones (temp table `_report_learners`) when built from the changes.
+_EVERY_LEARNER = "TRUE /* every learner */"
+_CHANGED_LEARNERS = "user_id IN (SELECT user_id FROM _report_learners)"
+
+
+def _per_learner(source: str) -> str:
+    return f"(SELECT * FROM {source} WHERE {_EVERY_LEARNER})"
+
 
 CERTIFICATION_STATUS = ReportTable(
     "certification_status",
@@ -117,12 +143,13 @@ MODULE_PROGRESS = ReportTable(
             SELECT user_id, module_no, count(*) AS units_completed
             FROM (
                 SELECT DISTINCT x.user_id, u.module_no, u.unit_no
-                FROM {as_of(XP_EVENTS)} x JOIN units u ON u.unit_uid = x.source_uid
+                FROM {_per_learner(as_of(XP_EVENTS))} x
+                JOIN units u ON u.unit_uid = x.source_uid
                 WHERE x.source_type = 'Unit')
             GROUP BY ALL) d
         JOIN (SELECT DISTINCT module_no, module_uid FROM units) m USING (module_no)
     ), badges AS (
-        SELECT DISTINCT user_id, source_uid AS module_uid FROM {as_of(AWARDS)}
+        SELECT DISTINCT user_id, source_uid AS module_uid FROM {_per_learner(as_of(AWARDS))}
         WHERE award_type = 'Badge'
     ), started AS (
         SELECT user_id, module_uid FROM done UNION SELECT user_id, module_uid FROM badges
@@ -146,6 +173,7 @@ MODULE_PROGRESS = ReportTable(
         "staged/hierarchy_unit",
         "staged/hierarchy_module",
     ),
+    per_learner=("core/xp_events", "core/awards", "staged/users"),
 )
 
 LEARNING_PATH_PROGRESS = ReportTable(
@@ -158,12 +186,13 @@ LEARNING_PATH_PROGRESS = ReportTable(
         WHERE snapshot_date = $snapshot
     ), per_path AS (
         SELECT p.user_id, pm.learning_path_uid, count(*) FILTER (WHERE p.completed) AS done
-        FROM reports.module_progress p JOIN path_modules pm USING (module_uid)
+        FROM {_per_learner("reports.module_progress")} p
+        JOIN path_modules pm USING (module_uid)
         WHERE p.snapshot_date = $snapshot
         GROUP BY ALL
     ), trophies AS (
-        SELECT DISTINCT user_id, source_uid AS learning_path_uid FROM {as_of(AWARDS)}
-        WHERE award_type = 'Trophy'
+        SELECT DISTINCT user_id, source_uid AS learning_path_uid
+        FROM {_per_learner(as_of(AWARDS))} WHERE award_type = 'Trophy'
     ), started AS (
         SELECT user_id, learning_path_uid FROM per_path
         UNION SELECT user_id, learning_path_uid FROM trophies
@@ -193,6 +222,7 @@ LEARNING_PATH_PROGRESS = ReportTable(
         "staged/hierarchy_learning_path_module",
         "staged/hierarchy_learning_path",
     ),
+    per_learner=("reports/module_progress", "core/awards", "staged/users"),
 )
 
 LEARNER_SUMMARY = ReportTable(
@@ -559,6 +589,18 @@ def report_table(report: ReportTable) -> str:
     return f"{REPORTS}.{quote_ident(report.name)}"
 
 
+def definition(report: ReportTable) -> str:
+    """Fingerprint of what the report's rows are made by (its SELECT)."""
+    return text_sha256(report.select)
+
+
+def _log_build(conn: duckdb.DuckDBPyConnection, report: ReportTable, snapshot: dt.date) -> None:
+    conn.execute(
+        f"INSERT OR REPLACE INTO {BUILD_LOG} VALUES (?, ?, ?)",
+        [report.name, snapshot, definition(report)],
+    )
+
+
 def build_report(
     conn: duckdb.DuckDBPyConnection,
     report: ReportTable,
@@ -575,7 +617,96 @@ def build_report(
     used = {k: v for k, v in params.items() if f"${k}" in report.select}
     conn.execute("SET TimeZone = 'UTC'")
     with transaction(conn):
-        return replace_snapshot(conn, REPORTS, report.name, snapshot, report.select, used)
+        rows = replace_snapshot(conn, REPORTS, report.name, snapshot, report.select, used)
+        _log_build(conn, report, snapshot)
+        return rows
+
+
+def _stored(dep: str) -> str:
+    """The table holding a dep's versions ("staged/users" -> staged.users_versions), whose
+    `valid_from`/`valid_to` say from which snapshot a row is present and from which it is not."""
+    layer, name = dep.split("/")
+    if layer == CORE:
+        return history_table(CORE_TABLES_BY_NAME[name])
+    return versions_table(layer, name)
+
+
+def _changed_between(dep: str, columns: str) -> str:
+    """SELECT `columns` of the dep's versions that start or end after snapshot `$since` and by
+    `$snapshot`: exactly the rows that differ between the two snapshots (as of them)."""
+    return (
+        f"SELECT {columns} FROM {_stored(dep)} "
+        "WHERE (valid_from > $since AND valid_from <= $snapshot) "
+        "OR (valid_to > $since AND valid_to <= $snapshot)"
+    )
+
+
+def plan_from_changes(
+    conn: duckdb.DuckDBPyConnection, report: ReportTable, snapshot: dt.date
+) -> tuple[dt.date | None, str]:
+    """The snapshot the report's `snapshot` can be built from by its changed learners, or None
+    and why the whole snapshot is built instead.
+
+    It can when the report is per learner, `snapshot` comes after every built snapshot, the
+    latest of which (`since`, up to date: `refresh_report` rebuilds in date order) was built by
+    the current definition, both snapshots of every snapshot table read are loaded, and the
+    deps read whole (the catalog) are the same on both."""
+    if not report.per_learner:
+        return None, ""
+    built = loaded_snapshots(conn, REPORTS, report.name)
+    if not built:
+        return None, "whole: the first snapshot built"
+    if built[-1] >= snapshot:
+        return None, f"whole: not after the latest snapshot built ({built[-1]})"
+    since = built[-1]
+    logged = conn.execute(
+        f"SELECT definition FROM {BUILD_LOG} WHERE report = ? AND snapshot_date = ?",
+        [report.name, since],
+    ).fetchone()
+    if not logged or logged[0] != definition(report):
+        return None, f"whole: {since} was built by another definition of the report"
+    for dep in report.deps:
+        layer, name = dep.split("/")
+        if layer != CORE and not {since, snapshot} <= set(loaded_snapshots(conn, layer, name)):
+            return None, f"whole: {dep} is not loaded for both {since} and {snapshot}"
+        if dep in report.per_learner:
+            continue
+        changed = conn.execute(
+            f"SELECT count(*) FROM ({_changed_between(dep, '1')})",
+            {"since": since, "snapshot": snapshot},
+        ).fetchone()
+        if changed and changed[0]:
+            return None, f"whole: {dep} changed since {since}"
+    return since, ""
+
+
+def build_report_from_changes(
+    conn: duckdb.DuckDBPyConnection, report: ReportTable, snapshot: dt.date, since: dt.date
+) -> tuple[int, int]:
+    """Append snapshot D of a per-learner report as snapshot `since` (see `plan_from_changes`)
+    with the rows of the learners whose per-learner deps changed replaced by their rows as of D.
+    Stores exactly what `build_report` would. Returns the snapshot's rows and the learners
+    rebuilt."""
+    params = {"since": since, "snapshot": snapshot}
+    conn.execute("SET TimeZone = 'UTC'")
+    with transaction(conn):
+        changed = " UNION ALL ".join(_changed_between(d, "user_id") for d in report.per_learner)
+        conn.execute(
+            f"CREATE OR REPLACE TEMP TABLE _report_learners AS SELECT DISTINCT user_id "
+            f"FROM ({changed})",
+            params,
+        )
+        learners = conn.execute("SELECT count(*) FROM _report_learners").fetchone()[0]  # type: ignore[index]
+        removed = (
+            f"SELECT * FROM {report_table(report)} "
+            f"WHERE snapshot_date = $since AND {_CHANGED_LEARNERS}"
+        )
+        narrowed = report.select.replace(_EVERY_LEARNER, _CHANGED_LEARNERS)
+        added = f"SELECT * FROM ({narrowed}) WHERE {_CHANGED_LEARNERS}"
+        rows = append_changes(conn, REPORTS, report.name, snapshot, removed, added, params)
+        conn.execute("DROP TABLE _report_learners")
+        _log_build(conn, report, snapshot)
+    return rows, int(learners)
 
 
 ANCHOR = ("staged", "users")  # a report snapshot exists while its Users snapshot is loaded
@@ -586,11 +717,19 @@ def refresh_report(
     report: ReportTable,
     requested: list[dt.date],
     settings: ReportSettingsValues,
+    from_changes: bool = True,
 ) -> list[Refreshed]:
     """Build the requested snapshots of the report, and bring every other loaded snapshot up to
     date with what changed upstream since the report was last built: a snapshot on or after
-    the earliest change is rebuilt; one whose Users snapshot was removed is removed."""
+    the earliest change is rebuilt; one whose Users snapshot was removed is removed. Snapshots
+    are written in date order, each from the changes since the one before when it can
+    (`plan_from_changes`; `from_changes=False` builds every one whole)."""
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {REPORTS}")
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {BUILD_LOG} (report VARCHAR NOT NULL, "
+        "snapshot_date DATE NOT NULL, definition VARCHAR NOT NULL, "
+        "PRIMARY KEY (report, snapshot_date))"
+    )
     changes = pending_changes(conn, report.qualified, report.sources)
     steps = plan_snapshots(
         requested,
@@ -603,10 +742,20 @@ def refresh_report(
         if step.remove:
             with transaction(conn):
                 delete_snapshot(conn, REPORTS, report.name, step.snapshot)
+                conn.execute(
+                    f"DELETE FROM {BUILD_LOG} WHERE report = ? AND snapshot_date = ?",
+                    [report.name, step.snapshot],
+                )
             done.append(Refreshed(step.snapshot, None, step.reason))
+            continue
+        since, how = plan_from_changes(conn, report, step.snapshot)
+        if since is not None and from_changes:
+            rows, learners = build_report_from_changes(conn, report, step.snapshot, since)
+            how = f"from the {learners} learners changed since {since}"
         else:
             rows = build_report(conn, report, step.snapshot, settings)
-            done.append(Refreshed(step.snapshot, rows, step.reason))
+            how = how if since is None else "whole: asked to"
+        done.append(Refreshed(step.snapshot, rows, step.reason, how))
     with transaction(conn):
         mark_consumed(conn, report.qualified, changes, report.sources)
     return done

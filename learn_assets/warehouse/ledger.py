@@ -245,6 +245,7 @@ class Refreshed:
     snapshot: dt.date
     rows: int | None
     reason: str
+    how: str = ""  # how it was built, when there is more than one way (e.g. from the changes)
 
     @property
     def requested(self) -> bool:
