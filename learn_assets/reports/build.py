@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from learn_assets.contracts.datasets import ENTRA
 from learn_assets.core.build import (
     APPLIED_SKILLS,
     AWARDS,
@@ -47,6 +48,9 @@ from learn_assets.warehouse.versioned import (
 
 REPORTS = "reports"
 BUILD_LOG = f"{REPORTS}._build_log"  # per report snapshot: the definition it was built by
+# Read whole and the same for every snapshot (the Entra export): a change to it is in the change
+# ledger, which rebuilds every snapshot of the report, so a snapshot and the one before agree.
+_UNPARTITIONED = (f"staged/{ENTRA.table}",)
 
 
 @dataclass(frozen=True)
@@ -235,20 +239,21 @@ LEARNER_SUMMARY = ReportTable(
         SELECT user_id, sum(xp)::BIGINT AS total_xp,
                count(DISTINCT source_uid) FILTER (WHERE source_type = 'Unit') AS units_completed,
                max(awarded_at) AS last_at
-        FROM {as_of(XP_EVENTS)} GROUP BY ALL
+        FROM {_per_learner(as_of(XP_EVENTS))} GROUP BY ALL
     ), awards AS (
         SELECT user_id,
                count(DISTINCT source_uid) FILTER (WHERE award_type = 'Badge') AS modules_completed,
                count(DISTINCT source_uid) FILTER (WHERE award_type = 'Trophy') AS paths_completed,
                max(awarded_at) AS last_at
-        FROM {as_of(AWARDS)} GROUP BY ALL
+        FROM {_per_learner(as_of(AWARDS))} GROUP BY ALL
     ), certs AS (
         SELECT user_id, count(*) FILTER (WHERE status <> 'expired') AS active_certifications
-        FROM reports.certification_status WHERE snapshot_date = $snapshot GROUP BY ALL
+        FROM {_per_learner("reports.certification_status")}
+        WHERE snapshot_date = $snapshot GROUP BY ALL
     ), skills AS (
         SELECT user_id, count(DISTINCT applied_skills_uid) AS applied_skills,
                max(scored_at) AS last_at
-        FROM {as_of(APPLIED_SKILLS)} GROUP BY ALL
+        FROM {_per_learner(as_of(APPLIED_SKILLS))} GROUP BY ALL
     )
     SELECT $snapshot::DATE AS snapshot_date, u.user_id,
            CASE WHEN $pseudonymize THEN NULL ELSE u.aad_object_id END AS aad_object_id,
@@ -270,6 +275,13 @@ LEARNER_SUMMARY = ReportTable(
     (
         "staged/users",
         "staged/entra_users",
+        "core/xp_events",
+        "core/awards",
+        "core/applied_skills",
+        "reports/certification_status",
+    ),
+    per_learner=(
+        "staged/users",
         "core/xp_events",
         "core/awards",
         "core/applied_skills",
@@ -589,15 +601,34 @@ def report_table(report: ReportTable) -> str:
     return f"{REPORTS}.{quote_ident(report.name)}"
 
 
-def definition(report: ReportTable) -> str:
-    """Fingerprint of what the report's rows are made by (its SELECT)."""
-    return text_sha256(report.select)
+def _settings_used(report: ReportTable, settings: ReportSettingsValues) -> dict[str, object]:
+    """The report's parameters other than `$snapshot`, by name."""
+    values = {
+        "window": settings.expiry_window_days,
+        "pseudonymize": settings.pseudonymize,
+        "key": settings.pseudonym_key,
+    }
+    return {k: v for k, v in values.items() if f"${k}" in report.select}
 
 
-def _log_build(conn: duckdb.DuckDBPyConnection, report: ReportTable, snapshot: dt.date) -> None:
+def definition(report: ReportTable, settings: ReportSettingsValues) -> str:
+    """Fingerprint of what makes the report's rows: its SELECT and the settings it uses (of the
+    pseudonym key, only a keyed hash: the key itself is never stored)."""
+    used = _settings_used(report, settings)
+    if "key" in used:
+        used["key"] = text_sha256(f"{used['key']}:report definition")
+    return text_sha256(f"{report.select}\n{sorted(used.items())!r}")
+
+
+def _log_build(
+    conn: duckdb.DuckDBPyConnection,
+    report: ReportTable,
+    snapshot: dt.date,
+    settings: ReportSettingsValues,
+) -> None:
     conn.execute(
         f"INSERT OR REPLACE INTO {BUILD_LOG} VALUES (?, ?, ?)",
-        [report.name, snapshot, definition(report)],
+        [report.name, snapshot, definition(report, settings)],
     )
 
 
@@ -608,17 +639,11 @@ def build_report(
     settings: ReportSettingsValues,
 ) -> int:
     """Replace snapshot D of the report atomically; returns its rows."""
-    params = {
-        "snapshot": snapshot,
-        "window": settings.expiry_window_days,
-        "pseudonymize": settings.pseudonymize,
-        "key": settings.pseudonym_key,
-    }
-    used = {k: v for k, v in params.items() if f"${k}" in report.select}
+    params = {"snapshot": snapshot, **_settings_used(report, settings)}
     conn.execute("SET TimeZone = 'UTC'")
     with transaction(conn):
-        rows = replace_snapshot(conn, REPORTS, report.name, snapshot, report.select, used)
-        _log_build(conn, report, snapshot)
+        rows = replace_snapshot(conn, REPORTS, report.name, snapshot, report.select, params)
+        _log_build(conn, report, snapshot, settings)
         return rows
 
 
@@ -642,15 +667,18 @@ def _changed_between(dep: str, columns: str) -> str:
 
 
 def plan_from_changes(
-    conn: duckdb.DuckDBPyConnection, report: ReportTable, snapshot: dt.date
+    conn: duckdb.DuckDBPyConnection,
+    report: ReportTable,
+    snapshot: dt.date,
+    settings: ReportSettingsValues,
 ) -> tuple[dt.date | None, str]:
     """The snapshot the report's `snapshot` can be built from by its changed learners, or None
     and why the whole snapshot is built instead.
 
     It can when the report is per learner, `snapshot` comes after every built snapshot, the
     latest of which (`since`, up to date: `refresh_report` rebuilds in date order) was built by
-    the current definition, both snapshots of every snapshot table read are loaded, and the
-    deps read whole (the catalog) are the same on both."""
+    the current definition and settings, both snapshots of every snapshot table read are
+    loaded, and the deps read whole (the catalog) are the same on both."""
     if not report.per_learner:
         return None, ""
     built = loaded_snapshots(conn, REPORTS, report.name)
@@ -663,9 +691,11 @@ def plan_from_changes(
         f"SELECT definition FROM {BUILD_LOG} WHERE report = ? AND snapshot_date = ?",
         [report.name, since],
     ).fetchone()
-    if not logged or logged[0] != definition(report):
-        return None, f"whole: {since} was built by another definition of the report"
+    if not logged or logged[0] != definition(report, settings):
+        return None, f"whole: {since} was built by another definition or settings"
     for dep in report.deps:
+        if dep in _UNPARTITIONED:
+            continue
         layer, name = dep.split("/")
         if layer != CORE and not {since, snapshot} <= set(loaded_snapshots(conn, layer, name)):
             return None, f"whole: {dep} is not loaded for both {since} and {snapshot}"
@@ -681,20 +711,24 @@ def plan_from_changes(
 
 
 def build_report_from_changes(
-    conn: duckdb.DuckDBPyConnection, report: ReportTable, snapshot: dt.date, since: dt.date
+    conn: duckdb.DuckDBPyConnection,
+    report: ReportTable,
+    snapshot: dt.date,
+    since: dt.date,
+    settings: ReportSettingsValues,
 ) -> tuple[int, int]:
     """Append snapshot D of a per-learner report as snapshot `since` (see `plan_from_changes`)
     with the rows of the learners whose per-learner deps changed replaced by their rows as of D.
     Stores exactly what `build_report` would. Returns the snapshot's rows and the learners
     rebuilt."""
-    params = {"since": since, "snapshot": snapshot}
+    params = {"since": since, "snapshot": snapshot, **_settings_used(report, settings)}
     conn.execute("SET TimeZone = 'UTC'")
     with transaction(conn):
         changed = " UNION ALL ".join(_changed_between(d, "user_id") for d in report.per_learner)
         conn.execute(
             f"CREATE OR REPLACE TEMP TABLE _report_learners AS SELECT DISTINCT user_id "
             f"FROM ({changed})",
-            params,
+            {"since": since, "snapshot": snapshot},
         )
         learners = conn.execute("SELECT count(*) FROM _report_learners").fetchone()[0]  # type: ignore[index]
         removed = (
@@ -705,7 +739,7 @@ def build_report_from_changes(
         added = f"SELECT * FROM ({narrowed}) WHERE {_CHANGED_LEARNERS}"
         rows = append_changes(conn, REPORTS, report.name, snapshot, removed, added, params)
         conn.execute("DROP TABLE _report_learners")
-        _log_build(conn, report, snapshot)
+        _log_build(conn, report, snapshot, settings)
     return rows, int(learners)
 
 
@@ -748,9 +782,11 @@ def refresh_report(
                 )
             done.append(Refreshed(step.snapshot, None, step.reason))
             continue
-        since, how = plan_from_changes(conn, report, step.snapshot)
+        since, how = plan_from_changes(conn, report, step.snapshot, settings)
         if since is not None and from_changes:
-            rows, learners = build_report_from_changes(conn, report, step.snapshot, since)
+            rows, learners = build_report_from_changes(
+                conn, report, step.snapshot, since, settings
+            )
             how = f"from the {learners} learners changed since {since}"
         else:
             rows = build_report(conn, report, step.snapshot, settings)

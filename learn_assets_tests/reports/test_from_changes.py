@@ -13,12 +13,14 @@ import duckdb
 import pytest
 
 from learn_assets.reports.build import (
+    LEARNER_SUMMARY,
     LEARNING_PATH_PROGRESS,
     MODULE_PROGRESS,
     REPORT_TABLES,
     REPORTS,
     plan_from_changes,
 )
+from learn_assets.resources.reporting import ReportSettingsValues
 from learn_assets.warehouse.versioned import versions_table
 from learn_assets_tests.helpers import run_snapshots
 
@@ -57,12 +59,17 @@ def test_reports_from_changes_equal_reports_built_whole(landing, tmp_path):
     whole = duckdb.connect(str(tmp_path / "whole.duckdb"))
     how: dict[tuple[str, dt.date], str] = {}
     for day in days:  # one run a day, as the daily schedule has it
+        if day == days[-1]:  # and a new directory export: every learner_summary is rebuilt
+            directory = folder / "entra_users.csv"
+            moved = directory.read_text(encoding="utf-8-sig").replace(",Finance,", ",Legal,")
+            assert moved != directory.read_text(encoding="utf-8-sig")
+            directory.write_text(moved, encoding="utf-8-sig")
         built = run_snapshots(by_changes, folder, [day])
-        how |= {(name, i.snapshot): i.how for name, items in built.items() for i in items}
+        how |= {(n, day): i.how for n, items in built.items() for i in items if i.snapshot == day}
         run_snapshots(whole, folder, [day], reports_from_changes=False)
         assert stored(by_changes) == stored(whole), day
 
-    for report in (MODULE_PROGRESS, LEARNING_PATH_PROGRESS):
+    for report in (MODULE_PROGRESS, LEARNING_PATH_PROGRESS, LEARNER_SUMMARY):
         assert how[report.name, days[0]] == "whole: the first snapshot built"
         fast = [d for d in days if how[report.name, d].startswith("from the ")]
         assert len(fast) >= len(days) - 2, how
@@ -72,6 +79,10 @@ def test_reports_from_changes_equal_reports_built_whole(landing, tmp_path):
     )
     # Learning paths read the units only through module_progress, learner by learner.
     assert how[LEARNING_PATH_PROGRESS.name, catalog_day].startswith("from the ")
+    # The directory changed: the earlier days were rebuilt whole, then the new day from them.
+    assert how[LEARNER_SUMMARY.name, catalog_day].startswith("from the ")
+    rebuilt = [i for i in built[LEARNER_SUMMARY.name] if i.snapshot != catalog_day]
+    assert [i.snapshot for i in rebuilt] == days[:-1]
     # Reports that are not per learner are built as before, whole, without a word.
     assert {how[name, d] for (name, d) in how if name == "org_overview"} == {""}
 
@@ -91,19 +102,25 @@ def test_a_snapshot_is_built_whole_when_the_one_before_does_not_tell(landing, tm
     run_snapshots(conn, folder, days[:2])
     latest, later = days[1], days[1] + dt.timedelta(days=30)
 
-    assert plan_from_changes(conn, MODULE_PROGRESS, days[0]) == (
+    defaults = ReportSettingsValues()
+    assert plan_from_changes(conn, MODULE_PROGRESS, days[0], defaults) == (
         None,
         f"whole: not after the latest snapshot built ({latest})",
     )
     other = dataclasses.replace(MODULE_PROGRESS, select=MODULE_PROGRESS.select + "\n")
-    assert plan_from_changes(conn, other, later) == (
+    assert plan_from_changes(conn, other, later, defaults) == (
         None,
-        f"whole: {latest} was built by another definition of the report",
+        f"whole: {latest} was built by another definition or settings",
     )
-    assert plan_from_changes(conn, MODULE_PROGRESS, later) == (
+    private = ReportSettingsValues(pseudonymize=True, pseudonym_key="k")
+    assert plan_from_changes(conn, LEARNER_SUMMARY, later, private) == (
+        None,
+        f"whole: {latest} was built by another definition or settings",
+    )
+    assert plan_from_changes(conn, MODULE_PROGRESS, later, defaults) == (
         None,
         f"whole: staged/users is not loaded for both {latest} and {later}",
     )
     # Reports that read anything but learners' rows (settings, dates) are never built so.
     not_per_learner = next(r for r in REPORT_TABLES if r.name == "certification_status")
-    assert plan_from_changes(conn, not_per_learner, later) == (None, "")
+    assert plan_from_changes(conn, not_per_learner, later, defaults) == (None, "")
