@@ -82,6 +82,7 @@ def snapshot_files(
 
     requested = [dt.date.fromisoformat(k) for k in sorted(context.partition_keys)]
     with warehouse.get_connection() as conn:
+        warehouse.release_cache(conn)
         done = refresh_exports(
             conn,
             requested,

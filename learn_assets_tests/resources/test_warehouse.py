@@ -28,6 +28,24 @@ def test_connections_are_capped_at_the_configured_memory(tmp_path):
     assert limit in ("488.2 MiB", "512.0 MB"), limit  # DuckDB shows it in its own units
 
 
+def test_release_cache_drops_the_cached_blocks_and_keeps_the_cap(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with duckdb.connect(str(path)) as conn:  # about 90 MB of blocks that hardly compress
+        conn.execute("CREATE TABLE t AS SELECT random() AS a, random() AS b FROM range(6000000)")
+    warehouse = resources_from_env(
+        {"LEARN_WAREHOUSE": str(path), "LEARN_DUCKDB_MEMORY_LIMIT": "512MB"}
+    )["warehouse"]
+    cached = "SELECT sum(memory_usage_bytes) FROM duckdb_memory() WHERE tag = 'BASE_TABLE'"
+    with warehouse.get_connection() as conn:
+        conn.execute("SELECT sum(a + b) FROM t").fetchone()  # the blocks read stay cached
+        before = conn.execute(cached).fetchone()[0]
+        warehouse.release_cache(conn)
+        after = conn.execute(cached).fetchone()[0]
+        limit = conn.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert before > 80 * 2**20 > 64 * 2**20 >= after, (before, after)
+    assert limit in ("488.2 MiB", "512.0 MB"), limit
+
+
 @pytest.mark.parametrize("bad", ["lots", "2GB; DROP TABLE x", ""])
 def test_a_bad_memory_limit_is_refused_by_name(tmp_path, bad):
     warehouse = WarehouseResource(database=str(tmp_path / "w.duckdb"), memory_limit=bad)
