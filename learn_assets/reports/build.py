@@ -784,9 +784,7 @@ def refresh_report(
             continue
         since, how = plan_from_changes(conn, report, step.snapshot, settings)
         if since is not None and from_changes:
-            rows, learners = build_report_from_changes(
-                conn, report, step.snapshot, since, settings
-            )
+            rows, learners = build_report_from_changes(conn, report, step.snapshot, since, settings)
             how = f"from the {learners} learners changed since {since}"
         else:
             rows = build_report(conn, report, step.snapshot, settings)
