@@ -142,18 +142,25 @@ def reports_database(
     """The file analysts and BI tools connect to (LEARN_SERVING_DATABASE, default
     `data/serving.duckdb`): the `reports` and `core` schemas as tables of their own, written
     under a temporary name and renamed into place, so a reader never blocks the pipeline and
-    keeps reading the previous version until it reconnects."""
+    keeps reading the previous version until it reconnects. The new file starts from the
+    previous one and takes only what the warehouse changed since (metadata `how`)."""
     from learn_assets.publish.serving import build_serving_database
 
     target = Path(publish.serving_database)
     with warehouse.get_connection() as conn:
-        rows = build_serving_database(conn, target, report_settings.values().pseudonymize)
-    context.log.info(f"reports database {target}: {sum(rows.values())} rows stored")
+        built = build_serving_database(conn, target, report_settings.values().pseudonymize)
+    whole = {name: how for name, how in built.how.items() if how.startswith("whole")}
+    context.log.info(
+        f"reports database {target}: {sum(built.rows.values())} rows stored; "
+        f"{len(built.how) - len(whole)} of {len(built.how)} tables from the previous file"
+        + "".join(f"; {name} {how}" for name, how in whole.items())
+    )
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(target.resolve())),
             "size_bytes": target.stat().st_size,
-            "rows_stored": dg.MetadataValue.json(rows),
+            "rows_stored": dg.MetadataValue.json(built.rows),
+            "how": dg.MetadataValue.json(built.how),
         }
     )
 
