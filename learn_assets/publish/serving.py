@@ -37,7 +37,14 @@ from pathlib import Path
 
 import duckdb
 
-from learn_assets.core.build import CORE, CORE_TABLES, LEARNERS, core_table, current_select
+from learn_assets.core.build import (
+    CORE,
+    CORE_TABLES,
+    LEARNERS,
+    CoreTable,
+    core_table,
+    current_select,
+)
 from learn_assets.publish.lake import DIRECTORY_COLUMNS
 from learn_assets.reports.build import REPORT_TABLES, REPORTS, ReportTable
 from learn_assets.warehouse.ledger import CHANGES
@@ -162,13 +169,21 @@ def build_serving_database(
     source = quote_ident(warehouse)
     # A write-ahead log beside the target means it was written after the rename: not ours.
     reuse = incremental and target.is_file() and not Path(f"{target}.wal").exists()
+    start = "not in the previous file"
     try:
         if reuse:
             shutil.copyfile(target, tmp)
         conn.execute(f"ATTACH {quote_literal(str(tmp))} AS {BUILDING}")
+        if reuse and _mostly_free(conn):
+            # Rows copied again leave free space that later copies reuse; a file more free than
+            # used is written anew, so it never grows without bound.
+            conn.execute(f"DETACH {BUILDING}")
+            tmp.unlink()
+            conn.execute(f"ATTACH {quote_literal(str(tmp))} AS {BUILDING}")
+            start = "compacted: most of the previous file was free space"
         try:
             conn.execute(f"USE {BUILDING}")
-            done = _write(conn, source, privacy)
+            done = _write(conn, source, privacy, start)
         finally:
             conn.execute(f"USE {source}")
             conn.execute(f"DETACH {BUILDING}")
@@ -179,14 +194,18 @@ def build_serving_database(
     return done
 
 
-def _write(conn: duckdb.DuckDBPyConnection, source: str, privacy: bool) -> ServingBuild:
-    """Into the current catalog (empty, or the previous file's copy): every mirrored table."""
+def _write(conn: duckdb.DuckDBPyConnection, source: str, privacy: bool, start: str) -> ServingBuild:
+    """Into the current catalog (empty, or the previous file's copy): every mirrored table.
+    `start`: why a table missing from the previous file is copied whole."""
     previous = _previous_state(conn)
-    if set(previous) != {m.qualified for m in MIRRORED} or any(
-        p.layout != LAYOUT for p in previous.values()
+    if previous and (
+        set(previous) != {m.qualified for m in MIRRORED}
+        or any(p.layout != LAYOUT for p in previous.values())
     ):
-        _clear(conn)  # no file, or one laid out by another version: start from nothing
+        start = "the previous file was written by another version"
         previous = {}
+    if not previous:  # start from nothing (a file from before `_serving_state` has no state)
+        _clear(conn)
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {REPORTS}")
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {CORE}")
     conn.execute(
@@ -201,6 +220,8 @@ def _write(conn: duckdb.DuckDBPyConnection, source: str, privacy: bool) -> Servi
         changes = _changes(conn, source, table, stored.seq if stored else None)
         rows_now = _count(conn, _stored(table)) if stored else None
         plan = plan_table(stored, changes, privacy, rows_now)
+        if stored is None:
+            plan = TablePlan("whole", start)
         if plan.mode != "whole" and _columns(conn, _stored(table)) != _columns(
             conn, f"{source}.{_stored(table)}"
         ):
@@ -233,7 +254,15 @@ def _stored(table: Mirrored) -> str:
     return f"{quote_ident(table.schema)}.{quote_ident(table.stored)}"
 
 
-def _core(table: Mirrored):
+def _mostly_free(conn: duckdb.DuckDBPyConnection) -> bool:
+    row = conn.execute(
+        "SELECT free_blocks > used_blocks FROM pragma_database_size() WHERE database_name = ?",
+        [BUILDING],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _core(table: Mirrored) -> CoreTable:
     return next(t for t in CORE_TABLES if t.name == table.name)
 
 

@@ -113,6 +113,26 @@ def test_the_reports_database_from_the_changes_equals_one_written_whole(changing
     # The directory changes without a snapshot: the learners are always copied whole.
     assert all(h["core.learners"].startswith("whole: ") for h in later)
 
+    # A file mostly free space (rows copied again leave some) is written anew, and shrinks.
+    serving = tmp_path / "serving.duckdb"
+    with duckdb.connect(str(serving)) as writer:
+        writer.execute("CREATE TABLE junk AS SELECT md5(range::VARCHAR) FROM range(2000000)")
+        writer.execute("CHECKPOINT")
+        writer.execute("CREATE TABLE later AS SELECT 1 AS n")  # the free space is not at the end
+        writer.execute("CHECKPOINT")
+        writer.execute("DROP TABLE junk")
+        writer.execute("CHECKPOINT")
+    bloated = serving.stat().st_size
+    compacted = publish_both(conn, tmp_path).how
+    assert set(compacted.values()) == {"whole: compacted: most of the previous file was free space"}
+    assert serving.stat().st_size < bloated
+    assert serving.stat().st_size <= (tmp_path / "whole.duckdb").stat().st_size * 1.1
+    with duckdb.connect(str(serving)) as writer:
+        writer.execute(f"UPDATE {STATE} SET layout = layout + 1")
+    assert set(publish_both(conn, tmp_path).how.values()) == {
+        "whole: the previous file was written by another version"
+    }
+
     # A day loaded again: what it changed is copied whole, the rest from the changes.
     run_snapshots(conn, folder, [days[1]])
     again = publish_both(conn, tmp_path).how
