@@ -66,6 +66,19 @@ class ReportTable:
     # up-to-date one is built from the learners whose rows changed (`plan_from_changes`).
     per_learner: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        # A per-learner dep the report does not read, or a SELECT that narrows none of its
+        # sources to the changed learners, would make a build from the changes differ from a
+        # whole build: refuse such a definition when it is made, not on some later day.
+        unread = [d for d in self.per_learner if d not in self.deps]
+        if unread:
+            raise ValueError(f"report {self.name}: per_learner {unread} not among its deps")
+        if self.per_learner and _EVERY_LEARNER not in self.select:
+            raise ValueError(
+                f"report {self.name}: per learner, but its SELECT reads no source through "
+                "_per_learner()"
+            )
+
     @property
     def qualified(self) -> str:
         return f"{REPORTS}.{self.name}"
