@@ -371,10 +371,15 @@ def refuse_other_tenant(
     column = tenant_column(dataset)
     if column is None or not dataset.tenant:
         return
-    value = f"lower(trim({quote_ident(column)}))"
+    # The delivered values are grouped first: a file holds one tenant id or a few, so the id is
+    # normalized and matched once per distinct value, not once per row (1.15 s against 0.1 s
+    # for Progress at L).
+    delivered = quote_ident(column)
     others = conn.execute(
-        f"SELECT {value} AS id, count(*) FROM {raw_table(dataset)} WHERE snapshot_date = ? "
-        f"AND regexp_full_match({value}, ?) AND {value} <> ? GROUP BY 1 ORDER BY 2 DESC, 1",
+        f"SELECT id, sum(n)::BIGINT FROM (SELECT lower(trim({delivered})) AS id, n FROM ("
+        f"  SELECT {delivered}, count(*) AS n FROM {raw_table(dataset)} "
+        "  WHERE snapshot_date = ? GROUP BY 1)) "
+        "WHERE regexp_full_match(id, ?) AND id <> ? GROUP BY 1 ORDER BY 2 DESC, 1",
         [snapshot, _GUID_SQL, expected.lower()],
     ).fetchall()
     if others:
