@@ -169,21 +169,21 @@ def build_serving_database(
     source = quote_ident(warehouse)
     # A write-ahead log beside the target means it was written after the rename: not ours.
     reuse = incremental and target.is_file() and not Path(f"{target}.wal").exists()
-    start = "not in the previous file"
+    attach = f"ATTACH {quote_literal(str(tmp))} AS {BUILDING}"
     try:
         if reuse:
             shutil.copyfile(target, tmp)
-        conn.execute(f"ATTACH {quote_literal(str(tmp))} AS {BUILDING}")
-        if reuse and _mostly_free(conn):
-            # Rows copied again leave free space that later copies reuse; a file more free than
-            # used is written anew, so it never grows without bound.
-            conn.execute(f"DETACH {BUILDING}")
-            tmp.unlink()
-            conn.execute(f"ATTACH {quote_literal(str(tmp))} AS {BUILDING}")
-            start = "compacted: most of the previous file was free space"
+        conn.execute(attach)
         try:
             conn.execute(f"USE {BUILDING}")
-            done = _write(conn, source, privacy, start)
+            start = _start_over(conn, source, privacy) if reuse else "not in the previous file"
+            if reuse and start:  # from an empty file after all
+                conn.execute(f"USE {source}")
+                conn.execute(f"DETACH {BUILDING}")
+                tmp.unlink()
+                conn.execute(attach)
+                conn.execute(f"USE {BUILDING}")
+            done = _write(conn, source, privacy, start or "")
         finally:
             conn.execute(f"USE {source}")
             conn.execute(f"DETACH {BUILDING}")
@@ -194,18 +194,32 @@ def build_serving_database(
     return done
 
 
+def _start_over(conn: duckdb.DuckDBPyConnection, source: str, privacy: bool) -> str | None:
+    """Why the previous file (attached, current) cannot be the start of the new one, if so. Its
+    free space still holds the bytes of rows it deleted: after a privacy switch or a removed
+    snapshot nothing of it is kept, so neither directory data nor a wrong delivery lingers."""
+    previous = _previous_state(conn)
+    if set(previous) != {m.qualified for m in MIRRORED} or any(
+        p.layout != LAYOUT for p in previous.values()
+    ):
+        return "the previous file was written by another version"
+    if any(p.privacy != privacy for p in previous.values()):
+        return "the privacy setting changed (nothing of the previous file is kept)"
+    for table in MIRRORED:
+        since = previous[table.qualified].seq
+        if any(c.kind == "delete" and c.seq > since for c in _changes(conn, source, table, since)):
+            return "a snapshot was removed (nothing of the previous file is kept)"
+    if _mostly_free(conn):
+        # Rows copied again leave free space that later copies reuse; a file more free than
+        # used is written anew, so it never grows without bound.
+        return "compacted: most of the previous file was free space"
+    return None
+
+
 def _write(conn: duckdb.DuckDBPyConnection, source: str, privacy: bool, start: str) -> ServingBuild:
     """Into the current catalog (empty, or the previous file's copy): every mirrored table.
-    `start`: why a table missing from the previous file is copied whole."""
+    `start`: why the file was started empty, the reason every table is copied whole."""
     previous = _previous_state(conn)
-    if previous and (
-        set(previous) != {m.qualified for m in MIRRORED}
-        or any(p.layout != LAYOUT for p in previous.values())
-    ):
-        start = "the previous file was written by another version"
-        previous = {}
-    if not previous:  # start from nothing (a file from before `_serving_state` has no state)
-        _clear(conn)
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {REPORTS}")
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {CORE}")
     conn.execute(
@@ -273,12 +287,6 @@ def _previous_state(conn: duckdb.DuckDBPyConnection) -> dict[str, Stored]:
         f"SELECT table_name, seq, recorded_at, boundary, row_count, privacy, layout FROM {STATE}"
     ).fetchall()
     return {name: Stored(*values) for name, *values in found}
-
-
-def _clear(conn: duckdb.DuckDBPyConnection) -> None:
-    for schema in (REPORTS, CORE):
-        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-    conn.execute(f"DROP TABLE IF EXISTS {STATE}")
 
 
 def _changes(
