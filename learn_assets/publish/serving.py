@@ -196,8 +196,9 @@ def build_serving_database(
 
 def _start_over(conn: duckdb.DuckDBPyConnection, source: str, privacy: bool) -> str | None:
     """Why the previous file (attached, current) cannot be the start of the new one, if so. Its
-    free space still holds the bytes of rows it deleted: after a privacy switch or a removed
-    snapshot nothing of it is kept, so neither directory data nor a wrong delivery lingers."""
+    free space still holds the bytes of rows it deleted: after a privacy switch, a removed
+    snapshot or for another warehouse nothing of it is kept, so neither directory data, nor a
+    wrong delivery, nor another warehouse's rows linger in it."""
     previous = _previous_state(conn)
     if set(previous) != {m.qualified for m in MIRRORED} or any(
         p.layout != LAYOUT for p in previous.values()
@@ -206,8 +207,14 @@ def _start_over(conn: duckdb.DuckDBPyConnection, source: str, privacy: bool) -> 
     if any(p.privacy != privacy for p in previous.values()):
         return "the privacy setting changed (nothing of the previous file is kept)"
     for table in MIRRORED:
-        since = previous[table.qualified].seq
-        if any(c.kind == "delete" and c.seq > since for c in _changes(conn, source, table, since)):
+        stored = previous[table.qualified]
+        changes = _changes(conn, source, table, stored.seq)
+        if not changes or (changes[0].seq, changes[0].recorded_at) != (
+            stored.seq,
+            stored.recorded_at,
+        ):
+            return "the previous file mirrors another warehouse (nothing of it is kept)"
+        if any(c.kind == "delete" for c in changes[1:]):
             return "a snapshot was removed (nothing of the previous file is kept)"
     if _mostly_free(conn):
         # Rows copied again leave free space that later copies reuse; a file more free than
