@@ -11,9 +11,11 @@ A day costs what changed: the new file starts as a copy of the previous one, and
 takes only the rows the warehouse changed since (`plan_table`). The file records, per table,
 the last change of the warehouse's change ledger it mirrors (`_serving_state`). When only
 snapshots after everything it holds were appended since, the keys with a row starting or ending
-after those snapshots are copied again; a table that did not change is left as it is; anything
-else (a snapshot loaded again or removed, another privacy setting, another warehouse, a file
-changed by someone else) copies that table whole, and the log says why.
+after those snapshots are copied again; a table that did not change is left as it is; a
+snapshot loaded again, or a file changed by someone else, copies that table whole, and the log
+says why. After a privacy switch, a removed snapshot or for another warehouse the file is
+written from nothing (`_start_over`): a file's free space still holds the bytes of the rows it
+deleted.
 
 Reports keep the warehouse's layout (each a view over `<name>_versions` and `_snapshots`: every
 snapshot, each unchanged row stored once); core tables too: their history
