@@ -171,29 +171,46 @@ def build_serving_database(
     source = quote_ident(warehouse)
     # A write-ahead log beside the target means it was written after the rename: not ours.
     reuse = incremental and target.is_file() and not Path(f"{target}.wal").exists()
-    attach = f"ATTACH {quote_literal(str(tmp))} AS {BUILDING}"
     try:
         if reuse:
             shutil.copyfile(target, tmp)
-        conn.execute(attach)
         try:
-            conn.execute(f"USE {BUILDING}")
-            start = _start_over(conn, source, privacy) if reuse else "not in the previous file"
-            if reuse and start:  # from an empty file after all
-                conn.execute(f"USE {source}")
-                conn.execute(f"DETACH {BUILDING}")
-                tmp.unlink()
-                conn.execute(attach)
-                conn.execute(f"USE {BUILDING}")
-            done = _write(conn, source, privacy, start or "")
+            start = _attach(conn, source, privacy, tmp, reuse)
+            done = _write(conn, source, privacy, start)
         finally:
             conn.execute(f"USE {source}")
-            conn.execute(f"DETACH {BUILDING}")
+            conn.execute(f"DETACH DATABASE IF EXISTS {BUILDING}")
         os.replace(tmp, target)
     finally:  # a failed build leaves the previous file in place and no temporary one
         tmp.unlink(missing_ok=True)
         Path(f"{tmp}.wal").unlink(missing_ok=True)
     return done
+
+
+def _attach(
+    conn: duckdb.DuckDBPyConnection, source: str, privacy: bool, tmp: Path, reuse: bool
+) -> str:
+    """Attach `tmp` as the file being written and make it current: the previous file's copy
+    when it can be the start of the new one (returns ""), else an empty file (returns why)."""
+    attach = f"ATTACH {quote_literal(str(tmp))} AS {BUILDING}"
+    why: str | None = "not in the previous file"
+    if reuse:
+        try:
+            conn.execute(attach)
+        except duckdb.Error as e:  # not a DuckDB file, or one this DuckDB cannot write
+            why = f"the previous file could not be opened ({str(e).splitlines()[0]})"
+        else:
+            conn.execute(f"USE {BUILDING}")
+            why = _start_over(conn, source, privacy)
+            if why is None:
+                return ""
+            conn.execute(f"USE {source}")
+            conn.execute(f"DETACH {BUILDING}")
+        tmp.unlink()
+        Path(f"{tmp}.wal").unlink(missing_ok=True)
+    conn.execute(attach)
+    conn.execute(f"USE {BUILDING}")
+    return why
 
 
 def _start_over(conn: duckdb.DuckDBPyConnection, source: str, privacy: bool) -> str | None:

@@ -175,4 +175,11 @@ def test_the_reports_database_from_the_changes_equals_one_written_whole(changing
     assert set(other.values()) == {
         "whole: the previous file mirrors another warehouse (nothing of it is kept)"
     }
+
+    # A previous file that is not a database at all: written from nothing.
+    (tmp_path / "serving.duckdb").write_bytes(b"not a database")
+    broken = publish_both(conn, tmp_path, privacy=True).how
+    assert {h.split(" (")[0] for h in broken.values()} == {
+        "whole: the previous file could not be opened"
+    }
     conn.close()
