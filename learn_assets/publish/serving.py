@@ -42,8 +42,8 @@ import duckdb
 from learn_assets.core.build import (
     CORE,
     CORE_TABLES,
+    CORE_TABLES_BY_NAME,
     LEARNERS,
-    CoreTable,
     core_table,
     current_select,
 )
@@ -286,7 +286,7 @@ def _write(conn: duckdb.DuckDBPyConnection, source: str, privacy: bool, start: s
             )
         _record_state(conn, table, changes, privacy)
         shown = versions_table(REPORTS, table.name) if table.schema == REPORTS else None
-        rows[table.qualified] = _count(conn, shown or core_table(_core(table)))
+        rows[table.qualified] = _count(conn, shown or core_table(CORE_TABLES_BY_NAME[table.name]))
     return ServingBuild(rows, how)
 
 
@@ -300,10 +300,6 @@ def _mostly_free(conn: duckdb.DuckDBPyConnection) -> bool:
         [BUILDING],
     ).fetchone()
     return bool(row and row[0])
-
-
-def _core(table: Mirrored) -> CoreTable:
-    return next(t for t in CORE_TABLES if t.name == table.name)
 
 
 def _previous_state(conn: duckdb.DuckDBPyConnection) -> dict[str, Stored]:
@@ -343,7 +339,7 @@ def _copy_whole(
         ensure_versioned(conn, REPORTS, table.name, columns)
         conn.execute(f"INSERT INTO {versions_table(REPORTS, table.name)} FROM {stored}")
         return
-    core = _core(table)
+    core = CORE_TABLES_BY_NAME[table.name]
     hidden = privacy and core is LEARNERS
     history = " EXCLUDE (aad_object_id)" if hidden else ""
     stored = _stored(table)
